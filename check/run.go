@@ -1,0 +1,356 @@
+package check
+
+import (
+	"context"
+	"runtime"
+	"time"
+)
+
+// Action is an opaque action id chosen by the model. It must identify the
+// action independently of the state it is taken in, so a path of actions
+// replays deterministically.
+type Action = uint32
+
+// Model is what Run explores.
+type Model[S any] interface {
+	// Init returns the initial state.
+	Init() S
+	// NewWorker returns a worker; each goroutine uses its own.
+	NewWorker() Worker[S]
+}
+
+// Worker computes successors. It may keep scratch space between calls.
+type Worker[S any] interface {
+	// Actions appends to buf the actions enabled in s; with setup, only
+	// the setup actions.
+	Actions(s *S, setup bool, buf []Action) []Action
+	// Next writes to out the successor of s under a, in canonical form.
+	// It returns false if a is not enabled in s.
+	Next(s *S, a Action, out *S) bool
+	// Fingerprint hashes a canonical state.
+	Fingerprint(s *S) uint64
+	// Terminal reports a state with no successors (the kernel oopsed).
+	Terminal(s *S) bool
+}
+
+// Property is a predicate that must hold in every reachable state.
+type Property[S any] struct {
+	Name string
+	// Holds reports whether the property holds in s.
+	Holds func(s *S) bool
+}
+
+// Config bounds and tunes a run.
+type Config[S any] struct {
+	// Bound is the largest number of actions after setup; 0 means no
+	// bound: explore to the fixpoint.
+	Bound int
+	// Properties are checked in every state.
+	Properties []Property[S]
+	// MaxStates stops the run when more states than this were found; 0
+	// means no limit.
+	MaxStates int
+	// Progress, if set, is called about every ProgressEvery with the
+	// statistics so far.
+	Progress      func(Stats)
+	ProgressEvery time.Duration
+	// StopWhenAllViolated ends the run as soon as every property has a
+	// violation.
+	StopWhenAllViolated bool
+}
+
+// Stats describes a run.
+type Stats struct {
+	States      int           // distinct states found
+	Transitions int           // successor computations of enabled actions
+	Setup       int           // states at depth 0 (the setup closure)
+	Depth       int           // deepest completed level
+	PerDepth    []int         // new states found at each depth
+	Frontier    int           // states waiting at the current level
+	Elapsed     time.Duration // wall time so far
+	HeapBytes   uint64        // Go heap in use at the last sample
+	TableBytes  int           // bytes held by the visited set
+}
+
+// StopReason says why a run ended.
+type StopReason int
+
+// The reasons a run ends.
+const (
+	Exhausted   StopReason = iota // every state within the bound was explored
+	AllViolated                   // every property was violated (StopWhenAllViolated)
+	MaxStates                     // Config.MaxStates was reached
+	Cancelled                     // the context was cancelled
+)
+
+func (r StopReason) String() string {
+	switch r {
+	case Exhausted:
+		return "exhausted"
+	case AllViolated:
+		return "all properties violated"
+	case MaxStates:
+		return "state limit"
+	case Cancelled:
+		return "cancelled"
+	}
+	return "unknown"
+}
+
+// Step is one action of a path; Setup marks the actions of the setup
+// closure that built the initial layout.
+type Step struct {
+	Action Action
+	Setup  bool
+}
+
+// Violation is the first state found that violates a property: at the
+// smallest depth, and within it the first in the deterministic BFS order.
+type Violation struct {
+	Property int
+	Depth    int
+	Path     []Step
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Stats      Stats
+	Stop       StopReason
+	Complete   bool        // every state within the bound was explored
+	Violations []Violation // indexed by property; Path is nil where it holds
+}
+
+// Violated reports whether property i was violated.
+func (r *Result) Violated(i int) bool { return r.Violations[i].Path != nil }
+
+const noParent = ^uint32(0)
+
+// Run explores m breadth first within cfg and returns what it found. It is
+// deterministic: the same model and configuration give the same states,
+// counts and paths.
+func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
+	start := time.Now()
+	w := m.NewWorker()
+	e := &explorer[S]{
+		w:       w,
+		cfg:     cfg,
+		visited: newVisitedSet(1 << 16),
+		start:   start,
+		init:    m.Init(),
+	}
+	e.res.Violations = make([]Violation, len(cfg.Properties))
+	for i := range e.res.Violations {
+		e.res.Violations[i].Property = i
+	}
+	if cfg.ProgressEvery == 0 {
+		e.cfg.ProgressEvery = time.Second
+	}
+	e.lastProgress = start
+	e.run(ctx)
+	e.res.Stats.Elapsed = time.Since(start)
+	e.sampleMemory()
+	return e.res
+}
+
+type explorer[S any] struct {
+	w       Worker[S]
+	cfg     Config[S]
+	init    S
+	visited *visitedSet
+	parent  []uint32
+	action  []Action
+	nSetup  int
+	res     Result
+	start   time.Time
+
+	lastProgress time.Time
+	violated     int
+	stop         bool
+}
+
+// add records a new state if it is new; it returns its index or -1.
+func (e *explorer[S]) add(s *S, parent uint32, a Action, depth int) int {
+	if !e.visited.insert(e.w.Fingerprint(s)) {
+		return -1
+	}
+	idx := len(e.parent)
+	e.parent = append(e.parent, parent)
+	e.action = append(e.action, a)
+	for i := range e.cfg.Properties {
+		v := &e.res.Violations[i]
+		if v.Path != nil {
+			continue
+		}
+		if !e.cfg.Properties[i].Holds(s) {
+			v.Depth = depth
+			v.Path = e.path(uint32(idx))
+			e.violated++
+		}
+	}
+	if e.cfg.StopWhenAllViolated && e.violated == len(e.cfg.Properties) {
+		e.res.Stop = AllViolated
+		e.stop = true
+	}
+	if e.cfg.MaxStates > 0 && len(e.parent) >= e.cfg.MaxStates {
+		e.res.Stop = MaxStates
+		e.stop = true
+	}
+	return idx
+}
+
+// path rebuilds the actions from the initial state to state idx.
+func (e *explorer[S]) path(idx uint32) []Step {
+	var rev []Step
+	for i := idx; e.parent[i] != noParent; i = e.parent[i] {
+		rev = append(rev, Step{Action: e.action[i], Setup: int(i) < e.nSetup || e.nSetup == 0})
+	}
+	out := make([]Step, len(rev))
+	for i := range rev {
+		out[i] = rev[len(rev)-1-i]
+	}
+	if out == nil {
+		out = []Step{}
+	}
+	return out
+}
+
+type entry[S any] struct {
+	idx uint32
+	s   S
+}
+
+func (e *explorer[S]) run(ctx context.Context) {
+	var buf []Action
+	var next S
+
+	// Setup closure: every state reachable from the initial one by setup
+	// actions, all at depth 0.
+	first := e.initState()
+	cur := []entry[S]{first}
+	all := []entry[S]{first}
+	for len(cur) > 0 && !e.stop {
+		var nxt []entry[S]
+		for i := range cur {
+			if e.w.Terminal(&cur[i].s) {
+				continue
+			}
+			buf = e.w.Actions(&cur[i].s, true, buf[:0])
+			for _, a := range buf {
+				if !e.w.Next(&cur[i].s, a, &next) {
+					continue
+				}
+				e.res.Stats.Transitions++
+				if idx := e.add(&next, cur[i].idx, a, 0); idx >= 0 {
+					nxt = append(nxt, entry[S]{uint32(idx), next})
+				}
+				if e.stop {
+					break
+				}
+			}
+			if e.stop || e.cancelled(ctx) {
+				break
+			}
+			e.progress(0, len(nxt))
+		}
+		all = append(all, nxt...)
+		cur = nxt
+	}
+	e.nSetup = len(e.parent)
+	e.res.Stats.Setup = e.nSetup
+	e.res.Stats.PerDepth = []int{e.nSetup}
+	if e.stop {
+		e.finish(false)
+		return
+	}
+
+	cur = all
+	for depth := 1; e.cfg.Bound == 0 || depth <= e.cfg.Bound; depth++ {
+		var nxt []entry[S]
+		for i := range cur {
+			if e.w.Terminal(&cur[i].s) {
+				continue
+			}
+			buf = e.w.Actions(&cur[i].s, false, buf[:0])
+			for _, a := range buf {
+				if !e.w.Next(&cur[i].s, a, &next) {
+					continue
+				}
+				e.res.Stats.Transitions++
+				if idx := e.add(&next, cur[i].idx, a, depth); idx >= 0 {
+					nxt = append(nxt, entry[S]{uint32(idx), next})
+				}
+				if e.stop {
+					break
+				}
+			}
+			if e.stop || e.cancelled(ctx) {
+				break
+			}
+			if i&255 == 0 {
+				e.progress(depth, len(nxt))
+			}
+		}
+		if e.stop {
+			e.finish(false)
+			return
+		}
+		if len(nxt) == 0 {
+			e.res.Stats.Depth = depth - 1
+			e.finish(true)
+			return
+		}
+		e.res.Stats.PerDepth = append(e.res.Stats.PerDepth, len(nxt))
+		e.res.Stats.Depth = depth
+		cur = nxt
+	}
+	e.finish(true)
+}
+
+// initState records the initial state as state 0.
+func (e *explorer[S]) initState() entry[S] {
+	e.add(&e.init, noParent, 0, 0)
+	return entry[S]{idx: 0, s: e.init}
+}
+
+func (e *explorer[S]) finish(complete bool) {
+	e.res.Complete = complete
+	if complete {
+		e.res.Stop = Exhausted
+	}
+	e.res.Stats.States = len(e.parent)
+	e.res.Stats.TableBytes = e.visited.bytes()
+}
+
+func (e *explorer[S]) cancelled(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		e.res.Stop = Cancelled
+		e.stop = true
+		return true
+	}
+	return false
+}
+
+func (e *explorer[S]) progress(depth, frontier int) {
+	if e.cfg.Progress == nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(e.lastProgress) < e.cfg.ProgressEvery {
+		return
+	}
+	e.lastProgress = now
+	e.sampleMemory()
+	st := e.res.Stats
+	st.States = len(e.parent)
+	st.Depth = depth
+	st.Frontier = frontier
+	st.Elapsed = now.Sub(e.start)
+	st.TableBytes = e.visited.bytes()
+	e.cfg.Progress(st)
+}
+
+func (e *explorer[S]) sampleMemory() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	e.res.Stats.HeapBytes = ms.HeapInuse
+}

@@ -1,0 +1,70 @@
+package check
+
+// visitedSet is an open-addressing hash set of 64-bit fingerprints with
+// linear probing. Slot value 0 means empty, so fingerprint 0 is stored as
+// 1: the two become one fingerprint, which is one more way for a hash
+// collision to happen and is counted in the collision bound.
+type visitedSet struct {
+	slots []uint64
+	mask  uint64
+	n     int
+}
+
+func newVisitedSet(capacity int) *visitedSet {
+	size := 1024
+	for size*3/4 < capacity {
+		size *= 2
+	}
+	return &visitedSet{slots: make([]uint64, size), mask: uint64(size - 1)}
+}
+
+// insert adds fp and reports whether it was new.
+func (v *visitedSet) insert(fp uint64) bool {
+	if fp == 0 {
+		fp = 1
+	}
+	if (v.n+1)*4 > len(v.slots)*3 {
+		v.grow()
+	}
+	i := mix(fp) & v.mask
+	for {
+		s := v.slots[i]
+		if s == 0 {
+			v.slots[i] = fp
+			v.n++
+			return true
+		}
+		if s == fp {
+			return false
+		}
+		i = (i + 1) & v.mask
+	}
+}
+
+func (v *visitedSet) grow() {
+	old := v.slots
+	v.slots = make([]uint64, len(old)*2)
+	v.mask = uint64(len(v.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := mix(s) & v.mask
+		for v.slots[i] != 0 {
+			i = (i + 1) & v.mask
+		}
+		v.slots[i] = s
+	}
+}
+
+// bytes is the memory the set holds.
+func (v *visitedSet) bytes() int { return len(v.slots) * 8 }
+
+// mix spreads the fingerprint's bits over the low end used for indexing,
+// so that a weak fingerprint (as in tests) still spreads over the table.
+func mix(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return x
+}

@@ -1,0 +1,404 @@
+// Command anoncheck is an explicit-state model checker for the Linux
+// kernel's reverse-map bookkeeping of private anonymous memory (anon_vma,
+// anon_vma_chain; fork, split, merge, unmap, fault and exit).
+//
+//	anoncheck --bound 5        check every variant to 5 operations after setup
+//	anoncheck properties       list the safety properties
+//
+// Exit status: 0 no violation, 1 a violation, 2 bad usage or input, 3 a
+// resource limit stopped the run before the bound was exhausted.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"anoncheck/check"
+	"anoncheck/specs"
+	"anoncheck/state"
+	"anoncheck/traces"
+	"anoncheck/transitions"
+)
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitViolation = 1
+	exitUsage     = 2
+	exitLimit     = 3
+)
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.code != exitViolation && ee.code != exitLimit {
+			fmt.Fprintf(stderr, "anoncheck: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "anoncheck: %v\n", err)
+	return exitUsage
+}
+
+type checkFlags struct {
+	bound     int
+	pages     int
+	procs     int
+	prots     string
+	spec      string
+	maxStates int
+	progress  string
+	traces    bool
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	var f checkFlags
+	root := &cobra.Command{
+		Use:   "anoncheck",
+		Short: "Model-check the kernel's anon_vma bookkeeping for each patch variant",
+		Long: `anoncheck explores every ordering of mmap, write faults, mprotect, madvise,
+munmap, fork and exit, up to a bound, on a model of the Linux anon_vma code
+(mm/rmap.c, mm/mmap.c, kernel/fork.c, mm/memory.c), starting from every
+one-process layout within the scope, and checks the safety properties in
+every state it reaches. Each variant (a kernel version or a proposed patch)
+gets a verdict per property; a violation comes with its shortest trace.
+
+Exit status: 0 no violation, 1 a violation was found, 2 bad usage or bad
+input, 3 a resource limit stopped the run before the bound was exhausted.`,
+		Example: `  anoncheck --bound 5                  all variants, 5 operations after setup
+  anoncheck --spec v5.4 --bound 0      explore the default scope to its fixpoint
+  anoncheck --pages 3 --procs 1 --bound 2
+  anoncheck properties                 list the properties`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), f, stdout, stderr)
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErr("%v (see anoncheck --help)", err)
+	})
+	def := transitions.DefaultScope()
+	fl := root.Flags()
+	fl.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
+	fl.IntVar(&f.pages, "pages", def.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
+	fl.IntVar(&f.procs, "procs", def.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
+	fl.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
+	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; see anoncheck properties for properties)")
+	fl.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
+	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
+	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation after the verdicts")
+
+	root.AddCommand(newPropertiesCmd(stdout))
+	return root
+}
+
+func newPropertiesCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:     "properties",
+		Short:   "List the safety properties with their statement and the kernel failure each stands for",
+		Example: "  anoncheck properties",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			for _, p := range specs.Properties() {
+				kind := "safety"
+				if p.Advisory {
+					kind = "advisory"
+				} else if p.Limit {
+					kind = "limit"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, kind, p.Statement)
+				fmt.Fprintf(tw, "\t\tkernel failure: %s\n", p.Failure)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// parseScope validates the scope flags.
+func parseScope(f checkFlags) (transitions.Scope, error) {
+	sc := transitions.DefaultScope()
+	sc.Pages, sc.Procs = f.pages, f.procs
+	sc.Prots = nil
+	seen := map[transitions.Prot]bool{}
+	for _, s := range strings.Split(f.prots, ",") {
+		p, err := transitions.ParseProt(strings.TrimSpace(s))
+		if err != nil {
+			return sc, fmt.Errorf("--prots %q: %v", f.prots, err)
+		}
+		if !seen[p] {
+			seen[p] = true
+			sc.Prots = append(sc.Prots, p)
+		}
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, err
+	}
+	return sc, nil
+}
+
+func selectVariants(list string) ([]*specs.Variant, error) {
+	if strings.TrimSpace(list) == "" {
+		return specs.All(), nil
+	}
+	var out []*specs.Variant
+	for _, n := range strings.Split(list, ",") {
+		v, err := specs.Lookup(strings.TrimSpace(n))
+		if err != nil {
+			return nil, fmt.Errorf("--spec: %v", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error {
+	if f.bound < 0 {
+		return usageErr("--bound %d: must be 0 (no bound) or a positive number of operations", f.bound)
+	}
+	if f.maxStates < 0 {
+		return usageErr("--max-states %d: must be 0 (no limit) or positive", f.maxStates)
+	}
+	sc, err := parseScope(f)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	variants, err := selectVariants(f.spec)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	prog, err := progressMode(f.progress, stderr)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+
+	props := specs.Properties()
+	code := exitOK
+	for _, v := range variants {
+		m := &specs.Model{Variant: v, Scope: sc}
+		cfg := check.Config[state.State]{
+			Bound:      f.bound,
+			Properties: m.CheckProperties(props),
+			MaxStates:  f.maxStates,
+		}
+		if prog != nil {
+			cfg.Progress = prog.update(v.Name)
+			cfg.ProgressEvery = prog.every
+		}
+		res := check.Run[state.State](ctx, m, cfg)
+		if prog != nil {
+			prog.done()
+		}
+		c, err := report(stdout, v, sc, f, props, &res)
+		if err != nil {
+			return err
+		}
+		code = max(code, c)
+		if res.Stop == check.Cancelled {
+			fmt.Fprintln(stdout, "interrupted: the remaining variants were not checked")
+			break
+		}
+	}
+	if code != exitOK {
+		return &exitError{code: code, err: errors.New("violations or limits")}
+	}
+	return nil
+}
+
+// report prints a variant's verdicts and returns the exit code it calls for.
+func report(w io.Writer, v *specs.Variant, sc transitions.Scope, f checkFlags, props []*specs.Property, res *check.Result) (int, error) {
+	st := res.Stats
+	fmt.Fprintf(w, "variant %s: %s\n", v.Name, v.Follows)
+	bound := fmt.Sprint(f.bound)
+	if f.bound == 0 {
+		bound = "none (fixpoint)"
+	}
+	fmt.Fprintf(w, "  scope: pages=%d procs=%d prots=%s, bound %s\n", sc.Pages, sc.Procs, sc.ProtsString(), bound)
+	rate := float64(st.States) / st.Elapsed.Seconds()
+	fmt.Fprintf(w, "  explored %d states (%d initial layouts), %d transitions, depth %d, %s, %.0f states/s, heap %d MiB\n",
+		st.States, st.Setup, st.Transitions, st.Depth, st.Elapsed.Round(time.Millisecond), rate, st.HeapBytes>>20)
+	fmt.Fprintf(w, "  states per depth: %s\n", joinInts(st.PerDepth))
+
+	limited := !res.Complete
+	capacity := false
+	for i, p := range props {
+		if p.Limit && res.Violated(i) {
+			capacity = true
+		}
+	}
+	code := exitOK
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, p := range props {
+		if p.Limit {
+			continue
+		}
+		verdict := ""
+		switch {
+		case res.Violated(i):
+			verdict = fmt.Sprintf("VIOLATED at depth %d", res.Violations[i].Depth)
+			if p.Advisory {
+				verdict += " (advisory)"
+			} else {
+				code = exitViolation
+			}
+		case limited || capacity:
+			verdict = fmt.Sprintf("not violated in what was explored (incomplete, depth %d)", st.Depth)
+		case f.bound == 0:
+			verdict = "holds (fixpoint)"
+		default:
+			verdict = fmt.Sprintf("holds (bound %d)", f.bound)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", p.Name, verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return 0, err
+	}
+	if capacity {
+		fmt.Fprintf(w, "  incomplete: a state outgrew the model's capacities (%s); use a smaller scope\n", capacityCause(v, sc, props, res))
+	}
+	if limited {
+		fmt.Fprintf(w, "  incomplete: explored %d states to depth %d of bound %s; stopped by %s\n", st.States, st.Depth, bound, stopFlag(res.Stop))
+	}
+	if (limited || capacity) && code == exitOK {
+		code = exitLimit
+	}
+	if f.traces {
+		for i, p := range props {
+			if !res.Violated(i) || p.Limit {
+				continue
+			}
+			t, err := traces.FromPath(v, sc, p, res.Violations[i].Path)
+			if err != nil {
+				return 0, fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
+			}
+			fmt.Fprintln(w)
+			if err := traces.WriteText(w, t); err != nil {
+				return 0, err
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	return code, nil
+}
+
+func capacityCause(v *specs.Variant, sc transitions.Scope, props []*specs.Property, res *check.Result) string {
+	for i, p := range props {
+		if p.Limit && res.Violated(i) {
+			t, err := traces.FromPath(v, sc, p, res.Violations[i].Path)
+			if err == nil {
+				s := t.Final()
+				return state.CapName(s.Overflow)
+			}
+		}
+	}
+	return "unknown"
+}
+
+func stopFlag(r check.StopReason) string {
+	switch r {
+	case check.MaxStates:
+		return "--max-states"
+	case check.Cancelled:
+		return "an interrupt"
+	}
+	return r.String()
+}
+
+func joinInts(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprint(x)
+	}
+	return strings.Join(parts, " ")
+}
+
+// progress prints run statistics to stderr: a redrawn line on a terminal,
+// plain periodic lines otherwise.
+type progress struct {
+	w       io.Writer
+	tty     bool
+	every   time.Duration
+	printed bool
+}
+
+func progressMode(mode string, stderr io.Writer) (*progress, error) {
+	tty := false
+	if f, ok := stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	switch mode {
+	case "never":
+		return nil, nil
+	case "always":
+	case "auto":
+	default:
+		return nil, fmt.Errorf("--progress %q: must be auto, always or never", mode)
+	}
+	p := &progress{w: stderr, tty: tty, every: 10 * time.Second}
+	if tty {
+		p.every = 500 * time.Millisecond
+	} else if mode == "always" {
+		p.every = 2 * time.Second
+	}
+	return p, nil
+}
+
+func (p *progress) update(name string) func(check.Stats) {
+	return func(st check.Stats) {
+		line := fmt.Sprintf("%s: %d states, depth %d, frontier %d, %.0f states/s, %s, heap %d MiB",
+			name, st.States, st.Depth, st.Frontier, float64(st.States)/st.Elapsed.Seconds(),
+			st.Elapsed.Round(time.Second), st.HeapBytes>>20)
+		if p.tty {
+			fmt.Fprintf(p.w, "\r\033[K%s", line)
+		} else {
+			fmt.Fprintln(p.w, line)
+		}
+		p.printed = true
+	}
+}
+
+func (p *progress) done() {
+	if p.tty && p.printed {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	p.printed = false
+}

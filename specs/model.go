@@ -1,0 +1,64 @@
+package specs
+
+import (
+	"anoncheck/check"
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// Model is a variant at a scope: what check.Run explores.
+type Model struct {
+	Variant *Variant
+	Scope   transitions.Scope
+}
+
+// Init is the canonical initial state: P1 with an empty address space.
+func (m *Model) Init() state.State {
+	s := transitions.Initial()
+	var c state.State
+	state.Canonical(&c, &s)
+	return c
+}
+
+// NewWorker returns a worker with its own kernel and scratch state.
+func (m *Model) NewWorker() check.Worker[state.State] {
+	return &worker{k: m.Variant.Kernel(), sc: &m.Scope}
+}
+
+// Env is the environment the properties see.
+func (m *Model) Env() Env { return Env{Counters: m.Variant.Counters, Procs: m.Scope.Procs} }
+
+// CheckProperties turns the properties into the explorer's predicates.
+func (m *Model) CheckProperties(props []*Property) []check.Property[state.State] {
+	env := m.Env()
+	out := make([]check.Property[state.State], len(props))
+	for i, p := range props {
+		holds := p.Holds
+		out[i] = check.Property[state.State]{Name: p.Name, Holds: func(s *state.State) bool { return holds(s, env) }}
+	}
+	return out
+}
+
+type worker struct {
+	k   *transitions.Kernel
+	sc  *transitions.Scope
+	tmp state.State
+}
+
+func (w *worker) Actions(s *state.State, setup bool, buf []check.Action) []check.Action {
+	return w.sc.Actions(s, setup, buf)
+}
+
+func (w *worker) Next(s *state.State, a check.Action, out *state.State) bool {
+	w.tmp = *s
+	w.k.S = &w.tmp
+	if _, err := w.k.Apply(transitions.DecodeOp(a), w.sc); err != nil {
+		return false
+	}
+	state.Canonical(out, &w.tmp)
+	return true
+}
+
+func (w *worker) Fingerprint(s *state.State) uint64 { return s.Fingerprint() }
+
+func (w *worker) Terminal(s *state.State) bool { return s.Faulted() }

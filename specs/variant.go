@@ -1,0 +1,95 @@
+package specs
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"anoncheck/transitions"
+)
+
+// Variant is a kernel version or a proposed patch: a value that overrides
+// entries of its base's kernel function table. Adding a variant is adding
+// one file that registers one of these.
+type Variant struct {
+	Name    string // short stable name: "v5.4", "khlebnikov-fix-v1"
+	Follows string // the kernel version, commit or LKML mail the model follows
+	Summary string // one line: what differs from the base
+	Notes   string // details the source leaves open and what was chosen
+
+	Base     string                   // name of the variant this one patches; "" for the v5.4 table
+	Patch    func(*transitions.Funcs) // the overrides; nil for none
+	Counters transitions.Counters     // the anon_vma reuse counters the code keeps
+}
+
+var registry = map[string]*Variant{}
+var order []string
+
+// Register adds a variant; it panics on a duplicate name, a missing base,
+// or an empty provenance, which are programming errors.
+func Register(v *Variant) *Variant {
+	if _, dup := registry[v.Name]; dup {
+		panic("specs: duplicate variant " + v.Name)
+	}
+	if v.Follows == "" {
+		panic("specs: variant " + v.Name + " does not say what it follows")
+	}
+	registry[v.Name] = v
+	order = append(order, v.Name)
+	return v
+}
+
+// All returns the registered variants in a stable order: v5.4 first, then
+// by name.
+func All() []*Variant {
+	names := append([]string(nil), order...)
+	sort.SliceStable(names, func(i, j int) bool {
+		if (names[i] == "v5.4") != (names[j] == "v5.4") {
+			return names[i] == "v5.4"
+		}
+		return names[i] < names[j]
+	})
+	out := make([]*Variant, len(names))
+	for i, n := range names {
+		out[i] = registry[n]
+	}
+	return out
+}
+
+// Lookup finds a variant by name; the error lists the known names.
+func Lookup(name string) (*Variant, error) {
+	if v, ok := registry[name]; ok {
+		return v, nil
+	}
+	var known []string
+	for _, v := range All() {
+		known = append(known, v.Name)
+	}
+	return nil, fmt.Errorf("unknown variant %q (known: %s)", name, strings.Join(known, ", "))
+}
+
+// Funcs returns the variant's kernel function table: its base's table with
+// its own overrides applied.
+func (v *Variant) Funcs() transitions.Funcs {
+	var f transitions.Funcs
+	if v.Base == "" {
+		f = transitions.V54()
+	} else {
+		b, err := Lookup(v.Base)
+		if err != nil {
+			panic("specs: variant " + v.Name + ": base: " + err.Error())
+		}
+		f = b.Funcs()
+	}
+	if v.Patch != nil {
+		v.Patch(&f)
+	}
+	return f
+}
+
+// Kernel returns a kernel running the variant's code.
+func (v *Variant) Kernel() *transitions.Kernel {
+	k := transitions.New(v.Funcs())
+	k.Counters = v.Counters
+	return k
+}

@@ -1,0 +1,194 @@
+package traces
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// WriteText renders the trace as plain text of at most about 80 columns, fit
+// to mail to a kernel list: a title naming the property and the variant,
+// then each step with its kernel path and the state after it, lines that
+// changed marked with '*'.
+func WriteText(w io.Writer, t *Trace) error {
+	var b strings.Builder
+	if t.Property != nil {
+		fmt.Fprintf(&b, "anoncheck: %s violated by %s after %d operation(s)\n", t.Property.Name, t.Variant.Name, t.Depth())
+		fmt.Fprintf(&b, "\n  property: %s\n  failure:  %s\n", t.Property.Statement, t.Property.Failure)
+	} else {
+		fmt.Fprintf(&b, "anoncheck: trace under %s, %d operation(s)\n", t.Variant.Name, t.Depth())
+	}
+	fmt.Fprintf(&b, "  variant:  %s\n  scope:    pages=%d procs=%d prots=%s\n", t.Variant.Follows, t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString())
+	final := t.Final()
+	if final.Bug != 0 {
+		fmt.Fprintf(&b, "  oops:     %s\n", transitions.Assertion(final.Bug))
+	}
+	if final.Warn != 0 {
+		fmt.Fprintf(&b, "  warning:  %s\n", transitions.Assertion(final.Warn))
+	}
+	if final.Overflow != 0 {
+		fmt.Fprintf(&b, "  overflow: %s\n", state.CapName(final.Overflow))
+	}
+
+	prev := transitions.Initial()
+	var prevLines []string
+	{
+		var c state.State
+		state.Canonical(&c, &prev)
+		prevLines = StateLines(&c)
+	}
+	n, ns := 0, 0
+	for i, st := range t.Steps {
+		if i == 0 && st.Setup {
+			b.WriteString("\nsetup (builds the initial layout):\n")
+		}
+		if !st.Setup && (i == 0 || t.Steps[i-1].Setup) {
+			b.WriteString("\noperations:\n")
+		}
+		label := ""
+		if st.Setup {
+			ns++
+			label = fmt.Sprintf("s%d.", ns)
+		} else {
+			n++
+			label = fmt.Sprintf("%d.", n)
+		}
+		ret := ""
+		if st.Errno != 0 {
+			ret = " = " + transitions.ErrnoName(st.Errno)
+		}
+		fmt.Fprintf(&b, "  %-4s %s%s\n", label, st.Op, ret)
+		for _, c := range st.Calls {
+			fmt.Fprintf(&b, "         %s%s\n", strings.Repeat("  ", c.Depth), c.Name)
+		}
+		lines := StateLines(&st.After)
+		if !st.Setup || i+1 == len(t.Steps) || !t.Steps[i+1].Setup {
+			writeMarked(&b, lines, prevLines)
+		}
+		prevLines = lines
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeMarked(b *strings.Builder, lines, prev []string) {
+	old := map[string]bool{}
+	for _, l := range prev {
+		old[l] = true
+	}
+	for _, l := range lines {
+		mark := " "
+		if !old[l] {
+			mark = "*"
+		}
+		fmt.Fprintf(b, "       %s %s\n", mark, l)
+	}
+}
+
+// vmaLetter names VMA id v (canonical) in drawings: A, B, C, ...
+func vmaLetter(v state.VMAID) string {
+	if v == state.NoVMA {
+		return "NULL"
+	}
+	return string(rune('A' + int(v) - 1))
+}
+
+func avName(a state.AVID) string {
+	if a == state.NoAV {
+		return "NULL"
+	}
+	return fmt.Sprintf("av%d", a)
+}
+
+// StateLines draws a canonical state: per process the layout as
+// tools/testing/vma draws it (one letter per page slot) and each VMA's
+// range, flags, anon_vma and chain; then the anon_vmas and the pages.
+func StateLines(s *state.State) []string {
+	var out []string
+	slots := 0
+	for i := range s.VMAs {
+		if s.VMAs[i].MM != 0 && int(s.VMAs[i].End) > slots {
+			slots = int(s.VMAs[i].End)
+		}
+	}
+	for p := 0; p < state.MaxProcs; p++ {
+		if s.MMs[p].Live == 0 {
+			continue
+		}
+		for a := 0; a < state.MaxSlots; a++ {
+			if s.PT[p][a].Page() != state.NoPage && a+1 > slots {
+				slots = a + 1
+			}
+		}
+	}
+	for p := 0; p < state.MaxProcs; p++ {
+		if s.MMs[p].Live == 0 {
+			continue
+		}
+		draw := []byte(strings.Repeat(".", slots))
+		var vl []string
+		s.ForEachVMA(p, func(v state.VMAID) bool {
+			vv := s.VMA(v)
+			for a := vv.Start; a < vv.End && int(a) < slots; a++ {
+				draw[a] = vmaLetter(v)[0]
+			}
+			chain := make([]string, vv.NChain)
+			for j := uint8(0); j < vv.NChain; j++ {
+				chain[j] = avName(vv.Chain[j])
+			}
+			vl = append(vl, fmt.Sprintf("%s [%d,%d) %s anon_vma=%s chain=[%s]", vmaLetter(v), vv.Start, vv.End,
+				vv.Flags, avName(vv.AnonVMA), strings.Join(chain, " ")))
+			return true
+		})
+		var pt []string
+		for a := 0; a < slots; a++ {
+			pte := s.PT[p][a]
+			if pte.Page() == state.NoPage {
+				continue
+			}
+			w := "ro"
+			if pte.Writable() {
+				w = "rw"
+			}
+			pt = append(pt, fmt.Sprintf("%d:pg%d/%s", a, pte.Page(), w))
+		}
+		head := fmt.Sprintf("%s  %s", transitions.ProcName(uint8(p)), draw)
+		if len(pt) > 0 {
+			head += "  ptes " + strings.Join(pt, " ")
+		}
+		out = append(out, head)
+		for _, l := range vl {
+			out = append(out, "    "+l)
+		}
+	}
+	for i := range s.AnonVMAs {
+		a := &s.AnonVMAs[i]
+		if a.Status == state.AVUnused {
+			continue
+		}
+		if a.Status == state.AVFreed {
+			out = append(out, fmt.Sprintf("%s FREED (still referenced)", avName(state.AVID(i+1))))
+			continue
+		}
+		var tree []string
+		for v := 0; v < state.MaxVMAs; v++ {
+			if a.Tree&(1<<v) != 0 {
+				tree = append(tree, vmaLetter(state.VMAID(v+1)))
+			}
+		}
+		out = append(out, fmt.Sprintf("%s root=%s parent=%s refcount=%d degree=%d children=%d active=%d tree={%s}",
+			avName(state.AVID(i+1)), avName(a.Root), avName(a.Parent), a.Refcount, a.Degree, a.NumChildren, a.NumActiveVMAs,
+			strings.Join(tree, ",")))
+	}
+	for i := range s.Pages {
+		pg := &s.Pages[i]
+		if pg.Used == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("pg%d mapping=%s index=%d mapcount=%d", i+1, avName(pg.Mapping), pg.Index, pg.Mapcount))
+	}
+	return out
+}

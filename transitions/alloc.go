@@ -1,0 +1,155 @@
+package transitions
+
+import "anoncheck/state"
+
+// Allocation and list helpers. These stand for slab allocation and the
+// list_head/rb-tree primitives; they are not kernel functions of interest
+// and are not overridable.
+
+// allocAV takes an unused anon_vma slot (kmem_cache_alloc).
+func (k *Kernel) allocAV() avID {
+	for i := range k.S.AnonVMAs {
+		if k.S.AnonVMAs[i].Status == state.AVUnused {
+			k.S.AnonVMAs[i] = state.AnonVMA{Status: state.AVLive}
+			return avID(i + 1)
+		}
+	}
+	k.overflow(state.CapAnonVMAs)
+	return state.NoAV
+}
+
+// allocVMA takes an unused VMA slot for process mm (vm_area_alloc).
+func (k *Kernel) allocVMA(mm int) vmaID {
+	for i := range k.S.VMAs {
+		if k.S.VMAs[i].MM == 0 {
+			k.S.VMAs[i] = state.VMA{MM: uint8(mm + 1)}
+			return vmaID(i + 1)
+		}
+	}
+	k.overflow(state.CapVMAs)
+	return state.NoVMA
+}
+
+// allocPage takes an unused page slot (alloc_zeroed_user_highpage_movable).
+func (k *Kernel) allocPage() pageID {
+	for i := range k.S.Pages {
+		if k.S.Pages[i].Used == 0 {
+			k.S.Pages[i] = state.Page{Used: 1}
+			return pageID(i + 1)
+		}
+	}
+	k.overflow(state.CapPages)
+	return state.NoPage
+}
+
+// putPage drops the page-table reference of a page that was just unmapped;
+// the page is freed when no PTE maps it any more. page->mapping is not
+// cleared (page_remove_rmap() leaves it stale) but the page is gone.
+func (k *Kernel) putPage(pg pageID) {
+	p := k.S.Page(pg)
+	if p.Mapcount <= 0 {
+		*p = state.Page{}
+	}
+}
+
+// chainPush adds an anon_vma at the head of vma's anon_vma_chain
+// (list_add(&avc->same_vma, &vma->anon_vma_chain)).
+func (k *Kernel) chainPush(v *state.VMA, av avID) {
+	if v.NChain >= state.MaxChain {
+		k.overflow(state.CapChain)
+	}
+	copy(v.Chain[1:v.NChain+1], v.Chain[:v.NChain])
+	v.Chain[0] = av
+	v.NChain++
+}
+
+// chainDel removes the AVC at position i of vma's chain (list_del).
+func chainDel(v *state.VMA, i uint8) {
+	copy(v.Chain[i:v.NChain-1], v.Chain[i+1:v.NChain])
+	v.NChain--
+	v.Chain[v.NChain] = state.NoAV
+}
+
+// treeInsert and treeRemove stand for anon_vma_interval_tree_insert/remove.
+func treeInsert(a *state.AnonVMA, v vmaID) { a.Tree |= 1 << (v - 1) }
+func treeRemove(a *state.AnonVMA, v vmaID) { a.Tree &^= 1 << (v - 1) }
+
+// inc and dec change an unsigned anon_vma counter; dec records an underflow,
+// after which the value wraps as the kernel's unsigned counter would.
+func (k *Kernel) inc(c *uint8) { *c++ }
+func (k *Kernel) dec(c *uint8) {
+	k.warnOn(*c == 0, WarnCounterUnderflow)
+	*c--
+}
+
+// linkList puts vma into process mm's vm_next/vm_prev list after prev (at
+// the head when prev is NULL), as __vma_link_list() does in v5.4
+// mm/util.c/mm/mmap.c, and counts it in map_count (__vma_link + map_count++
+// of vma_link/__insert_vm_struct).
+func (k *Kernel) linkList(mm int, vma, prev vmaID) {
+	m := &k.S.MMs[mm]
+	v := k.vma(vma)
+	v.Prev = prev
+	var next vmaID
+	if prev != state.NoVMA {
+		p := k.vma(prev)
+		next = p.Next
+		p.Next = vma
+	} else {
+		next = m.Mmap
+		m.Mmap = vma
+	}
+	v.Next = next
+	if next != state.NoVMA {
+		k.vma(next).Prev = vma
+	}
+	m.MapCount++
+}
+
+// unlinkList takes vma out of its process's list (__vma_unlink_common);
+// callers drop map_count themselves, as the kernel does.
+func (k *Kernel) unlinkList(mm int, vma vmaID) {
+	m := &k.S.MMs[mm]
+	v := k.vma(vma)
+	if v.Prev != state.NoVMA {
+		k.vma(v.Prev).Next = v.Next
+	} else {
+		m.Mmap = v.Next
+	}
+	if v.Next != state.NoVMA {
+		k.vma(v.Next).Prev = v.Prev
+	}
+}
+
+// findVMALinks returns the VMA after which a new VMA starting at addr goes
+// (find_vma_links() / find_vma_prev()): the last VMA with vm_start < addr,
+// or NULL.
+func (k *Kernel) findPrev(mm int, addr uint8) vmaID {
+	var prev vmaID
+	n := 0
+	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.S.VMA(v).Next {
+		if k.S.VMA(v).Start >= addr {
+			break
+		}
+		prev = v
+		n++
+	}
+	return prev
+}
+
+// findVMA is find_vma(): the first VMA with vm_end > addr, or NULL.
+func (k *Kernel) findVMA(mm int, addr uint8) vmaID {
+	n := 0
+	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.S.VMA(v).Next {
+		if k.S.VMA(v).End > addr {
+			return v
+		}
+		n++
+	}
+	return state.NoVMA
+}
+
+// linearPageIndex is linear_page_index(vma, address).
+func linearPageIndex(v *state.VMA, addr uint8) uint8 {
+	return v.Pgoff + (addr - v.Start)
+}

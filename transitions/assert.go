@@ -1,0 +1,94 @@
+package transitions
+
+// Assertion names one of the kernel's own checks on the modelled paths
+// (kernel-reference.md section 8), or a fault the kernel would take (NULL
+// dereference, use-after-free). A state records the first BUG-class and
+// the first WARN-class assertion that fired.
+type Assertion uint8
+
+// The modelled assertions. BUG-class ones end the operation.
+const (
+	AssertNone Assertion = iota
+
+	BugNullDeref             // NULL pointer dereference
+	BugUseAfterFree          // KASAN: use-after-free of an anon_vma
+	BugAnonVMAFreeRefcount   // anon_vma_free(): VM_BUG_ON(atomic_read(&anon_vma->refcount))
+	BugAnonVMAMerge          // anon_vma_merge(): VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma, vma)
+	BugPageSetAnonRmapNoAV   // __page_set_anon_rmap(): BUG_ON(!anon_vma)
+	BugPageAddNewAnonRmap    // page_add_new_anon_rmap(): VM_BUG_ON_VMA(address < vma->vm_start || address >= vma->vm_end, vma)
+	BugPageMoveAnonRmapNoAV  // page_move_anon_rmap(): VM_BUG_ON_VMA(!anon_vma, vma)
+	BugFindMergeablePrev     // find_mergeable_anon_vma() (maple tree): VM_BUG_ON_VMA(prev != vma, vma)
+	BugVMAFreedInTree        // vm_area_free() of a VMA still in an anon_vma interval tree: the next rmap walk uses freed memory
+	lastBug                  // marks the end of the BUG-class assertions
+	WarnLockAnonVMARoot      // lock_anon_vma_root(): WARN_ON_ONCE(root)
+	WarnUnlinkDegree         // unlink_anon_vmas(): VM_WARN_ON(anon_vma->degree)
+	WarnUnlinkNumChildren    // unlink_anon_vmas(): VM_WARN_ON(anon_vma->num_children)
+	WarnUnlinkNumActiveVMAs  // unlink_anon_vmas(): VM_WARN_ON(anon_vma->num_active_vmas)
+	WarnVMAMergePrev         // vma_merge(): VM_WARN_ON(prev && addr <= prev->vm_start)
+	WarnVMAMergeArea         // vma_merge(): VM_WARN_ON(area && end > area->vm_end)
+	WarnVMAMergeAddr         // vma_merge(): VM_WARN_ON(addr >= end)
+	WarnVMAAdjustCase8End    // __vma_adjust(): VM_WARN_ON(end != next->vm_end)
+	WarnVMAAdjustExpand      // __vma_adjust(): VM_WARN_ON(expand != vma)
+	WarnVMAAdjustRemove2End  // __vma_adjust(): VM_WARN_ON(remove_next == 2 && end != next->vm_next->vm_end)
+	WarnVMAAdjustRemove1End  // __vma_adjust(): VM_WARN_ON(remove_next == 1 && end != next->vm_end)
+	WarnVMAAdjustImporter    // __vma_adjust(): VM_WARN_ON(expand != importer)
+	WarnVMAAdjustNextAnonVMA // __vma_adjust(): VM_WARN_ON(adjust_next && next->anon_vma && anon_vma != next->anon_vma)
+	WarnVMAAdjustHighest     // __vma_adjust(): VM_WARN_ON(mm->highest_vm_end != vm_end_gap(vma))
+	WarnMprotectFixupFlags   // mprotect_fixup(): VM_WARN_ON((vma->vm_flags ^ newflags) & ~VM_SOFTDIRTY)
+	WarnCounterUnderflow     // an anon_vma counter went below zero (an unsigned wrap or atomic underflow in the kernel)
+	numAssertions
+)
+
+// AssertionInfo describes an assertion for reports.
+type AssertionInfo struct {
+	Func  string // kernel function that holds the check
+	Check string // the check as written in the kernel source
+}
+
+var assertionInfo = [numAssertions]AssertionInfo{
+	BugNullDeref:             {"", "NULL pointer dereference"},
+	BugUseAfterFree:          {"", "KASAN: use-after-free of a freed anon_vma"},
+	BugAnonVMAFreeRefcount:   {"anon_vma_free", "VM_BUG_ON(atomic_read(&anon_vma->refcount))"},
+	BugAnonVMAMerge:          {"anon_vma_merge", "VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma, vma)"},
+	BugPageSetAnonRmapNoAV:   {"__page_set_anon_rmap", "BUG_ON(!anon_vma)"},
+	BugPageAddNewAnonRmap:    {"page_add_new_anon_rmap", "VM_BUG_ON_VMA(address < vma->vm_start || address >= vma->vm_end, vma)"},
+	BugPageMoveAnonRmapNoAV:  {"page_move_anon_rmap", "VM_BUG_ON_VMA(!anon_vma, vma)"},
+	BugFindMergeablePrev:     {"find_mergeable_anon_vma", "VM_BUG_ON_VMA(prev != vma, vma)"},
+	BugVMAFreedInTree:        {"vm_area_free", "freed VMA still linked in an anon_vma interval tree (use-after-free on the next rmap walk)"},
+	WarnLockAnonVMARoot:      {"lock_anon_vma_root", "WARN_ON_ONCE(root)"},
+	WarnUnlinkDegree:         {"unlink_anon_vmas", "VM_WARN_ON(anon_vma->degree)"},
+	WarnUnlinkNumChildren:    {"unlink_anon_vmas", "VM_WARN_ON(anon_vma->num_children)"},
+	WarnUnlinkNumActiveVMAs:  {"unlink_anon_vmas", "VM_WARN_ON(anon_vma->num_active_vmas)"},
+	WarnVMAMergePrev:         {"vma_merge", "VM_WARN_ON(prev && addr <= prev->vm_start)"},
+	WarnVMAMergeArea:         {"vma_merge", "VM_WARN_ON(area && end > area->vm_end)"},
+	WarnVMAMergeAddr:         {"vma_merge", "VM_WARN_ON(addr >= end)"},
+	WarnVMAAdjustCase8End:    {"__vma_adjust", "VM_WARN_ON(end != next->vm_end)"},
+	WarnVMAAdjustExpand:      {"__vma_adjust", "VM_WARN_ON(expand != vma)"},
+	WarnVMAAdjustRemove2End:  {"__vma_adjust", "VM_WARN_ON(remove_next == 2 && end != next->vm_next->vm_end)"},
+	WarnVMAAdjustRemove1End:  {"__vma_adjust", "VM_WARN_ON(remove_next == 1 && end != next->vm_end)"},
+	WarnVMAAdjustImporter:    {"__vma_adjust", "VM_WARN_ON(expand != importer)"},
+	WarnVMAAdjustNextAnonVMA: {"__vma_adjust", "VM_WARN_ON(adjust_next && next->anon_vma && anon_vma != next->anon_vma)"},
+	WarnVMAAdjustHighest:     {"__vma_adjust", "VM_WARN_ON(mm->highest_vm_end != vm_end_gap(vma))"},
+	WarnMprotectFixupFlags:   {"mprotect_fixup", "VM_WARN_ON((vma->vm_flags ^ newflags) & ~VM_SOFTDIRTY)"},
+	WarnCounterUnderflow:     {"", "anon_vma counter underflow"},
+}
+
+// Info describes the assertion.
+func (a Assertion) Info() AssertionInfo {
+	if a >= numAssertions {
+		return AssertionInfo{Check: "unknown assertion"}
+	}
+	return assertionInfo[a]
+}
+
+// IsBug reports whether the assertion is of the BUG class.
+func (a Assertion) IsBug() bool { return a != AssertNone && a < lastBug }
+
+// String renders "func: check", as in a kernel log line.
+func (a Assertion) String() string {
+	i := a.Info()
+	if i.Func == "" {
+		return i.Check
+	}
+	return i.Func + ": " + i.Check
+}

@@ -1,0 +1,261 @@
+package transitions
+
+import "anoncheck/state"
+
+type (
+	vmaID  = state.VMAID
+	avID   = state.AVID
+	pageID = state.PageID
+	flags  = state.Flags
+)
+
+// Funcs is the table of modelled kernel functions. Each field is named
+// after the kernel function it stands for (leading underscores dropped:
+// AnonVMAPrepare is __anon_vma_prepare, VMAAdjust is __vma_adjust,
+// SplitVMA is __split_vma, DoMunmap is __do_munmap); the implementations
+// V54 installs carry doc comments naming the file, function and version
+// followed. A variant copies a table and replaces entries.
+//
+// Process arguments (mm) are process slot indexes; errno results are 0 or
+// a negative errno.
+type Funcs struct {
+	// mm/rmap.c and include/linux/rmap.h
+	AnonVMAAlloc       func(k *Kernel) avID
+	AnonVMAFree        func(k *Kernel, av avID)
+	GetAnonVMA         func(k *Kernel, av avID)
+	PutAnonVMA         func(k *Kernel, av avID)
+	AnonVMAChainLink   func(k *Kernel, vma vmaID, av avID)
+	LockAnonVMARoot    func(k *Kernel, root, av avID) avID
+	AnonVMAPrepare     func(k *Kernel, vma vmaID) int
+	AnonVMAClone       func(k *Kernel, dst, src vmaID) int
+	AnonVMAFork        func(k *Kernel, vma, pvma vmaID) int
+	UnlinkAnonVMAs     func(k *Kernel, vma vmaID)
+	AnonVMAMerge       func(k *Kernel, vma, next vmaID)
+	PageAddNewAnonRmap func(k *Kernel, pg pageID, vma vmaID, addr uint8)
+	PageSetAnonRmap    func(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive bool)
+	PageMoveAnonRmap   func(k *Kernel, pg pageID, vma vmaID)
+	PageDupRmap        func(k *Kernel, pg pageID)
+	PageRemoveRmap     func(k *Kernel, pg pageID)
+
+	// mm/mmap.c
+	FindMergeableAnonVMA func(k *Kernel, vma vmaID) avID
+	ReusableAnonVMA      func(k *Kernel, old, a, b vmaID) avID
+	AnonVMACompatible    func(k *Kernel, a, b vmaID) bool
+	IsMergeableVMA       func(k *Kernel, vma vmaID, fl flags) bool
+	IsMergeableAnonVMA   func(k *Kernel, av1, av2 avID, vma vmaID) bool
+	CanVMAMergeBefore    func(k *Kernel, vma vmaID, fl flags, av avID, pgoff uint8) bool
+	CanVMAMergeAfter     func(k *Kernel, vma vmaID, fl flags, av avID, pgoff uint8) bool
+	VMAMerge             func(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID
+	VMAAdjust            func(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int
+	SplitVMA             func(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int
+	DoMunmap             func(k *Kernel, mm int, start, end uint8) int
+	MmapRegion           func(k *Kernel, mm int, addr, end uint8, fl flags) int
+	ExitMmap             func(k *Kernel, mm int)
+
+	// kernel/fork.c
+	DupMmap    func(k *Kernel, mm, oldmm int) int
+	VMAreaDup  func(k *Kernel, orig vmaID) vmaID
+	VMAreaFree func(k *Kernel, vma vmaID)
+
+	// mm/memory.c
+	HandleMMFault   func(k *Kernel, mm int, addr uint8, write bool) int
+	DoAnonymousPage func(k *Kernel, vma vmaID, addr uint8) int
+	DoWPPage        func(k *Kernel, vma vmaID, addr uint8) int
+	WPPageCopy      func(k *Kernel, vma vmaID, addr uint8) int
+	CopyPageRange   func(k *Kernel, dst, src vmaID) int
+	UnmapVMAs       func(k *Kernel, vma vmaID, start, end uint8)
+	FreePgtables    func(k *Kernel, vma vmaID)
+
+	// mm/mprotect.c
+	DoMprotectPkey   func(k *Kernel, mm int, start, end uint8, prot Prot) int
+	MprotectFixup    func(k *Kernel, vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int)
+	ChangeProtection func(k *Kernel, vma vmaID, start, end uint8)
+
+	// mm/madvise.c
+	Madvise         func(k *Kernel, mm int, start, end uint8, behavior Advice) int
+	MadviseBehavior func(k *Kernel, vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int)
+}
+
+// The dispatch methods: every call between modelled functions goes through
+// one of these, so that an overridden entry is seen by all callers and the
+// call is recorded when a Recorder is attached.
+
+func (k *Kernel) anonVMAAlloc() avID {
+	k.enter("anon_vma_alloc")
+	defer k.leave()
+	return k.F.AnonVMAAlloc(k)
+}
+func (k *Kernel) anonVMAFree(av avID) {
+	k.enter("anon_vma_free")
+	defer k.leave()
+	k.F.AnonVMAFree(k, av)
+}
+func (k *Kernel) getAnonVMA(av avID) { k.F.GetAnonVMA(k, av) }
+func (k *Kernel) putAnonVMA(av avID) {
+	k.enter("put_anon_vma")
+	defer k.leave()
+	k.F.PutAnonVMA(k, av)
+}
+func (k *Kernel) anonVMAChainLink(vma vmaID, av avID) { k.F.AnonVMAChainLink(k, vma, av) }
+func (k *Kernel) lockAnonVMARoot(root, av avID) avID  { return k.F.LockAnonVMARoot(k, root, av) }
+
+// anonVMAPrepare is the inline anon_vma_prepare() of include/linux/rmap.h:
+// nothing to do when the VMA has an anon_vma, else __anon_vma_prepare().
+func (k *Kernel) anonVMAPrepare(vma vmaID) int {
+	if k.vma(vma).AnonVMA != state.NoAV {
+		return 0
+	}
+	k.enter("__anon_vma_prepare")
+	defer k.leave()
+	return k.F.AnonVMAPrepare(k, vma)
+}
+func (k *Kernel) anonVMAClone(dst, src vmaID) int {
+	k.enter("anon_vma_clone")
+	defer k.leave()
+	return k.F.AnonVMAClone(k, dst, src)
+}
+func (k *Kernel) anonVMAFork(vma, pvma vmaID) int {
+	k.enter("anon_vma_fork")
+	defer k.leave()
+	return k.F.AnonVMAFork(k, vma, pvma)
+}
+func (k *Kernel) unlinkAnonVMAs(vma vmaID) {
+	k.enter("unlink_anon_vmas")
+	defer k.leave()
+	k.F.UnlinkAnonVMAs(k, vma)
+}
+func (k *Kernel) anonVMAMerge(vma, next vmaID) {
+	k.enter("anon_vma_merge")
+	defer k.leave()
+	k.F.AnonVMAMerge(k, vma, next)
+}
+func (k *Kernel) pageAddNewAnonRmap(pg pageID, vma vmaID, addr uint8) {
+	k.enter("page_add_new_anon_rmap")
+	defer k.leave()
+	k.F.PageAddNewAnonRmap(k, pg, vma, addr)
+}
+func (k *Kernel) pageSetAnonRmap(pg pageID, vma vmaID, addr uint8, exclusive bool) {
+	k.F.PageSetAnonRmap(k, pg, vma, addr, exclusive)
+}
+func (k *Kernel) pageMoveAnonRmap(pg pageID, vma vmaID) {
+	k.enter("page_move_anon_rmap")
+	defer k.leave()
+	k.F.PageMoveAnonRmap(k, pg, vma)
+}
+func (k *Kernel) pageDupRmap(pg pageID)    { k.F.PageDupRmap(k, pg) }
+func (k *Kernel) pageRemoveRmap(pg pageID) { k.F.PageRemoveRmap(k, pg) }
+
+func (k *Kernel) findMergeableAnonVMA(vma vmaID) avID {
+	k.enter("find_mergeable_anon_vma")
+	defer k.leave()
+	return k.F.FindMergeableAnonVMA(k, vma)
+}
+func (k *Kernel) reusableAnonVMA(old, a, b vmaID) avID { return k.F.ReusableAnonVMA(k, old, a, b) }
+func (k *Kernel) anonVMACompatible(a, b vmaID) bool    { return k.F.AnonVMACompatible(k, a, b) }
+func (k *Kernel) isMergeableVMA(vma vmaID, fl flags) bool {
+	return k.F.IsMergeableVMA(k, vma, fl)
+}
+func (k *Kernel) isMergeableAnonVMA(av1, av2 avID, vma vmaID) bool {
+	return k.F.IsMergeableAnonVMA(k, av1, av2, vma)
+}
+func (k *Kernel) canVMAMergeBefore(vma vmaID, fl flags, av avID, pgoff uint8) bool {
+	return k.F.CanVMAMergeBefore(k, vma, fl, av, pgoff)
+}
+func (k *Kernel) canVMAMergeAfter(vma vmaID, fl flags, av avID, pgoff uint8) bool {
+	return k.F.CanVMAMergeAfter(k, vma, fl, av, pgoff)
+}
+func (k *Kernel) vmaMerge(mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID {
+	k.enter("vma_merge")
+	defer k.leave()
+	return k.F.VMAMerge(k, mm, prev, addr, end, fl, av, pgoff)
+}
+func (k *Kernel) vmaAdjust(vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
+	k.enter("__vma_adjust")
+	defer k.leave()
+	return k.F.VMAAdjust(k, vma, start, end, pgoff, insert, expand)
+}
+func (k *Kernel) splitVMA(mm int, vma vmaID, addr uint8, newBelow bool) int {
+	k.enter("__split_vma")
+	defer k.leave()
+	return k.F.SplitVMA(k, mm, vma, addr, newBelow)
+}
+func (k *Kernel) doMunmap(mm int, start, end uint8) int {
+	k.enter("__do_munmap")
+	defer k.leave()
+	return k.F.DoMunmap(k, mm, start, end)
+}
+func (k *Kernel) mmapRegion(mm int, addr, end uint8, fl flags) int {
+	k.enter("mmap_region")
+	defer k.leave()
+	return k.F.MmapRegion(k, mm, addr, end, fl)
+}
+func (k *Kernel) exitMmap(mm int) {
+	k.enter("exit_mmap")
+	defer k.leave()
+	k.F.ExitMmap(k, mm)
+}
+func (k *Kernel) dupMmap(mm, oldmm int) int {
+	k.enter("dup_mmap")
+	defer k.leave()
+	return k.F.DupMmap(k, mm, oldmm)
+}
+func (k *Kernel) vmAreaDup(orig vmaID) vmaID { return k.F.VMAreaDup(k, orig) }
+func (k *Kernel) vmAreaFree(vma vmaID)       { k.F.VMAreaFree(k, vma) }
+func (k *Kernel) handleMMFault(mm int, addr uint8, write bool) int {
+	k.enter("handle_mm_fault")
+	defer k.leave()
+	return k.F.HandleMMFault(k, mm, addr, write)
+}
+func (k *Kernel) doAnonymousPage(vma vmaID, addr uint8) int {
+	k.enter("do_anonymous_page")
+	defer k.leave()
+	return k.F.DoAnonymousPage(k, vma, addr)
+}
+func (k *Kernel) doWPPage(vma vmaID, addr uint8) int {
+	k.enter("do_wp_page")
+	defer k.leave()
+	return k.F.DoWPPage(k, vma, addr)
+}
+func (k *Kernel) wpPageCopy(vma vmaID, addr uint8) int {
+	k.enter("wp_page_copy")
+	defer k.leave()
+	return k.F.WPPageCopy(k, vma, addr)
+}
+func (k *Kernel) copyPageRange(dst, src vmaID) int {
+	k.enter("copy_page_range")
+	defer k.leave()
+	return k.F.CopyPageRange(k, dst, src)
+}
+func (k *Kernel) unmapVMAs(vma vmaID, start, end uint8) {
+	k.enter("unmap_vmas")
+	defer k.leave()
+	k.F.UnmapVMAs(k, vma, start, end)
+}
+func (k *Kernel) freePgtables(vma vmaID) {
+	k.enter("free_pgtables")
+	defer k.leave()
+	k.F.FreePgtables(k, vma)
+}
+func (k *Kernel) doMprotectPkey(mm int, start, end uint8, prot Prot) int {
+	k.enter("do_mprotect_pkey")
+	defer k.leave()
+	return k.F.DoMprotectPkey(k, mm, start, end, prot)
+}
+func (k *Kernel) mprotectFixup(vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int) {
+	k.enter("mprotect_fixup")
+	defer k.leave()
+	return k.F.MprotectFixup(k, vma, prev, start, end, newflags)
+}
+func (k *Kernel) changeProtection(vma vmaID, start, end uint8) {
+	k.F.ChangeProtection(k, vma, start, end)
+}
+func (k *Kernel) madvise(mm int, start, end uint8, behavior Advice) int {
+	k.enter("madvise")
+	defer k.leave()
+	return k.F.Madvise(k, mm, start, end, behavior)
+}
+func (k *Kernel) madviseBehavior(vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
+	k.enter("madvise_behavior")
+	defer k.leave()
+	return k.F.MadviseBehavior(k, vma, prev, start, end, behavior)
+}

@@ -1,0 +1,240 @@
+package transitions
+
+import (
+	"fmt"
+
+	"anoncheck/state"
+)
+
+// Kernel runs modelled kernel functions on one state. Every modelled kernel
+// function is an entry of F, so a patch variant replaces an entry and every
+// caller, through the dispatch methods below, runs the replacement. A
+// Kernel is reused across transitions: set S, call Apply.
+type Kernel struct {
+	S *state.State
+	F Funcs
+
+	// Rec, when not nil, receives the kernel call path of each operation.
+	Rec *Recorder
+
+	// Counters selects which anon_vma counters the code maintains; the
+	// accounting property reads the same setting.
+	Counters Counters
+}
+
+// Counters names the anon_vma reuse accounting scheme of a kernel version.
+type Counters uint8
+
+const (
+	// CountDegree is anon_vma->degree (7a3ef208e662, Linux v4.0 .. v6.0).
+	CountDegree Counters = iota
+	// CountChildrenActive is anon_vma->num_children and ->num_active_vmas
+	// (2555283eb40d, Linux v6.1 and the stable trees it went to).
+	CountChildrenActive
+)
+
+// New returns a kernel running the given function table.
+func New(f Funcs) *Kernel { return &Kernel{F: f} }
+
+// oopsPanic unwinds an operation that hit a BUG, a NULL dereference, a
+// use-after-free or a capacity limit. The cause is already in the state.
+type oopsPanic struct{}
+
+// bug records a BUG-class assertion (the kernel would oops here) and ends
+// the operation.
+func (k *Kernel) bug(a Assertion) {
+	if k.S.Bug == 0 {
+		k.S.Bug = uint8(a)
+	}
+	if k.Rec != nil {
+		k.Rec.Event(a.String())
+	}
+	panic(oopsPanic{})
+}
+
+// bugOn is BUG_ON/VM_BUG_ON: with CONFIG_DEBUG_VM the kernel oopses.
+func (k *Kernel) bugOn(cond bool, a Assertion) {
+	if cond {
+		k.bug(a)
+	}
+}
+
+// warnOn is WARN_ON/VM_WARN_ON: the kernel prints a warning and goes on.
+// It returns cond, as the kernel macro does.
+func (k *Kernel) warnOn(cond bool, a Assertion) bool {
+	if cond {
+		if k.S.Warn == 0 {
+			k.S.Warn = uint8(a)
+		}
+		if k.Rec != nil {
+			k.Rec.Event(a.String())
+		}
+	}
+	return cond
+}
+
+// overflow ends the operation because the flat state has no room left.
+func (k *Kernel) overflow(c uint8) {
+	if k.S.Overflow == 0 {
+		k.S.Overflow = c
+	}
+	panic(oopsPanic{})
+}
+
+// vma dereferences a VMA pointer; NULL oopses.
+func (k *Kernel) vma(id state.VMAID) *state.VMA {
+	if id == state.NoVMA {
+		k.bug(BugNullDeref)
+	}
+	return k.S.VMA(id)
+}
+
+// av dereferences an anon_vma pointer; NULL oopses, and so does a freed
+// anon_vma (KASAN reports a use-after-free).
+func (k *Kernel) av(id state.AVID) *state.AnonVMA {
+	if id == state.NoAV {
+		k.bug(BugNullDeref)
+	}
+	a := k.S.AV(id)
+	if a.Status != state.AVLive {
+		k.bug(BugUseAfterFree)
+	}
+	return a
+}
+
+// run executes f as one user-level operation: it catches the oops of a BUG,
+// then drops the slots of freed anon_vmas nothing points at any more.
+func (k *Kernel) run(f func() int) (errno int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(oopsPanic); !ok {
+				panic(r)
+			}
+			errno = EOOPS
+		}
+		if !k.S.Faulted() {
+			k.collectFreed()
+		}
+	}()
+	return f()
+}
+
+// collectFreed releases the slot of each freed anon_vma that no live VMA,
+// live anon_vma or allocated page points at. Until then the slot stays
+// marked AVFreed, so a dangling pointer is visible in the state.
+func (k *Kernel) collectFreed() {
+	s := k.S
+	var referenced uint32
+	any := false
+	for i := range s.AnonVMAs {
+		if s.AnonVMAs[i].Status == state.AVFreed {
+			any = true
+		}
+	}
+	if !any {
+		return
+	}
+	for i := range s.VMAs {
+		v := &s.VMAs[i]
+		if v.MM == 0 {
+			continue
+		}
+		if v.AnonVMA != state.NoAV {
+			referenced |= 1 << (v.AnonVMA - 1)
+		}
+		for j := uint8(0); j < v.NChain; j++ {
+			referenced |= 1 << (v.Chain[j] - 1)
+		}
+	}
+	for i := range s.AnonVMAs {
+		a := &s.AnonVMAs[i]
+		if a.Status != state.AVLive {
+			continue
+		}
+		if a.Parent != state.NoAV {
+			referenced |= 1 << (a.Parent - 1)
+		}
+		if a.Root != state.NoAV {
+			referenced |= 1 << (a.Root - 1)
+		}
+	}
+	for i := range s.Pages {
+		if s.Pages[i].Used != 0 && s.Pages[i].Mapping != state.NoAV {
+			referenced |= 1 << (s.Pages[i].Mapping - 1)
+		}
+	}
+	for i := range s.AnonVMAs {
+		if s.AnonVMAs[i].Status == state.AVFreed && referenced&(1<<i) == 0 {
+			s.AnonVMAs[i] = state.AnonVMA{}
+		}
+	}
+}
+
+// Errno values the modelled syscalls return (negated, as in the kernel).
+const (
+	EOK    = 0
+	ENOMEM = -12
+	EINVAL = -22
+	EAGAIN = -11
+	// EOOPS is not an errno: the operation ended in a kernel oops.
+	EOOPS = -1000
+)
+
+// ErrnoName renders an errno for traces.
+func ErrnoName(e int) string {
+	switch e {
+	case EOK:
+		return "0"
+	case ENOMEM:
+		return "-ENOMEM"
+	case EINVAL:
+		return "-EINVAL"
+	case EAGAIN:
+		return "-EAGAIN"
+	case EOOPS:
+		return "oops"
+	}
+	return fmt.Sprint(e)
+}
+
+// Recorder collects the kernel functions an operation called, as a tree
+// flattened into (depth, name) events, plus the assertions that fired.
+type Recorder struct {
+	Calls []Call
+	depth int
+}
+
+// Call is one recorded kernel function call or assertion.
+type Call struct {
+	Depth int
+	Name  string
+}
+
+// Enter records a call of the named kernel function.
+func (r *Recorder) Enter(name string) {
+	r.Calls = append(r.Calls, Call{Depth: r.depth, Name: name})
+	r.depth++
+}
+
+// Leave ends the innermost call.
+func (r *Recorder) Leave() { r.depth-- }
+
+// Event records an assertion hit inside the current call.
+func (r *Recorder) Event(what string) {
+	r.Calls = append(r.Calls, Call{Depth: r.depth, Name: "!! " + what})
+}
+
+// Reset empties the recorder for the next operation.
+func (r *Recorder) Reset() { r.Calls = r.Calls[:0]; r.depth = 0 }
+
+func (k *Kernel) enter(name string) {
+	if k.Rec != nil {
+		k.Rec.Enter(name)
+	}
+}
+
+func (k *Kernel) leave() {
+	if k.Rec != nil {
+		k.Rec.Leave()
+	}
+}

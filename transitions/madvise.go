@@ -1,0 +1,93 @@
+package transitions
+
+import "anoncheck/state"
+
+// madviseV54 models the VMA walk of mm/madvise.c:madvise() (v5.4) for the
+// flag-changing advices: madvise_behavior() on each mapped piece of
+// [start, end); holes are skipped and reported as -ENOMEM at the end.
+func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
+	unmapped := 0
+	vma := k.findVMA(mm, start)
+	var prev vmaID
+	if vma != state.NoVMA {
+		prev = k.vma(vma).Prev
+		if start > k.vma(vma).Start {
+			prev = vma
+		}
+	} else {
+		prev = k.findPrev(mm, start)
+	}
+	for {
+		if vma == state.NoVMA {
+			return ENOMEM
+		}
+		if start < k.vma(vma).Start {
+			unmapped = ENOMEM
+			start = k.vma(vma).Start
+			if start >= end {
+				return unmapped
+			}
+		}
+		tmp := min(k.vma(vma).End, end)
+		var err int
+		prev, err = k.madviseBehavior(vma, prev, start, tmp, behavior)
+		if err != 0 {
+			return err
+		}
+		start = tmp
+		if prev != state.NoVMA && start < k.vma(prev).End {
+			start = k.vma(prev).End
+		}
+		if start >= end {
+			return unmapped
+		}
+		if prev != state.NoVMA {
+			vma = k.vma(prev).Next
+		} else {
+			vma = k.findVMA(mm, start)
+		}
+	}
+}
+
+// madviseBehaviorV54 models mm/madvise.c:madvise_behavior() (v5.4) for
+// MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK and MADV_KEEPONFORK: compute
+// the new flags; nothing to do if they equal the old; else vma_merge() with
+// the VMA's anon_vma, or split at start and end; then set the flags.
+// MADV_DOFORK's VM_IO and MADV_WIPEONFORK's file/VM_SHARED refusals cannot
+// apply to private anonymous VMAs. It returns the new *prev.
+func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
+	mm := int(k.vma(vma).MM) - 1
+	v := k.vma(vma)
+	newFlags := v.Flags
+	switch behavior {
+	case MadvDontFork:
+		newFlags |= state.VMDontCopy
+	case MadvDoFork:
+		newFlags &^= state.VMDontCopy
+	case MadvWipeOnFork:
+		newFlags |= state.VMWipeOnFork
+	case MadvKeepOnFork:
+		newFlags &^= state.VMWipeOnFork
+	}
+	if newFlags == v.Flags {
+		return vma, 0
+	}
+	pgoff := v.Pgoff + (start - v.Start)
+	if merged := k.vmaMerge(mm, prev, start, end, newFlags, v.AnonVMA, pgoff); merged != state.NoVMA {
+		k.vma(merged).Flags = newFlags
+		return merged, 0
+	}
+	prev = vma
+	if start != k.vma(vma).Start {
+		if err := k.splitVMA(mm, vma, start, true); err != 0 {
+			return prev, EAGAIN
+		}
+	}
+	if end != k.vma(vma).End {
+		if err := k.splitVMA(mm, vma, end, false); err != 0 {
+			return prev, EAGAIN
+		}
+	}
+	k.vma(vma).Flags = newFlags
+	return prev, 0
+}

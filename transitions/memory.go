@@ -1,0 +1,143 @@
+package transitions
+
+import "anoncheck/state"
+
+// The functions of mm/memory.c as of Linux v5.4. Sources: see
+// docs/SOURCES.md. Read faults are not modelled: on a private anonymous
+// VMA they map the shared zero page, which is not an anonymous page and
+// carries no rmap state, and a later write to it takes wp_page_copy(),
+// which calls anon_vma_prepare() and page_add_new_anon_rmap() exactly as
+// do_anonymous_page()'s write path does.
+
+// handleMMFaultV54 models the write-fault path of arch/x86/mm/fault.c
+// do_user_addr_fault() and mm/memory.c handle_mm_fault() ->
+// handle_pte_fault() (v5.4): no VMA or no VM_WRITE is SIGSEGV
+// (access_error) with no state change; an empty PTE goes to
+// do_anonymous_page(); a present read-only PTE to do_wp_page(); a present
+// writable PTE takes no fault at all.
+func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
+	vma := k.findVMA(mm, addr)
+	if vma == state.NoVMA || k.vma(vma).Start > addr {
+		return EFAULT
+	}
+	if write && k.vma(vma).Flags&state.VMWrite == 0 {
+		return EFAULT
+	}
+	pte := k.S.PT[mm][addr]
+	if pte.Page() == state.NoPage {
+		return k.doAnonymousPage(vma, addr)
+	}
+	if write && !pte.Writable() {
+		return k.doWPPage(vma, addr)
+	}
+	return 0
+}
+
+// doAnonymousPageV54 models mm/memory.c:do_anonymous_page() (v5.4) for a
+// write fault: anon_vma_prepare(vma), a new zeroed page,
+// page_add_new_anon_rmap(), and a PTE that is writable when the VMA has
+// VM_WRITE.
+func doAnonymousPageV54(k *Kernel, vma vmaID, addr uint8) int {
+	if k.anonVMAPrepare(vma) != 0 {
+		return ENOMEM
+	}
+	pg := k.allocPage()
+	k.pageAddNewAnonRmap(pg, vma, addr)
+	v := k.vma(vma)
+	k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
+	return 0
+}
+
+// doWPPageV54 models mm/memory.c:do_wp_page() (v5.4) for an anonymous,
+// non-KSM page without swap: reuse_swap_page() says the page may be reused
+// when page_mapcount() <= 1 and then sets total_map_swapcount to the
+// mapcount; if that is 1, page_move_anon_rmap() moves the page to
+// vma->anon_vma ("The page is all ours"), and wp_page_reuse() makes the PTE
+// writable. Otherwise wp_page_copy().
+func doWPPageV54(k *Kernel, vma vmaID, addr uint8) int {
+	v := k.vma(vma)
+	pte := k.S.PT[v.MM-1][addr]
+	pg := pte.Page()
+	if mc := k.S.Page(pg).Mapcount; mc <= 1 {
+		if mc == 1 {
+			k.pageMoveAnonRmap(pg, vma)
+		}
+		// wp_page_reuse
+		k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
+		return 0
+	}
+	return k.wpPageCopy(vma, addr)
+}
+
+// wpPageCopyV54 models mm/memory.c:wp_page_copy() (v5.4): anon_vma_prepare()
+// first, a new page with a copy of the old one, page_add_new_anon_rmap() of
+// the new page, the PTE switched to it (writable with VM_WRITE), then
+// page_remove_rmap() and the release of the old page.
+func wpPageCopyV54(k *Kernel, vma vmaID, addr uint8) int {
+	if k.anonVMAPrepare(vma) != 0 {
+		return ENOMEM
+	}
+	v := k.vma(vma)
+	mm := int(v.MM) - 1
+	old := k.S.PT[mm][addr].Page()
+	pg := k.allocPage()
+	k.pageAddNewAnonRmap(pg, vma, addr)
+	k.S.PT[mm][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
+	k.pageRemoveRmap(old)
+	k.putPage(old)
+	return 0
+}
+
+// copyPageRangeV54 models mm/memory.c:copy_page_range() with copy_one_pte()
+// (v5.4) for private anonymous VMAs: nothing is copied when the parent VMA
+// has no anon_vma; otherwise each present PTE is write-protected in the
+// parent (is_cow_mapping) and copied read-only to the child, and the page
+// gains a mapping (get_page + page_dup_rmap). page->mapping is unchanged:
+// the child reaches the page through the parent's anon_vmas on its chain.
+func copyPageRangeV54(k *Kernel, dst, src vmaID) int {
+	sv := k.vma(src)
+	if sv.AnonVMA == state.NoAV {
+		return 0
+	}
+	dmm, smm := int(k.vma(dst).MM)-1, int(sv.MM)-1
+	for a := sv.Start; a < sv.End; a++ {
+		pte := k.S.PT[smm][a]
+		pg := pte.Page()
+		if pg == state.NoPage {
+			continue
+		}
+		k.S.PT[smm][a] = state.MakePTE(pg, false)
+		k.S.PT[dmm][a] = state.MakePTE(pg, false)
+		k.pageDupRmap(pg)
+	}
+	return 0
+}
+
+// unmapVMAsV54 models mm/memory.c:unmap_vmas() with zap_pte_range() (v5.4)
+// for anonymous pages: every PTE of the VMAs on the list in [start, end) is
+// cleared, page_remove_rmap() drops the mapping and the page is released
+// (through the TLB gather in the kernel) when nothing maps it.
+func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
+	for v := vma; v != state.NoVMA; v = k.vma(v).Next {
+		vv := k.vma(v)
+		mm := int(vv.MM) - 1
+		for a := max(vv.Start, start); a < vv.End && a < end; a++ {
+			pg := k.S.PT[mm][a].Page()
+			if pg == state.NoPage {
+				continue
+			}
+			k.S.PT[mm][a] = 0
+			k.pageRemoveRmap(pg)
+			k.putPage(pg)
+		}
+	}
+}
+
+// freePgtablesV54 models mm/memory.c:free_pgtables() (v5.4): for each VMA on
+// the list, in order, unlink_anon_vmas() ("Hide vma from rmap ... before
+// freeing pgtables") and unlink_file_vma() (nothing for anonymous VMAs).
+func freePgtablesV54(k *Kernel, vma vmaID) {
+	for v := vma; v != state.NoVMA; v = k.vma(v).Next {
+		k.unlinkAnonVMAs(v)
+	}
+}

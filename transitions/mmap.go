@@ -1,0 +1,417 @@
+package transitions
+
+import "anoncheck/state"
+
+// The functions of mm/mmap.c as of Linux v5.4 (rb-tree plus vm_next/vm_prev
+// list; vma_merge driving __vma_adjust). Sources: see docs/SOURCES.md.
+// Mappings are private and anonymous: vm_file is NULL, there is no
+// mempolicy and no userfaultfd context, so the mpol_equal(), vm_file and
+// vm_userfaultfd_ctx comparisons always agree and are left out, as are the
+// i_mmap and uprobe steps they guard.
+
+// anonVMACompatibleV54 models mm/mmap.c:anon_vma_compatible(a, b) (v5.4):
+// a ends where b starts, the flags differ at most in
+// VM_READ|VM_WRITE|VM_EXEC|VM_SOFTDIRTY, and the page offsets are
+// continuous.
+func anonVMACompatibleV54(k *Kernel, a, b vmaID) bool {
+	va, vb := k.vma(a), k.vma(b)
+	return va.End == vb.Start &&
+		(va.Flags^vb.Flags)&^state.VMAccessFlags == 0 &&
+		vb.Pgoff == va.Pgoff+(vb.Start-va.Start)
+}
+
+// reusableAnonVMAV54 models mm/mmap.c:reusable_anon_vma(old, a, b) (v5.4):
+// old's anon_vma, if a and b are compatible and old's anon_vma_chain is
+// singular (old was not forked).
+func reusableAnonVMAV54(k *Kernel, old, a, b vmaID) avID {
+	if k.anonVMACompatible(a, b) {
+		o := k.vma(old)
+		if o.AnonVMA != state.NoAV && o.NChain == 1 {
+			return o.AnonVMA
+		}
+	}
+	return state.NoAV
+}
+
+// findMergeableAnonVMAV54 models mm/mmap.c:find_mergeable_anon_vma() (v5.4):
+// try vma->vm_next, then vma->vm_prev. It follows the VMA's own list
+// pointers, which for a child VMA inside dup_mmap() are still the parent's.
+func findMergeableAnonVMAV54(k *Kernel, vma vmaID) avID {
+	v := k.vma(vma)
+	if near := v.Next; near != state.NoVMA {
+		if av := k.reusableAnonVMA(near, vma, near); av != state.NoAV {
+			return av
+		}
+	}
+	if near := v.Prev; near != state.NoVMA {
+		if av := k.reusableAnonVMA(near, near, vma); av != state.NoAV {
+			return av
+		}
+	}
+	return state.NoAV
+}
+
+// isMergeableVMAV54 models mm/mmap.c:is_mergeable_vma() (v5.4): the flags
+// must be equal ignoring VM_SOFTDIRTY (vm_file, ->close and the
+// userfaultfd context agree for anonymous VMAs).
+func isMergeableVMAV54(k *Kernel, vma vmaID, fl flags) bool {
+	return k.vma(vma).Flags == fl
+}
+
+// isMergeableAnonVMAV54 models mm/mmap.c:is_mergeable_anon_vma() (v5.4): if
+// either anon_vma is NULL, mergeable when vma is NULL or its chain is
+// singular (list_is_singular: exactly one AVC); otherwise the two must be
+// the same anon_vma.
+func isMergeableAnonVMAV54(k *Kernel, av1, av2 avID, vma vmaID) bool {
+	if (av1 == state.NoAV || av2 == state.NoAV) && (vma == state.NoVMA || k.vma(vma).NChain == 1) {
+		return true
+	}
+	return av1 == av2
+}
+
+// canVMAMergeBeforeV54 models mm/mmap.c:can_vma_merge_before() (v5.4): the
+// range ending at vma can join it when flags and anon_vma agree and vma's
+// pgoff is the pgoff just past the range.
+func canVMAMergeBeforeV54(k *Kernel, vma vmaID, fl flags, av avID, pgoff uint8) bool {
+	if k.isMergeableVMA(vma, fl) && k.isMergeableAnonVMA(av, k.vma(vma).AnonVMA, vma) {
+		return k.vma(vma).Pgoff == pgoff
+	}
+	return false
+}
+
+// canVMAMergeAfterV54 models mm/mmap.c:can_vma_merge_after() (v5.4): the
+// range starting at vma's end can join it when flags and anon_vma agree and
+// the pgoffs are continuous.
+func canVMAMergeAfterV54(k *Kernel, vma vmaID, fl flags, av avID, pgoff uint8) bool {
+	if k.isMergeableVMA(vma, fl) && k.isMergeableAnonVMA(av, k.vma(vma).AnonVMA, vma) {
+		v := k.vma(vma)
+		return v.Pgoff+v.Pages() == pgoff
+	}
+	return false
+}
+
+// vmaMergeV54 models mm/mmap.c:vma_merge() (v5.4) with its eight cases
+// (P = prev, A = the range [addr,end), N = next, X = the VMA after N):
+//
+//	1: PPPP AAAA NNNN -> PPPPPPPPPPPP    2: PPPP AAAA -> PPPPPPPP
+//	3: AAAA NNNN -> NNNNNNNN             4: PPPPAA NNNN -> PPPP NNNNNN
+//	5: PPPP AANNNN -> PPPPPP NNNN        6: PPPP AAAA XXXX -> PPPPPPPPPPPP
+//	7: PPPP AAAA -> PPPPPPPP (A was N)   8: AAAA XXXX -> XXXXXXXX (A was N)
+//
+// It returns the VMA now covering the range, or NULL. VM_SPECIAL is never
+// set on the anonymous mappings modelled.
+func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID {
+	pglen := end - addr
+	var next vmaID
+	if prev != state.NoVMA {
+		next = k.vma(prev).Next
+	} else {
+		next = k.S.MMs[mm].Mmap
+	}
+	area := next
+	if area != state.NoVMA && k.vma(area).End == end { // cases 6, 7, 8
+		next = k.vma(next).Next
+	}
+	k.warnOn(prev != state.NoVMA && addr <= k.vma(prev).Start, WarnVMAMergePrev)
+	k.warnOn(area != state.NoVMA && end > k.vma(area).End, WarnVMAMergeArea)
+	k.warnOn(addr >= end, WarnVMAMergeAddr)
+
+	// Can it merge with the predecessor?
+	if prev != state.NoVMA && k.vma(prev).End == addr && k.canVMAMergeAfter(prev, fl, av, pgoff) {
+		var err int
+		// Can we now merge in the successor as well?
+		if next != state.NoVMA && end == k.vma(next).Start &&
+			k.canVMAMergeBefore(next, fl, av, pgoff+pglen) &&
+			k.isMergeableAnonVMA(k.vma(prev).AnonVMA, k.vma(next).AnonVMA, state.NoVMA) {
+			// cases 1, 6
+			err = k.vmaAdjust(prev, k.vma(prev).Start, k.vma(next).End, k.vma(prev).Pgoff, state.NoVMA, prev)
+		} else { // cases 2, 5, 7
+			err = k.vmaAdjust(prev, k.vma(prev).Start, end, k.vma(prev).Pgoff, state.NoVMA, prev)
+		}
+		if err != 0 {
+			return state.NoVMA
+		}
+		return prev
+	}
+
+	// Can this new request be merged in front of next?
+	if next != state.NoVMA && end == k.vma(next).Start && k.canVMAMergeBefore(next, fl, av, pgoff+pglen) {
+		var err int
+		if prev != state.NoVMA && addr < k.vma(prev).End { // case 4
+			err = k.vmaAdjust(prev, k.vma(prev).Start, addr, k.vma(prev).Pgoff, state.NoVMA, next)
+		} else { // cases 3, 8
+			err = k.vmaAdjust(area, addr, k.vma(next).End, k.vma(next).Pgoff-pglen, state.NoVMA, next)
+			area = next
+		}
+		if err != 0 {
+			return state.NoVMA
+		}
+		return area
+	}
+	return state.NoVMA
+}
+
+// vmaAdjustV54 models mm/mmap.c:__vma_adjust() (v5.4) for anonymous VMAs.
+// Without insert it is vma_merge()'s worker: it decides which VMA grows
+// (importer) over which (exporter), gives the importer the exporter's
+// anon_vma and a clone of its chain when it has none, sets the new ranges,
+// removes swallowed VMAs (remove_next 1, 2 = two VMAs in case 6, 3 = case 8
+// with vma and next swapped) and merges their anon_vma links away with
+// anon_vma_merge(). With insert (from __split_vma) it sets vma's new range
+// and links insert into the mm.
+//
+// The interval tree re-keying (anon_vma_interval_tree_pre/post_update_vma
+// under the root lock) has nothing to do in the model, whose tree holds
+// VMAs and reads their current range. mm->highest_vm_end is not stored: the
+// VM_WARN_ON that reads it compares it with the end of the VMA that was the
+// highest before the merge, which is what it held.
+func vmaAdjustV54(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
+	mm := int(k.vma(vma).MM) - 1
+	next := k.vma(vma).Next
+	var adjustNext int
+	removeNext := 0
+
+	if next != state.NoVMA && insert == state.NoVMA {
+		var exporter, importer vmaID
+		if end >= k.vma(next).End {
+			// vma expands over all of next, perhaps the one after too
+			// (case 6); the others here are cases 1, 7 and 8.
+			if next == expand {
+				// Case 8: next grows, vma goes; swap them.
+				k.warnOn(end != k.vma(next).End, WarnVMAAdjustCase8End)
+				removeNext = 3
+				vma, next = next, vma
+			} else {
+				k.warnOn(expand != vma, WarnVMAAdjustExpand)
+				removeNext = 1
+				if end > k.vma(next).End {
+					removeNext = 2
+				}
+				k.warnOn(removeNext == 2 && end != k.vma(k.vma(next).Next).End, WarnVMAAdjustRemove2End)
+				k.warnOn(removeNext == 1 && end != k.vma(next).End, WarnVMAAdjustRemove1End)
+				// trim end to next, for case 6 first pass
+				end = k.vma(next).End
+			}
+			exporter = next
+			importer = vma
+			// If next has no anon_vma, import from the VMA after next,
+			// if vma overlaps it.
+			if removeNext == 2 && k.vma(next).AnonVMA == state.NoAV {
+				exporter = k.vma(next).Next
+			}
+		} else if end > k.vma(next).Start {
+			// vma expands over part of next: case 5.
+			adjustNext = int(end) - int(k.vma(next).Start)
+			exporter = next
+			importer = vma
+			k.warnOn(expand != importer, WarnVMAAdjustImporter)
+		} else if end < k.vma(vma).End {
+			// vma shrinks and next grows down: case 4.
+			adjustNext = -(int(k.vma(vma).End) - int(end))
+			exporter = vma
+			importer = next
+			k.warnOn(expand != importer, WarnVMAAdjustImporter)
+		}
+
+		// "Easily overlooked": the expanding VMA must have an anon_vma if
+		// the shrinking one had, to cover any anon pages imported.
+		if exporter != state.NoVMA && k.vma(exporter).AnonVMA != state.NoAV && k.vma(importer).AnonVMA == state.NoAV {
+			k.vma(importer).AnonVMA = k.vma(exporter).AnonVMA
+			if err := k.anonVMAClone(importer, exporter); err != 0 {
+				return err
+			}
+		}
+	}
+
+again:
+	av := k.vma(vma).AnonVMA
+	if av == state.NoAV && adjustNext != 0 {
+		av = k.vma(next).AnonVMA
+	}
+	if av != state.NoAV {
+		k.warnOn(adjustNext != 0 && k.vma(next).AnonVMA != state.NoAV && av != k.vma(next).AnonVMA, WarnVMAAdjustNextAnonVMA)
+		k.av(av) // anon_vma_lock_write(anon_vma) reads anon_vma->root
+	}
+
+	v := k.vma(vma)
+	v.Start = start
+	v.End = end
+	v.Pgoff = pgoff
+	if adjustNext != 0 {
+		n := k.vma(next)
+		n.Start = uint8(int(n.Start) + adjustNext)
+		n.Pgoff = uint8(int(n.Pgoff) + adjustNext)
+	}
+
+	if removeNext != 0 {
+		// __vma_unlink_prev(mm, next, vma), or, for case 8,
+		// __vma_unlink_common(mm, next, ...): either way next leaves the list.
+		k.unlinkList(mm, next)
+	} else if insert != state.NoVMA {
+		// __insert_vm_struct(mm, insert): split_vma inserts the new part,
+		// which may follow vma or precede it.
+		k.linkList(mm, insert, k.findPrev(mm, k.vma(insert).Start))
+	}
+
+	if removeNext != 0 {
+		nextEnd := k.vma(next).End
+		if k.vma(next).AnonVMA != state.NoAV {
+			k.anonVMAMerge(vma, next)
+		}
+		k.S.MMs[mm].MapCount--
+		k.vmAreaFree(next)
+		// In case 6 another next must go too.
+		if removeNext != 3 {
+			next = k.vma(vma).Next
+		} else {
+			next = vma
+		}
+		if removeNext == 2 {
+			removeNext = 1
+			end = k.vma(next).End
+			goto again
+		} else if next == state.NoVMA {
+			// next was the highest VMA; highest_vm_end still holds its end.
+			k.warnOn(nextEnd != k.vma(vma).End, WarnVMAAdjustHighest)
+		}
+	}
+	return 0
+}
+
+// splitVMAV54 models mm/mmap.c:__split_vma() (v5.4): duplicate the VMA
+// (vm_area_dup copies ->anon_vma and the list pointers, and starts an empty
+// anon_vma_chain), give the copy the lower part (new_below) or the upper
+// part, clone the chain (an exact copy: dst->anon_vma is already set), then
+// let __vma_adjust() shrink vma and insert the copy. split_vma()'s
+// map_count check against sysctl_max_map_count (65530) never fires at this
+// scope, so split_vma() is this function.
+func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
+	nv := k.vmAreaDup(vma)
+	n := k.S.VMA(nv)
+	v := k.vma(vma)
+	if newBelow {
+		n.End = addr
+	} else {
+		n.Start = addr
+		n.Pgoff += addr - v.Start
+	}
+	if err := k.anonVMAClone(nv, vma); err != 0 {
+		k.vmAreaFree(nv)
+		return err
+	}
+	if newBelow {
+		return k.vmaAdjust(vma, addr, v.End, v.Pgoff+(addr-n.Start), nv, state.NoVMA)
+	}
+	return k.vmaAdjust(vma, v.Start, addr, v.Pgoff, nv, state.NoVMA)
+}
+
+// doMunmapV54 models mm/mmap.c:__do_munmap() (v5.4) for [start, end): split
+// the first VMA at start (new_below = 0) and the last at end
+// (new_below = 1), detach the VMAs in the range from the list
+// (detach_vmas_to_be_unmapped), then unmap_region(): unmap_vmas() zaps the
+// PTEs and free_pgtables() unlinks each VMA's anon_vmas; remove_vma_list()
+// frees the VMAs. The map_count limit check cannot fire at this scope.
+func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
+	vma := k.findVMA(mm, start)
+	if vma == state.NoVMA {
+		return 0
+	}
+	prev := k.vma(vma).Prev
+	if k.vma(vma).Start >= end {
+		return 0
+	}
+	if start > k.vma(vma).Start {
+		if err := k.splitVMA(mm, vma, start, false); err != 0 {
+			return err
+		}
+		prev = vma
+	}
+	if last := k.findVMA(mm, end); last != state.NoVMA && end > k.vma(last).Start {
+		if err := k.splitVMA(mm, last, end, true); err != 0 {
+			return err
+		}
+	}
+	if prev != state.NoVMA {
+		vma = k.vma(prev).Next
+	} else {
+		vma = k.S.MMs[mm].Mmap
+	}
+
+	// detach_vmas_to_be_unmapped
+	m := &k.S.MMs[mm]
+	first := vma
+	k.vma(vma).Prev = state.NoVMA
+	var tail vmaID
+	for vma != state.NoVMA && k.vma(vma).Start < end {
+		m.MapCount--
+		tail = vma
+		vma = k.vma(vma).Next
+	}
+	if prev != state.NoVMA {
+		k.vma(prev).Next = vma
+	} else {
+		m.Mmap = vma
+	}
+	if vma != state.NoVMA {
+		k.vma(vma).Prev = prev
+	}
+	k.vma(tail).Next = state.NoVMA
+
+	// unmap_region
+	k.unmapVMAs(first, start, end)
+	k.freePgtables(first)
+
+	// remove_vma_list
+	for v := first; v != state.NoVMA; {
+		next := k.vma(v).Next
+		k.vmAreaFree(v)
+		v = next
+	}
+	return 0
+}
+
+// mmapRegionV54 models mm/mmap.c:mmap_region() (v5.4) for a MAP_FIXED
+// private anonymous mapping of [addr, end): unmap whatever was there
+// (do_munmap), charge a private writable mapping (accountable_mapping():
+// VM_ACCOUNT when VM_WRITE and not VM_NORESERVE), try vma_merge() with no
+// anon_vma, else create a new VMA with vm_pgoff = addr >> PAGE_SHIFT, the
+// value do_mmap() gives private anonymous mappings, and vma_link() it.
+func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
+	for k.findVMA(mm, addr) != state.NoVMA && k.vma(k.findVMA(mm, addr)).Start < end {
+		if err := k.doMunmap(mm, addr, end); err != 0 {
+			return ENOMEM
+		}
+	}
+	if fl&state.VMWrite != 0 {
+		fl |= state.VMAccount
+	}
+	prev := k.findPrev(mm, addr)
+	pgoff := addr
+	if k.vmaMerge(mm, prev, addr, end, fl, state.NoAV, pgoff) != state.NoVMA {
+		return 0
+	}
+	nv := k.allocVMA(mm)
+	n := k.S.VMA(nv)
+	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, pgoff
+	k.linkList(mm, nv, prev)
+	return 0
+}
+
+// exitMmapV54 models mm/mmap.c:exit_mmap() (v5.4): unmap_vmas() over the
+// whole address space, free_pgtables() (which unlinks every VMA's
+// anon_vmas, lowest VMA first), then remove_vma() of each VMA.
+func exitMmapV54(k *Kernel, mm int) {
+	first := k.S.MMs[mm].Mmap
+	if first == state.NoVMA {
+		return
+	}
+	k.unmapVMAs(first, 0, 255)
+	k.freePgtables(first)
+	for v := first; v != state.NoVMA; {
+		next := k.vma(v).Next
+		k.vmAreaFree(v)
+		v = next
+	}
+	k.S.MMs[mm].Mmap = state.NoVMA
+	k.S.MMs[mm].MapCount = 0
+}

@@ -1,0 +1,333 @@
+package transitions
+
+import (
+	"fmt"
+	"strings"
+
+	"anoncheck/state"
+)
+
+// EFAULT stands for the SIGSEGV a write to an unmapped or read-only
+// address gets; the state does not change.
+const EFAULT = -14
+
+// Prot is an mmap/mprotect protection (PROT_READ, PROT_WRITE, PROT_EXEC).
+type Prot uint8
+
+// The protection bits.
+const (
+	ProtRead  Prot = 1
+	ProtWrite Prot = 2
+	ProtExec  Prot = 4
+)
+
+// Flags returns calc_vm_prot_bits(prot).
+func (p Prot) Flags() state.Flags {
+	var f state.Flags
+	if p&ProtRead != 0 {
+		f |= state.VMRead
+	}
+	if p&ProtWrite != 0 {
+		f |= state.VMWrite
+	}
+	if p&ProtExec != 0 {
+		f |= state.VMExec
+	}
+	return f
+}
+
+// String renders a prot as scope flags spell it: "r", "rw", "none", ...
+func (p Prot) String() string {
+	if p == 0 {
+		return "none"
+	}
+	var b strings.Builder
+	if p&ProtRead != 0 {
+		b.WriteByte('r')
+	}
+	if p&ProtWrite != 0 {
+		b.WriteByte('w')
+	}
+	if p&ProtExec != 0 {
+		b.WriteByte('x')
+	}
+	return b.String()
+}
+
+// C renders a prot as C source: "PROT_READ|PROT_WRITE".
+func (p Prot) C() string {
+	if p == 0 {
+		return "PROT_NONE"
+	}
+	var parts []string
+	if p&ProtRead != 0 {
+		parts = append(parts, "PROT_READ")
+	}
+	if p&ProtWrite != 0 {
+		parts = append(parts, "PROT_WRITE")
+	}
+	if p&ProtExec != 0 {
+		parts = append(parts, "PROT_EXEC")
+	}
+	return strings.Join(parts, "|")
+}
+
+// ParseProt parses "none", "r", "rw", "rx", "rwx", "w", "x", "wx".
+func ParseProt(s string) (Prot, error) {
+	if s == "none" {
+		return 0, nil
+	}
+	var p Prot
+	for _, c := range s {
+		var bit Prot
+		switch c {
+		case 'r':
+			bit = ProtRead
+		case 'w':
+			bit = ProtWrite
+		case 'x':
+			bit = ProtExec
+		default:
+			return 0, fmt.Errorf("bad protection %q: use none or letters from r, w, x (e.g. r, rw, rx)", s)
+		}
+		if p&bit != 0 {
+			return 0, fmt.Errorf("bad protection %q: %c given twice", s, c)
+		}
+		p |= bit
+	}
+	if p == 0 {
+		return 0, fmt.Errorf("empty protection: use none, r, rw, ...")
+	}
+	return p, nil
+}
+
+// Advice is a madvise() advice that changes VMA flags.
+type Advice uint8
+
+// The modelled advices.
+const (
+	MadvDontFork   Advice = iota // MADV_DONTFORK
+	MadvDoFork                   // MADV_DOFORK
+	MadvWipeOnFork               // MADV_WIPEONFORK
+	MadvKeepOnFork               // MADV_KEEPONFORK
+	numAdvices
+)
+
+var adviceNames = [numAdvices]string{"MADV_DONTFORK", "MADV_DOFORK", "MADV_WIPEONFORK", "MADV_KEEPONFORK"}
+
+func (a Advice) String() string {
+	if a < numAdvices {
+		return adviceNames[a]
+	}
+	return fmt.Sprintf("MADV_%d", a)
+}
+
+// OpKind is a user-level operation: one system call or fault.
+type OpKind uint8
+
+// The user-level operations.
+const (
+	OpMmap     OpKind = iota + 1 // mmap(MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS)
+	OpWrite                      // a write to one page: a write fault when the PTE is absent or read-only
+	OpMprotect                   // mprotect
+	OpMadvise                    // madvise with a fork-related advice
+	OpMunmap                     // munmap
+	OpFork                       // fork
+	OpExit                       // exit of the process
+)
+
+// Op is one user-level operation of process Proc on pages [Start, End)
+// (Start alone for OpWrite), with a Prot or an Advice in Arg.
+type Op struct {
+	Kind       OpKind
+	Proc       uint8
+	Start, End uint8
+	Arg        uint8
+}
+
+// Encode packs an Op into the opaque action id the explorer stores.
+func (o Op) Encode() uint32 {
+	return uint32(o.Kind) | uint32(o.Proc)<<4 | uint32(o.Start)<<8 | uint32(o.End)<<16 | uint32(o.Arg)<<24
+}
+
+// DecodeOp unpacks an action id.
+func DecodeOp(a uint32) Op {
+	return Op{Kind: OpKind(a & 0xf), Proc: uint8(a>>4) & 0xf, Start: uint8(a >> 8), End: uint8(a >> 16), Arg: uint8(a >> 24)}
+}
+
+// Name is the process name of slot p in traces: P1, P2, ...
+func ProcName(p uint8) string { return fmt.Sprintf("P%d", p+1) }
+
+// String renders the operation as a system call: "mprotect(P2, [1,2), r)".
+func (o Op) String() string {
+	p := ProcName(o.Proc)
+	switch o.Kind {
+	case OpMmap:
+		return fmt.Sprintf("mmap(%s, [%d,%d), %s)", p, o.Start, o.End, Prot(o.Arg))
+	case OpWrite:
+		return fmt.Sprintf("write(%s, %d)", p, o.Start)
+	case OpMprotect:
+		return fmt.Sprintf("mprotect(%s, [%d,%d), %s)", p, o.Start, o.End, Prot(o.Arg))
+	case OpMadvise:
+		return fmt.Sprintf("madvise(%s, [%d,%d), %s)", p, o.Start, o.End, Advice(o.Arg))
+	case OpMunmap:
+		return fmt.Sprintf("munmap(%s, [%d,%d))", p, o.Start, o.End)
+	case OpFork:
+		return fmt.Sprintf("fork(%s)", p)
+	case OpExit:
+		return fmt.Sprintf("exit(%s)", p)
+	}
+	return fmt.Sprintf("op%d(%s)", o.Kind, p)
+}
+
+// Result is what applying an operation did: its return value, and the
+// process a fork created.
+type Result struct {
+	Errno int
+	Child int // the new process slot of a fork, -1 otherwise
+}
+
+// Apply performs op on k.S through the modelled kernel functions. An op
+// that the state cannot take (a dead process, a fork with no free process
+// slot, an address outside the address space) returns an error and leaves
+// the state unchanged; replay reports it.
+func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
+	res := Result{Child: -1}
+	p := int(op.Proc)
+	if p >= sc.Procs || p >= state.MaxProcs {
+		return res, fmt.Errorf("%s: process %s is outside the scope (%d processes)", op, ProcName(op.Proc), sc.Procs)
+	}
+	if k.S.MMs[p].Live == 0 {
+		return res, fmt.Errorf("%s: process %s does not exist", op, ProcName(op.Proc))
+	}
+	switch op.Kind {
+	case OpMmap, OpMprotect, OpMadvise, OpMunmap:
+		if op.Start >= op.End || int(op.End) > sc.Pages {
+			return res, fmt.Errorf("%s: range outside the address space [0,%d)", op, sc.Pages)
+		}
+	case OpWrite:
+		if int(op.Start) >= sc.Pages {
+			return res, fmt.Errorf("%s: page outside the address space [0,%d)", op, sc.Pages)
+		}
+	}
+	if op.Kind == OpMadvise && Advice(op.Arg) >= numAdvices {
+		return res, fmt.Errorf("%s: unknown advice", op)
+	}
+	if op.Kind == OpMmap || op.Kind == OpMprotect {
+		if op.Arg > uint8(ProtRead|ProtWrite|ProtExec) {
+			return res, fmt.Errorf("%s: bad protection %d", op, op.Arg)
+		}
+	}
+	if k.Rec != nil {
+		k.Rec.Reset()
+	}
+	switch op.Kind {
+	case OpMmap:
+		res.Errno = k.run(func() int { return k.mmapRegion(p, op.Start, op.End, Prot(op.Arg).Flags()) })
+	case OpWrite:
+		res.Errno = k.run(func() int { return k.handleMMFault(p, op.Start, true) })
+	case OpMprotect:
+		res.Errno = k.run(func() int { return k.doMprotectPkey(p, op.Start, op.End, Prot(op.Arg)) })
+	case OpMadvise:
+		res.Errno = k.run(func() int { return k.madvise(p, op.Start, op.End, Advice(op.Arg)) })
+	case OpMunmap:
+		res.Errno = k.run(func() int { return k.doMunmap(p, op.Start, op.End) })
+	case OpFork:
+		c := freeProc(k.S, sc)
+		if c < 0 {
+			return res, fmt.Errorf("%s: no free process slot (scope has %d processes)", op, sc.Procs)
+		}
+		res.Child = c
+		res.Errno = k.run(func() int { return k.fork(p, c) })
+	case OpExit:
+		res.Errno = k.run(func() int { k.exit(p); return 0 })
+	default:
+		return res, fmt.Errorf("unknown operation kind %d", op.Kind)
+	}
+	return res, nil
+}
+
+// freeProc returns the lowest free process slot within the scope, or -1.
+func freeProc(s *state.State, sc *Scope) int {
+	for c := 0; c < sc.Procs && c < state.MaxProcs; c++ {
+		if s.MMs[c].Live == 0 {
+			return c
+		}
+	}
+	return -1
+}
+
+// fork models the mm part of kernel/fork.c:copy_process() -> copy_mm() ->
+// dup_mm(): a new mm, filled by dup_mmap().
+func (k *Kernel) fork(parent, child int) int {
+	k.enter("fork")
+	defer k.leave()
+	k.S.MMs[child] = state.MM{Live: 1}
+	k.S.PT[child] = [state.MaxSlots]state.PTE{}
+	return k.dupMmap(child, parent)
+}
+
+// exit models kernel/exit.c:do_exit() -> exit_mm() -> mmput() ->
+// exit_mmap() for the last user of the mm.
+func (k *Kernel) exit(p int) {
+	k.enter("exit")
+	defer k.leave()
+	k.exitMmap(p)
+	k.S.MMs[p] = state.MM{}
+	k.S.PT[p] = [state.MaxSlots]state.PTE{}
+}
+
+// V54 returns the function table of Linux v5.4.
+func V54() Funcs {
+	return Funcs{
+		AnonVMAAlloc:       anonVMAAllocV54,
+		AnonVMAFree:        anonVMAFreeV54,
+		GetAnonVMA:         getAnonVMAV54,
+		PutAnonVMA:         putAnonVMAV54,
+		AnonVMAChainLink:   anonVMAChainLinkV54,
+		LockAnonVMARoot:    lockAnonVMARootV54,
+		AnonVMAPrepare:     anonVMAPrepareV54,
+		AnonVMAClone:       anonVMACloneV54,
+		AnonVMAFork:        anonVMAForkV54,
+		UnlinkAnonVMAs:     unlinkAnonVMAsV54,
+		AnonVMAMerge:       anonVMAMergeV54,
+		PageAddNewAnonRmap: pageAddNewAnonRmapV54,
+		PageSetAnonRmap:    pageSetAnonRmapV54,
+		PageMoveAnonRmap:   pageMoveAnonRmapV54,
+		PageDupRmap:        pageDupRmapV54,
+		PageRemoveRmap:     pageRemoveRmapV54,
+
+		FindMergeableAnonVMA: findMergeableAnonVMAV54,
+		ReusableAnonVMA:      reusableAnonVMAV54,
+		AnonVMACompatible:    anonVMACompatibleV54,
+		IsMergeableVMA:       isMergeableVMAV54,
+		IsMergeableAnonVMA:   isMergeableAnonVMAV54,
+		CanVMAMergeBefore:    canVMAMergeBeforeV54,
+		CanVMAMergeAfter:     canVMAMergeAfterV54,
+		VMAMerge:             vmaMergeV54,
+		VMAAdjust:            vmaAdjustV54,
+		SplitVMA:             splitVMAV54,
+		DoMunmap:             doMunmapV54,
+		MmapRegion:           mmapRegionV54,
+		ExitMmap:             exitMmapV54,
+
+		DupMmap:    dupMmapV54,
+		VMAreaDup:  vmAreaDupV54,
+		VMAreaFree: vmAreaFreeV54,
+
+		HandleMMFault:   handleMMFaultV54,
+		DoAnonymousPage: doAnonymousPageV54,
+		DoWPPage:        doWPPageV54,
+		WPPageCopy:      wpPageCopyV54,
+		CopyPageRange:   copyPageRangeV54,
+		UnmapVMAs:       unmapVMAsV54,
+		FreePgtables:    freePgtablesV54,
+
+		DoMprotectPkey:   doMprotectPkeyV54,
+		MprotectFixup:    mprotectFixupV54,
+		ChangeProtection: changeProtectionV54,
+
+		Madvise:         madviseV54,
+		MadviseBehavior: madviseBehaviorV54,
+	}
+}

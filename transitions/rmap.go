@@ -1,0 +1,252 @@
+package transitions
+
+import "anoncheck/state"
+
+// The functions of mm/rmap.c and include/linux/rmap.h as of Linux v5.4.
+// Sources: see docs/SOURCES.md; the v5.4 anon_vma code is the degree-based
+// form of 7a3ef208e662 ("mm: prevent endless growth of anon_vma
+// hierarchy"), before 47b390d23bf8 and 4e4a9eb92133 (both v5.5-rc1).
+
+// anonVMAAllocV54 models mm/rmap.c:anon_vma_alloc() (v5.4): a new anon_vma
+// with refcount 1, degree 1 ("reference for first vma") and itself as
+// parent and root.
+func anonVMAAllocV54(k *Kernel) avID {
+	id := k.allocAV()
+	a := k.S.AV(id)
+	a.Refcount = 1
+	a.Degree = 1
+	a.Parent = id
+	a.Root = id
+	return id
+}
+
+// anonVMAFreeV54 models mm/rmap.c:anon_vma_free() (v5.4):
+// VM_BUG_ON(atomic_read(&anon_vma->refcount)), then the slab free. The
+// down_write/up_write of the root rwsem it may do (to synchronise with
+// page_lock_anon_vma_read) has no effect in a sequential model. The slot
+// is marked freed, not reused, while anything still points at it.
+func anonVMAFreeV54(k *Kernel, av avID) {
+	a := k.av(av)
+	k.bugOn(a.Refcount != 0, BugAnonVMAFreeRefcount)
+	a.Status = state.AVFreed
+}
+
+// getAnonVMAV54 models include/linux/rmap.h:get_anon_vma(): atomic_inc of
+// the refcount.
+func getAnonVMAV54(k *Kernel, av avID) {
+	k.av(av).Refcount++
+}
+
+// putAnonVMAV54 models include/linux/rmap.h:put_anon_vma() with
+// mm/rmap.c:__put_anon_vma() (v5.4): when the refcount drops to zero, free
+// the anon_vma, then drop its reference on the root and free the root too
+// if that was the last one.
+func putAnonVMAV54(k *Kernel, av avID) {
+	a := k.av(av)
+	a.Refcount--
+	if a.Refcount != 0 {
+		return
+	}
+	// __put_anon_vma
+	root := a.Root
+	k.anonVMAFree(av)
+	if root != av {
+		r := k.av(root)
+		r.Refcount--
+		if r.Refcount == 0 {
+			k.anonVMAFree(root)
+		}
+	}
+}
+
+// anonVMAChainLinkV54 models mm/rmap.c:anon_vma_chain_link() (v5.4): the
+// new AVC goes at the head of vma->anon_vma_chain and into the anon_vma's
+// interval tree.
+func anonVMAChainLinkV54(k *Kernel, vma vmaID, av avID) {
+	a := k.av(av)
+	k.chainPush(k.vma(vma), av)
+	treeInsert(a, vma)
+}
+
+// lockAnonVMARootV54 models mm/rmap.c:lock_anon_vma_root() (v5.4): switch
+// to the anon_vma's root lock; meeting a second root along one chain hits
+// WARN_ON_ONCE(root). Taking the rwsem reads the root, so a freed root is a
+// use-after-free.
+func lockAnonVMARootV54(k *Kernel, root, av avID) avID {
+	newRoot := k.av(av).Root
+	if newRoot != root {
+		k.warnOn(root != state.NoAV, WarnLockAnonVMARoot)
+		root = newRoot
+		k.av(root) // down_write(&root->rwsem)
+	}
+	return root
+}
+
+// anonVMAPrepareV54 models mm/rmap.c:__anon_vma_prepare() (v5.4): find a
+// mergeable anon_vma of a neighbour (find_mergeable_anon_vma) or allocate
+// one, then, as vma->anon_vma is still NULL in a sequential model, set it,
+// link the AVC and count the VMA in the degree ("vma reference or
+// self-parent link for new root").
+func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
+	av := k.findMergeableAnonVMA(vma)
+	allocated := state.NoAV
+	if av == state.NoAV {
+		av = k.anonVMAAlloc()
+		allocated = av
+	}
+	v := k.vma(vma)
+	if v.AnonVMA == state.NoAV {
+		v.AnonVMA = av
+		k.anonVMAChainLink(vma, av)
+		k.inc(&k.av(av).Degree)
+		allocated = state.NoAV
+	}
+	if allocated != state.NoAV {
+		k.putAnonVMA(allocated)
+	}
+	return 0
+}
+
+// anonVMACloneV54 models mm/rmap.c:anon_vma_clone() (v5.4): link dst to
+// every anon_vma on src's chain, walking it oldest first so dst's chain
+// keeps the order, and reuse the first (oldest) anon_vma whose degree is
+// below two ("no vma and only one anon_vma child"), never src's own. The
+// v5.4 test has no src->anon_vma term (47b390d23bf8 added it in v5.5-rc1).
+// GFP_NOWAIT/GFP_KERNEL AVC allocation does not fail in the model.
+func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
+	root := state.NoAV
+	s := k.vma(src)
+	for i := int(s.NChain) - 1; i >= 0; i-- {
+		av := s.Chain[i]
+		root = k.lockAnonVMARoot(root, av)
+		k.anonVMAChainLink(dst, av)
+		d := k.vma(dst)
+		if d.AnonVMA == state.NoAV && av != s.AnonVMA && k.av(av).Degree < 2 {
+			d.AnonVMA = av
+		}
+	}
+	if d := k.vma(dst); d.AnonVMA != state.NoAV {
+		k.inc(&k.av(d.AnonVMA).Degree)
+	}
+	return 0
+}
+
+// anonVMAForkV54 models mm/rmap.c:anon_vma_fork() (v5.4): attach the child
+// VMA to all of the parent VMA's anon_vmas (anon_vma_clone, which may reuse
+// one), else give it a new anon_vma whose parent is pvma->anon_vma and whose
+// root is pinned with get_anon_vma.
+func anonVMAForkV54(k *Kernel, vma, pvma vmaID) int {
+	pv := k.vma(pvma)
+	if pv.AnonVMA == state.NoAV {
+		return 0
+	}
+	k.vma(vma).AnonVMA = state.NoAV
+	if err := k.anonVMAClone(vma, pvma); err != 0 {
+		return err
+	}
+	if k.vma(vma).AnonVMA != state.NoAV {
+		return 0
+	}
+	av := k.anonVMAAlloc()
+	a := k.S.AV(av)
+	a.Root = k.av(pv.AnonVMA).Root
+	a.Parent = pv.AnonVMA
+	k.getAnonVMA(a.Root)
+	k.vma(vma).AnonVMA = av
+	k.anonVMAChainLink(vma, av)
+	k.inc(&k.av(a.Parent).Degree)
+	return 0
+}
+
+// unlinkAnonVMAsV54 models mm/rmap.c:unlink_anon_vmas() (v5.4). First loop,
+// newest AVC first: take the AVC out of its anon_vma's interval tree; an
+// anon_vma whose tree is now empty drops a degree of its parent and keeps
+// its AVC on the list; other AVCs are freed. Then the VMA's own anon_vma
+// loses the VMA's degree. Second loop: each emptied anon_vma must have
+// degree 0 (VM_WARN_ON) and is put. v5.4 leaves vma->anon_vma set (the
+// "vma->anon_vma = NULL" line came with ee8ab1903e3d in v5.8); every
+// caller frees or clears the VMA right after.
+func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
+	root := state.NoAV
+	v := k.vma(vma)
+	var keep [state.MaxChain]avID
+	nkeep := uint8(0)
+	for i := uint8(0); i < v.NChain; {
+		av := v.Chain[i]
+		root = k.lockAnonVMARoot(root, av)
+		a := k.av(av)
+		treeRemove(a, vma)
+		if a.Tree == 0 {
+			k.dec(&k.av(a.Parent).Degree)
+			keep[nkeep] = av
+			nkeep++
+			i++
+			continue
+		}
+		chainDel(v, i)
+	}
+	if v.AnonVMA != state.NoAV {
+		k.dec(&k.av(v.AnonVMA).Degree)
+	}
+	for i := uint8(0); i < nkeep; i++ {
+		a := k.av(keep[i])
+		k.warnOn(a.Degree != 0, WarnUnlinkDegree)
+		k.putAnonVMA(keep[i])
+	}
+	v.NChain = 0
+	v.Chain = [state.MaxChain]avID{}
+}
+
+// anonVMAMergeV54 models include/linux/rmap.h:anon_vma_merge() (v5.4):
+// VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma), then unlink next's chain.
+func anonVMAMergeV54(k *Kernel, vma, next vmaID) {
+	k.bugOn(k.vma(vma).AnonVMA != k.vma(next).AnonVMA, BugAnonVMAMerge)
+	k.unlinkAnonVMAs(next)
+}
+
+// pageAddNewAnonRmapV54 models mm/rmap.c:page_add_new_anon_rmap() (v5.4)
+// for a small page: the address must lie in the VMA, the mapcount starts at
+// one, and the page is set up exclusive to the VMA.
+func pageAddNewAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8) {
+	v := k.vma(vma)
+	k.bugOn(addr < v.Start || addr >= v.End, BugPageAddNewAnonRmap)
+	k.S.Page(pg).Mapcount = 1
+	k.pageSetAnonRmap(pg, vma, addr, true)
+}
+
+// pageSetAnonRmapV54 models mm/rmap.c:__page_set_anon_rmap() (v5.4):
+// BUG_ON(!vma->anon_vma); a page that is already anonymous is left alone;
+// otherwise page->mapping is vma->anon_vma, or its root when the page is
+// not exclusive ("we must use the _oldest_ possible anon_vma"), and
+// page->index is linear_page_index(vma, address).
+func pageSetAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive bool) {
+	v := k.vma(vma)
+	av := v.AnonVMA
+	k.bugOn(av == state.NoAV, BugPageSetAnonRmapNoAV)
+	p := k.S.Page(pg)
+	if p.Mapping != state.NoAV {
+		return
+	}
+	if !exclusive {
+		av = k.av(av).Root
+	}
+	p.Mapping = av
+	p.Index = linearPageIndex(v, addr)
+}
+
+// pageMoveAnonRmapV54 models mm/rmap.c:page_move_anon_rmap() (v5.4): the
+// page (locked by the caller) now belongs to vma->anon_vma;
+// VM_BUG_ON_VMA(!anon_vma). page->index is unchanged.
+func pageMoveAnonRmapV54(k *Kernel, pg pageID, vma vmaID) {
+	av := k.vma(vma).AnonVMA
+	k.bugOn(av == state.NoAV, BugPageMoveAnonRmapNoAV)
+	k.S.Page(pg).Mapping = av
+}
+
+// pageDupRmapV54 models include/linux/rmap.h:page_dup_rmap() for a small
+// page: one more mapping.
+func pageDupRmapV54(k *Kernel, pg pageID) { k.S.Page(pg).Mapcount++ }
+
+// pageRemoveRmapV54 models mm/rmap.c:page_remove_rmap() for a small anon
+// page (v5.4): one mapping fewer; page->mapping is deliberately left set.
+func pageRemoveRmapV54(k *Kernel, pg pageID) { k.S.Page(pg).Mapcount-- }

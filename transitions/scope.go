@@ -1,0 +1,119 @@
+package transitions
+
+import (
+	"fmt"
+	"strings"
+
+	"anoncheck/state"
+)
+
+// Scope bounds the model: how many page slots each address space has, how
+// many processes may exist at once, and which protections and advices the
+// operations use.
+type Scope struct {
+	Pages   int      // page slots per address space (--pages)
+	Procs   int      // processes alive at once (--procs)
+	Prots   []Prot   // protections mmap and mprotect use (--prots)
+	Advices []Advice // madvise advices (all four fork-related ones)
+}
+
+// DefaultScope is the scope of `anoncheck` with no scope flags.
+func DefaultScope() Scope {
+	return Scope{Pages: 2, Procs: 2, Prots: []Prot{ProtRead, ProtRead | ProtWrite},
+		Advices: []Advice{MadvDontFork, MadvDoFork, MadvWipeOnFork, MadvKeepOnFork}}
+}
+
+// Validate checks the scope against the capacities of the flat state.
+func (sc *Scope) Validate() error {
+	if sc.Pages < 1 || sc.Pages > state.MaxSlots {
+		return fmt.Errorf("--pages %d: must be between 1 and %d", sc.Pages, state.MaxSlots)
+	}
+	if sc.Procs < 1 || sc.Procs > state.MaxProcs {
+		return fmt.Errorf("--procs %d: must be between 1 and %d", sc.Procs, state.MaxProcs)
+	}
+	if sc.Pages*sc.Procs > state.MaxVMAs {
+		return fmt.Errorf("--pages %d with --procs %d: up to %d VMAs, more than the %d the state holds; lower one of them",
+			sc.Pages, sc.Procs, sc.Pages*sc.Procs, state.MaxVMAs)
+	}
+	if len(sc.Prots) == 0 {
+		return fmt.Errorf("--prots: at least one protection is needed")
+	}
+	return nil
+}
+
+// ProtsString renders the protections as --prots takes them.
+func (sc *Scope) ProtsString() string {
+	var parts []string
+	for _, p := range sc.Prots {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// Initial is the state before setup: process P1 with an empty address
+// space.
+func Initial() state.State {
+	var s state.State
+	s.MMs[0].Live = 1
+	return s
+}
+
+// Actions appends to buf the operations enabled in s, as encoded action
+// ids. With setup, only process P1's mmap, write, mprotect, madvise and
+// munmap: the operations that build one-process layouts. Operations whose
+// only effect is an error return (a write that would be SIGSEGV or takes no
+// fault, mprotect/madvise/munmap of a range with nothing mapped) are left
+// out; they do not change the state.
+func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
+	procs := sc.Procs
+	if setup {
+		procs = 1
+	}
+	n := uint8(sc.Pages)
+	for pi := 0; pi < procs; pi++ {
+		if s.MMs[pi].Live == 0 {
+			continue
+		}
+		p := uint8(pi)
+		var mapped [state.MaxSlots]bool
+		for a := uint8(0); a < n; a++ {
+			v := s.FindVMA(pi, a)
+			if v == state.NoVMA {
+				continue
+			}
+			mapped[a] = true
+			vv := s.VMA(v)
+			pte := s.PT[pi][a]
+			if vv.Flags&state.VMWrite != 0 && (pte.Page() == state.NoPage || !pte.Writable()) {
+				buf = append(buf, Op{Kind: OpWrite, Proc: p, Start: a}.Encode())
+			}
+		}
+		for a := uint8(0); a < n; a++ {
+			any := false
+			for b := a + 1; b <= n; b++ {
+				any = any || mapped[b-1]
+				for _, pr := range sc.Prots {
+					buf = append(buf, Op{Kind: OpMmap, Proc: p, Start: a, End: b, Arg: uint8(pr)}.Encode())
+				}
+				if mapped[a] {
+					for _, pr := range sc.Prots {
+						buf = append(buf, Op{Kind: OpMprotect, Proc: p, Start: a, End: b, Arg: uint8(pr)}.Encode())
+					}
+				}
+				if any {
+					for _, ad := range sc.Advices {
+						buf = append(buf, Op{Kind: OpMadvise, Proc: p, Start: a, End: b, Arg: uint8(ad)}.Encode())
+					}
+					buf = append(buf, Op{Kind: OpMunmap, Proc: p, Start: a, End: b}.Encode())
+				}
+			}
+		}
+		if !setup {
+			if freeProc(s, sc) >= 0 {
+				buf = append(buf, Op{Kind: OpFork, Proc: p}.Encode())
+			}
+			buf = append(buf, Op{Kind: OpExit, Proc: p}.Encode())
+		}
+	}
+	return buf
+}
