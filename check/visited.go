@@ -1,13 +1,13 @@
 package check
 
 // visitedSet is an open-addressing hash set of 64-bit fingerprints with
-// linear probing. Slot value 0 means empty, so fingerprint 0 is stored as
-// 1: the two become one fingerprint, which is one more way for a hash
-// collision to happen and is counted in the collision bound.
+// linear probing. Slot value 0 means empty; fingerprint 0 is kept in a
+// flag of its own.
 type visitedSet struct {
-	slots []uint64
-	mask  uint64
-	n     int
+	slots   []uint64
+	mask    uint64
+	n       int
+	hasZero bool
 }
 
 func newVisitedSet(capacity int) *visitedSet {
@@ -21,7 +21,11 @@ func newVisitedSet(capacity int) *visitedSet {
 // insert adds fp and reports whether it was new.
 func (v *visitedSet) insert(fp uint64) bool {
 	if fp == 0 {
-		fp = 1
+		if v.hasZero {
+			return false
+		}
+		v.hasZero = true
+		return true
 	}
 	if (v.n+1)*4 > len(v.slots)*3 {
 		v.grow()

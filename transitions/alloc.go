@@ -76,9 +76,9 @@ func treeRemove(a *state.AnonVMA, v vmaID) { a.Tree &^= 1 << (v - 1) }
 
 // inc and dec change an unsigned anon_vma counter; dec records an underflow,
 // after which the value wraps as the kernel's unsigned counter would.
-func (k *Kernel) inc(c *uint8) { *c++ }
-func (k *Kernel) dec(c *uint8) {
-	k.warnOn(*c == 0, WarnCounterUnderflow)
+func (k *Kernel) Inc(c *uint8) { *c++ }
+func (k *Kernel) Dec(c *uint8) {
+	k.WarnOn(*c == 0, WarnCounterUnderflow)
 	*c--
 }
 
@@ -88,11 +88,11 @@ func (k *Kernel) dec(c *uint8) {
 // of vma_link/__insert_vm_struct).
 func (k *Kernel) linkList(mm int, vma, prev vmaID) {
 	m := &k.S.MMs[mm]
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	v.Prev = prev
 	var next vmaID
 	if prev != state.NoVMA {
-		p := k.vma(prev)
+		p := k.VMA(prev)
 		next = p.Next
 		p.Next = vma
 	} else {
@@ -101,7 +101,7 @@ func (k *Kernel) linkList(mm int, vma, prev vmaID) {
 	}
 	v.Next = next
 	if next != state.NoVMA {
-		k.vma(next).Prev = vma
+		k.VMA(next).Prev = vma
 	}
 	m.MapCount++
 }
@@ -110,14 +110,14 @@ func (k *Kernel) linkList(mm int, vma, prev vmaID) {
 // callers drop map_count themselves, as the kernel does.
 func (k *Kernel) unlinkList(mm int, vma vmaID) {
 	m := &k.S.MMs[mm]
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	if v.Prev != state.NoVMA {
-		k.vma(v.Prev).Next = v.Next
+		k.VMA(v.Prev).Next = v.Next
 	} else {
 		m.Mmap = v.Next
 	}
 	if v.Next != state.NoVMA {
-		k.vma(v.Next).Prev = v.Prev
+		k.VMA(v.Next).Prev = v.Prev
 	}
 }
 
@@ -127,8 +127,8 @@ func (k *Kernel) unlinkList(mm int, vma vmaID) {
 func (k *Kernel) findPrev(mm int, addr uint8) vmaID {
 	var prev vmaID
 	n := 0
-	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.S.VMA(v).Next {
-		if k.S.VMA(v).Start >= addr {
+	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.VMA(v).Next {
+		if k.VMA(v).Start >= addr {
 			break
 		}
 		prev = v
@@ -140,8 +140,8 @@ func (k *Kernel) findPrev(mm int, addr uint8) vmaID {
 // findVMA is find_vma(): the first VMA with vm_end > addr, or NULL.
 func (k *Kernel) findVMA(mm int, addr uint8) vmaID {
 	n := 0
-	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.S.VMA(v).Next {
-		if k.S.VMA(v).End > addr {
+	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.VMA(v).Next {
+		if k.VMA(v).End > addr {
 			return v
 		}
 		n++

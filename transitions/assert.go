@@ -11,7 +11,7 @@ const (
 	AssertNone Assertion = iota
 
 	BugNullDeref             // NULL pointer dereference
-	BugUseAfterFree          // KASAN: use-after-free of an anon_vma
+	BugUseAfterFree          // KASAN: use-after-free of an anon_vma or a VMA
 	BugAnonVMAFreeRefcount   // anon_vma_free(): VM_BUG_ON(atomic_read(&anon_vma->refcount))
 	BugAnonVMAMerge          // anon_vma_merge(): VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma, vma)
 	BugPageSetAnonRmapNoAV   // __page_set_anon_rmap(): BUG_ON(!anon_vma)
@@ -47,7 +47,7 @@ type AssertionInfo struct {
 
 var assertionInfo = [numAssertions]AssertionInfo{
 	BugNullDeref:             {"", "NULL pointer dereference"},
-	BugUseAfterFree:          {"", "KASAN: use-after-free of a freed anon_vma"},
+	BugUseAfterFree:          {"", "KASAN: use-after-free of a freed anon_vma or vm_area_struct"},
 	BugAnonVMAFreeRefcount:   {"anon_vma_free", "VM_BUG_ON(atomic_read(&anon_vma->refcount))"},
 	BugAnonVMAMerge:          {"anon_vma_merge", "VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma, vma)"},
 	BugPageSetAnonRmapNoAV:   {"__page_set_anon_rmap", "BUG_ON(!anon_vma)"},

@@ -7,7 +7,7 @@ import "anoncheck/state"
 // anon_vma_chain. The copy belongs to the same mm until its caller says
 // otherwise.
 func vmAreaDupV54(k *Kernel, orig vmaID) vmaID {
-	o := *k.vma(orig)
+	o := *k.VMA(orig)
 	nv := k.allocVMA(int(o.MM) - 1)
 	n := k.S.VMA(nv)
 	*n = o
@@ -24,7 +24,7 @@ func vmAreaFreeV54(k *Kernel, vma vmaID) {
 	for i := range k.S.AnonVMAs {
 		a := &k.S.AnonVMAs[i]
 		if a.Status != state.AVUnused && a.InTree(vma) {
-			k.bug(BugVMAFreedInTree)
+			k.Bug(BugVMAFreedInTree)
 		}
 	}
 	*k.S.VMA(vma) = state.VMA{}
@@ -43,26 +43,26 @@ func vmAreaFreeV54(k *Kernel, vma vmaID) {
 // VM_LOCKED|VM_LOCKONFAULT are cleared in the child; neither is modelled.
 func dupMmapV54(k *Kernel, mm, oldmm int) int {
 	prev := state.NoVMA
-	for mpnt := k.S.MMs[oldmm].Mmap; mpnt != state.NoVMA; mpnt = k.vma(mpnt).Next {
-		if k.vma(mpnt).Flags&state.VMDontCopy != 0 {
+	for mpnt := k.S.MMs[oldmm].Mmap; mpnt != state.NoVMA; mpnt = k.VMA(mpnt).Next {
+		if k.VMA(mpnt).Flags&state.VMDontCopy != 0 {
 			continue
 		}
-		tmp := k.vmAreaDup(mpnt)
+		tmp := k.VMAreaDup(mpnt)
 		k.S.VMA(tmp).MM = uint8(mm + 1)
-		if k.vma(tmp).Flags&state.VMWipeOnFork != 0 {
+		if k.VMA(tmp).Flags&state.VMWipeOnFork != 0 {
 			// VM_WIPEONFORK gets a clean slate in the child.
-			k.vma(tmp).AnonVMA = state.NoAV
-			if k.anonVMAPrepare(tmp) != 0 {
+			k.VMA(tmp).AnonVMA = state.NoAV
+			if k.AnonVMAPrepare(tmp) != 0 {
 				return ENOMEM
 			}
-		} else if k.anonVMAFork(tmp, mpnt) != 0 {
+		} else if k.AnonVMAFork(tmp, mpnt) != 0 {
 			return ENOMEM
 		}
-		t := k.vma(tmp)
+		t := k.VMA(tmp)
 		t.Next, t.Prev = state.NoVMA, state.NoVMA
 		// *pprev = tmp; pprev = &tmp->vm_next; tmp->vm_prev = prev
 		if prev != state.NoVMA {
-			k.vma(prev).Next = tmp
+			k.VMA(prev).Next = tmp
 		} else {
 			k.S.MMs[mm].Mmap = tmp
 		}
@@ -70,7 +70,7 @@ func dupMmapV54(k *Kernel, mm, oldmm int) int {
 		prev = tmp
 		k.S.MMs[mm].MapCount++
 		if t.Flags&state.VMWipeOnFork == 0 {
-			if err := k.copyPageRange(tmp, mpnt); err != 0 {
+			if err := k.CopyPageRange(tmp, mpnt); err != 0 {
 				return err
 			}
 		}

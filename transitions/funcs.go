@@ -80,181 +80,181 @@ type Funcs struct {
 // one of these, so that an overridden entry is seen by all callers and the
 // call is recorded when a Recorder is attached.
 
-func (k *Kernel) anonVMAAlloc() avID {
+func (k *Kernel) AnonVMAAlloc() avID {
 	k.enter("anon_vma_alloc")
 	defer k.leave()
 	return k.F.AnonVMAAlloc(k)
 }
-func (k *Kernel) anonVMAFree(av avID) {
+func (k *Kernel) AnonVMAFree(av avID) {
 	k.enter("anon_vma_free")
 	defer k.leave()
 	k.F.AnonVMAFree(k, av)
 }
-func (k *Kernel) getAnonVMA(av avID) { k.F.GetAnonVMA(k, av) }
-func (k *Kernel) putAnonVMA(av avID) {
+func (k *Kernel) GetAnonVMA(av avID) { k.F.GetAnonVMA(k, av) }
+func (k *Kernel) PutAnonVMA(av avID) {
 	k.enter("put_anon_vma")
 	defer k.leave()
 	k.F.PutAnonVMA(k, av)
 }
-func (k *Kernel) anonVMAChainLink(vma vmaID, av avID) { k.F.AnonVMAChainLink(k, vma, av) }
-func (k *Kernel) lockAnonVMARoot(root, av avID) avID  { return k.F.LockAnonVMARoot(k, root, av) }
+func (k *Kernel) AnonVMAChainLink(vma vmaID, av avID) { k.F.AnonVMAChainLink(k, vma, av) }
+func (k *Kernel) LockAnonVMARoot(root, av avID) avID  { return k.F.LockAnonVMARoot(k, root, av) }
 
 // anonVMAPrepare is the inline anon_vma_prepare() of include/linux/rmap.h:
 // nothing to do when the VMA has an anon_vma, else __anon_vma_prepare().
-func (k *Kernel) anonVMAPrepare(vma vmaID) int {
-	if k.vma(vma).AnonVMA != state.NoAV {
+func (k *Kernel) AnonVMAPrepare(vma vmaID) int {
+	if k.VMA(vma).AnonVMA != state.NoAV {
 		return 0
 	}
 	k.enter("__anon_vma_prepare")
 	defer k.leave()
 	return k.F.AnonVMAPrepare(k, vma)
 }
-func (k *Kernel) anonVMAClone(dst, src vmaID) int {
+func (k *Kernel) AnonVMAClone(dst, src vmaID) int {
 	k.enter("anon_vma_clone")
 	defer k.leave()
 	return k.F.AnonVMAClone(k, dst, src)
 }
-func (k *Kernel) anonVMAFork(vma, pvma vmaID) int {
+func (k *Kernel) AnonVMAFork(vma, pvma vmaID) int {
 	k.enter("anon_vma_fork")
 	defer k.leave()
 	return k.F.AnonVMAFork(k, vma, pvma)
 }
-func (k *Kernel) unlinkAnonVMAs(vma vmaID) {
+func (k *Kernel) UnlinkAnonVMAs(vma vmaID) {
 	k.enter("unlink_anon_vmas")
 	defer k.leave()
 	k.F.UnlinkAnonVMAs(k, vma)
 }
-func (k *Kernel) anonVMAMerge(vma, next vmaID) {
+func (k *Kernel) AnonVMAMerge(vma, next vmaID) {
 	k.enter("anon_vma_merge")
 	defer k.leave()
 	k.F.AnonVMAMerge(k, vma, next)
 }
-func (k *Kernel) pageAddNewAnonRmap(pg pageID, vma vmaID, addr uint8) {
+func (k *Kernel) PageAddNewAnonRmap(pg pageID, vma vmaID, addr uint8) {
 	k.enter("page_add_new_anon_rmap")
 	defer k.leave()
 	k.F.PageAddNewAnonRmap(k, pg, vma, addr)
 }
-func (k *Kernel) pageSetAnonRmap(pg pageID, vma vmaID, addr uint8, exclusive bool) {
+func (k *Kernel) PageSetAnonRmap(pg pageID, vma vmaID, addr uint8, exclusive bool) {
 	k.F.PageSetAnonRmap(k, pg, vma, addr, exclusive)
 }
-func (k *Kernel) pageMoveAnonRmap(pg pageID, vma vmaID) {
+func (k *Kernel) PageMoveAnonRmap(pg pageID, vma vmaID) {
 	k.enter("page_move_anon_rmap")
 	defer k.leave()
 	k.F.PageMoveAnonRmap(k, pg, vma)
 }
-func (k *Kernel) pageDupRmap(pg pageID)    { k.F.PageDupRmap(k, pg) }
-func (k *Kernel) pageRemoveRmap(pg pageID) { k.F.PageRemoveRmap(k, pg) }
+func (k *Kernel) PageDupRmap(pg pageID)    { k.F.PageDupRmap(k, pg) }
+func (k *Kernel) PageRemoveRmap(pg pageID) { k.F.PageRemoveRmap(k, pg) }
 
-func (k *Kernel) findMergeableAnonVMA(vma vmaID) avID {
+func (k *Kernel) FindMergeableAnonVMA(vma vmaID) avID {
 	k.enter("find_mergeable_anon_vma")
 	defer k.leave()
 	return k.F.FindMergeableAnonVMA(k, vma)
 }
-func (k *Kernel) reusableAnonVMA(old, a, b vmaID) avID { return k.F.ReusableAnonVMA(k, old, a, b) }
-func (k *Kernel) anonVMACompatible(a, b vmaID) bool    { return k.F.AnonVMACompatible(k, a, b) }
-func (k *Kernel) isMergeableVMA(vma vmaID, fl flags) bool {
+func (k *Kernel) ReusableAnonVMA(old, a, b vmaID) avID { return k.F.ReusableAnonVMA(k, old, a, b) }
+func (k *Kernel) AnonVMACompatible(a, b vmaID) bool    { return k.F.AnonVMACompatible(k, a, b) }
+func (k *Kernel) IsMergeableVMA(vma vmaID, fl flags) bool {
 	return k.F.IsMergeableVMA(k, vma, fl)
 }
-func (k *Kernel) isMergeableAnonVMA(av1, av2 avID, vma vmaID) bool {
+func (k *Kernel) IsMergeableAnonVMA(av1, av2 avID, vma vmaID) bool {
 	return k.F.IsMergeableAnonVMA(k, av1, av2, vma)
 }
-func (k *Kernel) canVMAMergeBefore(vma vmaID, fl flags, av avID, pgoff uint8) bool {
+func (k *Kernel) CanVMAMergeBefore(vma vmaID, fl flags, av avID, pgoff uint8) bool {
 	return k.F.CanVMAMergeBefore(k, vma, fl, av, pgoff)
 }
-func (k *Kernel) canVMAMergeAfter(vma vmaID, fl flags, av avID, pgoff uint8) bool {
+func (k *Kernel) CanVMAMergeAfter(vma vmaID, fl flags, av avID, pgoff uint8) bool {
 	return k.F.CanVMAMergeAfter(k, vma, fl, av, pgoff)
 }
-func (k *Kernel) vmaMerge(mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID {
+func (k *Kernel) VMAMerge(mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID {
 	k.enter("vma_merge")
 	defer k.leave()
 	return k.F.VMAMerge(k, mm, prev, addr, end, fl, av, pgoff)
 }
-func (k *Kernel) vmaAdjust(vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
+func (k *Kernel) VMAAdjust(vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
 	k.enter("__vma_adjust")
 	defer k.leave()
 	return k.F.VMAAdjust(k, vma, start, end, pgoff, insert, expand)
 }
-func (k *Kernel) splitVMA(mm int, vma vmaID, addr uint8, newBelow bool) int {
+func (k *Kernel) SplitVMA(mm int, vma vmaID, addr uint8, newBelow bool) int {
 	k.enter("__split_vma")
 	defer k.leave()
 	return k.F.SplitVMA(k, mm, vma, addr, newBelow)
 }
-func (k *Kernel) doMunmap(mm int, start, end uint8) int {
+func (k *Kernel) DoMunmap(mm int, start, end uint8) int {
 	k.enter("__do_munmap")
 	defer k.leave()
 	return k.F.DoMunmap(k, mm, start, end)
 }
-func (k *Kernel) mmapRegion(mm int, addr, end uint8, fl flags) int {
+func (k *Kernel) MmapRegion(mm int, addr, end uint8, fl flags) int {
 	k.enter("mmap_region")
 	defer k.leave()
 	return k.F.MmapRegion(k, mm, addr, end, fl)
 }
-func (k *Kernel) exitMmap(mm int) {
+func (k *Kernel) ExitMmap(mm int) {
 	k.enter("exit_mmap")
 	defer k.leave()
 	k.F.ExitMmap(k, mm)
 }
-func (k *Kernel) dupMmap(mm, oldmm int) int {
+func (k *Kernel) DupMmap(mm, oldmm int) int {
 	k.enter("dup_mmap")
 	defer k.leave()
 	return k.F.DupMmap(k, mm, oldmm)
 }
-func (k *Kernel) vmAreaDup(orig vmaID) vmaID { return k.F.VMAreaDup(k, orig) }
-func (k *Kernel) vmAreaFree(vma vmaID)       { k.F.VMAreaFree(k, vma) }
-func (k *Kernel) handleMMFault(mm int, addr uint8, write bool) int {
+func (k *Kernel) VMAreaDup(orig vmaID) vmaID { return k.F.VMAreaDup(k, orig) }
+func (k *Kernel) VMAreaFree(vma vmaID)       { k.F.VMAreaFree(k, vma) }
+func (k *Kernel) HandleMMFault(mm int, addr uint8, write bool) int {
 	k.enter("handle_mm_fault")
 	defer k.leave()
 	return k.F.HandleMMFault(k, mm, addr, write)
 }
-func (k *Kernel) doAnonymousPage(vma vmaID, addr uint8) int {
+func (k *Kernel) DoAnonymousPage(vma vmaID, addr uint8) int {
 	k.enter("do_anonymous_page")
 	defer k.leave()
 	return k.F.DoAnonymousPage(k, vma, addr)
 }
-func (k *Kernel) doWPPage(vma vmaID, addr uint8) int {
+func (k *Kernel) DoWPPage(vma vmaID, addr uint8) int {
 	k.enter("do_wp_page")
 	defer k.leave()
 	return k.F.DoWPPage(k, vma, addr)
 }
-func (k *Kernel) wpPageCopy(vma vmaID, addr uint8) int {
+func (k *Kernel) WPPageCopy(vma vmaID, addr uint8) int {
 	k.enter("wp_page_copy")
 	defer k.leave()
 	return k.F.WPPageCopy(k, vma, addr)
 }
-func (k *Kernel) copyPageRange(dst, src vmaID) int {
+func (k *Kernel) CopyPageRange(dst, src vmaID) int {
 	k.enter("copy_page_range")
 	defer k.leave()
 	return k.F.CopyPageRange(k, dst, src)
 }
-func (k *Kernel) unmapVMAs(vma vmaID, start, end uint8) {
+func (k *Kernel) UnmapVMAs(vma vmaID, start, end uint8) {
 	k.enter("unmap_vmas")
 	defer k.leave()
 	k.F.UnmapVMAs(k, vma, start, end)
 }
-func (k *Kernel) freePgtables(vma vmaID) {
+func (k *Kernel) FreePgtables(vma vmaID) {
 	k.enter("free_pgtables")
 	defer k.leave()
 	k.F.FreePgtables(k, vma)
 }
-func (k *Kernel) doMprotectPkey(mm int, start, end uint8, prot Prot) int {
+func (k *Kernel) DoMprotectPkey(mm int, start, end uint8, prot Prot) int {
 	k.enter("do_mprotect_pkey")
 	defer k.leave()
 	return k.F.DoMprotectPkey(k, mm, start, end, prot)
 }
-func (k *Kernel) mprotectFixup(vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int) {
+func (k *Kernel) MprotectFixup(vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int) {
 	k.enter("mprotect_fixup")
 	defer k.leave()
 	return k.F.MprotectFixup(k, vma, prev, start, end, newflags)
 }
-func (k *Kernel) changeProtection(vma vmaID, start, end uint8) {
+func (k *Kernel) ChangeProtection(vma vmaID, start, end uint8) {
 	k.F.ChangeProtection(k, vma, start, end)
 }
-func (k *Kernel) madvise(mm int, start, end uint8, behavior Advice) int {
+func (k *Kernel) Madvise(mm int, start, end uint8, behavior Advice) int {
 	k.enter("madvise")
 	defer k.leave()
 	return k.F.Madvise(k, mm, start, end, behavior)
 }
-func (k *Kernel) madviseBehavior(vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
+func (k *Kernel) MadviseBehavior(vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
 	k.enter("madvise_behavior")
 	defer k.leave()
 	return k.F.MadviseBehavior(k, vma, prev, start, end, behavior)

@@ -42,7 +42,7 @@ type oopsPanic struct{}
 
 // bug records a BUG-class assertion (the kernel would oops here) and ends
 // the operation.
-func (k *Kernel) bug(a Assertion) {
+func (k *Kernel) Bug(a Assertion) {
 	if k.S.Bug == 0 {
 		k.S.Bug = uint8(a)
 	}
@@ -53,15 +53,15 @@ func (k *Kernel) bug(a Assertion) {
 }
 
 // bugOn is BUG_ON/VM_BUG_ON: with CONFIG_DEBUG_VM the kernel oopses.
-func (k *Kernel) bugOn(cond bool, a Assertion) {
+func (k *Kernel) BugOn(cond bool, a Assertion) {
 	if cond {
-		k.bug(a)
+		k.Bug(a)
 	}
 }
 
 // warnOn is WARN_ON/VM_WARN_ON: the kernel prints a warning and goes on.
 // It returns cond, as the kernel macro does.
-func (k *Kernel) warnOn(cond bool, a Assertion) bool {
+func (k *Kernel) WarnOn(cond bool, a Assertion) bool {
 	if cond {
 		if k.S.Warn == 0 {
 			k.S.Warn = uint8(a)
@@ -81,23 +81,28 @@ func (k *Kernel) overflow(c uint8) {
 	panic(oopsPanic{})
 }
 
-// vma dereferences a VMA pointer; NULL oopses.
-func (k *Kernel) vma(id state.VMAID) *state.VMA {
+// VMA dereferences a VMA pointer: NULL oopses, and so does a VMA that was
+// freed (KASAN reports a use-after-free).
+func (k *Kernel) VMA(id state.VMAID) *state.VMA {
 	if id == state.NoVMA {
-		k.bug(BugNullDeref)
+		k.Bug(BugNullDeref)
 	}
-	return k.S.VMA(id)
+	v := k.S.VMA(id)
+	if v.MM == 0 {
+		k.Bug(BugUseAfterFree)
+	}
+	return v
 }
 
-// av dereferences an anon_vma pointer; NULL oopses, and so does a freed
+// AV dereferences an anon_vma pointer; NULL oopses, and so does a freed
 // anon_vma (KASAN reports a use-after-free).
-func (k *Kernel) av(id state.AVID) *state.AnonVMA {
+func (k *Kernel) AV(id state.AVID) *state.AnonVMA {
 	if id == state.NoAV {
-		k.bug(BugNullDeref)
+		k.Bug(BugNullDeref)
 	}
 	a := k.S.AV(id)
 	if a.Status != state.AVLive {
-		k.bug(BugUseAfterFree)
+		k.Bug(BugUseAfterFree)
 	}
 	return a
 }

@@ -10,8 +10,8 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
 	vma := k.findVMA(mm, start)
 	var prev vmaID
 	if vma != state.NoVMA {
-		prev = k.vma(vma).Prev
-		if start > k.vma(vma).Start {
+		prev = k.VMA(vma).Prev
+		if start > k.VMA(vma).Start {
 			prev = vma
 		}
 	} else {
@@ -21,28 +21,28 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
 		if vma == state.NoVMA {
 			return ENOMEM
 		}
-		if start < k.vma(vma).Start {
+		if start < k.VMA(vma).Start {
 			unmapped = ENOMEM
-			start = k.vma(vma).Start
+			start = k.VMA(vma).Start
 			if start >= end {
 				return unmapped
 			}
 		}
-		tmp := min(k.vma(vma).End, end)
+		tmp := min(k.VMA(vma).End, end)
 		var err int
-		prev, err = k.madviseBehavior(vma, prev, start, tmp, behavior)
+		prev, err = k.MadviseBehavior(vma, prev, start, tmp, behavior)
 		if err != 0 {
 			return err
 		}
 		start = tmp
-		if prev != state.NoVMA && start < k.vma(prev).End {
-			start = k.vma(prev).End
+		if prev != state.NoVMA && start < k.VMA(prev).End {
+			start = k.VMA(prev).End
 		}
 		if start >= end {
 			return unmapped
 		}
 		if prev != state.NoVMA {
-			vma = k.vma(prev).Next
+			vma = k.VMA(prev).Next
 		} else {
 			vma = k.findVMA(mm, start)
 		}
@@ -56,8 +56,8 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
 // MADV_DOFORK's VM_IO and MADV_WIPEONFORK's file/VM_SHARED refusals cannot
 // apply to private anonymous VMAs. It returns the new *prev.
 func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
-	mm := int(k.vma(vma).MM) - 1
-	v := k.vma(vma)
+	mm := int(k.VMA(vma).MM) - 1
+	v := k.VMA(vma)
 	newFlags := v.Flags
 	switch behavior {
 	case MadvDontFork:
@@ -73,21 +73,21 @@ func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior A
 		return vma, 0
 	}
 	pgoff := v.Pgoff + (start - v.Start)
-	if merged := k.vmaMerge(mm, prev, start, end, newFlags, v.AnonVMA, pgoff); merged != state.NoVMA {
-		k.vma(merged).Flags = newFlags
+	if merged := k.VMAMerge(mm, prev, start, end, newFlags, v.AnonVMA, pgoff); merged != state.NoVMA {
+		k.VMA(merged).Flags = newFlags
 		return merged, 0
 	}
 	prev = vma
-	if start != k.vma(vma).Start {
-		if err := k.splitVMA(mm, vma, start, true); err != 0 {
+	if start != k.VMA(vma).Start {
+		if err := k.SplitVMA(mm, vma, start, true); err != 0 {
 			return prev, EAGAIN
 		}
 	}
-	if end != k.vma(vma).End {
-		if err := k.splitVMA(mm, vma, end, false); err != 0 {
+	if end != k.VMA(vma).End {
+		if err := k.SplitVMA(mm, vma, end, false); err != 0 {
 			return prev, EAGAIN
 		}
 	}
-	k.vma(vma).Flags = newFlags
+	k.VMA(vma).Flags = newFlags
 	return prev, 0
 }

@@ -17,18 +17,18 @@ import "anoncheck/state"
 // writable PTE takes no fault at all.
 func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
 	vma := k.findVMA(mm, addr)
-	if vma == state.NoVMA || k.vma(vma).Start > addr {
+	if vma == state.NoVMA || k.VMA(vma).Start > addr {
 		return EFAULT
 	}
-	if write && k.vma(vma).Flags&state.VMWrite == 0 {
+	if write && k.VMA(vma).Flags&state.VMWrite == 0 {
 		return EFAULT
 	}
 	pte := k.S.PT[mm][addr]
 	if pte.Page() == state.NoPage {
-		return k.doAnonymousPage(vma, addr)
+		return k.DoAnonymousPage(vma, addr)
 	}
 	if write && !pte.Writable() {
-		return k.doWPPage(vma, addr)
+		return k.DoWPPage(vma, addr)
 	}
 	return 0
 }
@@ -38,12 +38,12 @@ func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
 // page_add_new_anon_rmap(), and a PTE that is writable when the VMA has
 // VM_WRITE.
 func doAnonymousPageV54(k *Kernel, vma vmaID, addr uint8) int {
-	if k.anonVMAPrepare(vma) != 0 {
+	if k.AnonVMAPrepare(vma) != 0 {
 		return ENOMEM
 	}
 	pg := k.allocPage()
-	k.pageAddNewAnonRmap(pg, vma, addr)
-	v := k.vma(vma)
+	k.PageAddNewAnonRmap(pg, vma, addr)
+	v := k.VMA(vma)
 	k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
 	return 0
 }
@@ -55,18 +55,18 @@ func doAnonymousPageV54(k *Kernel, vma vmaID, addr uint8) int {
 // vma->anon_vma ("The page is all ours"), and wp_page_reuse() makes the PTE
 // writable. Otherwise wp_page_copy().
 func doWPPageV54(k *Kernel, vma vmaID, addr uint8) int {
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	pte := k.S.PT[v.MM-1][addr]
 	pg := pte.Page()
 	if mc := k.S.Page(pg).Mapcount; mc <= 1 {
 		if mc == 1 {
-			k.pageMoveAnonRmap(pg, vma)
+			k.PageMoveAnonRmap(pg, vma)
 		}
 		// wp_page_reuse
 		k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
 		return 0
 	}
-	return k.wpPageCopy(vma, addr)
+	return k.WPPageCopy(vma, addr)
 }
 
 // wpPageCopyV54 models mm/memory.c:wp_page_copy() (v5.4): anon_vma_prepare()
@@ -74,16 +74,16 @@ func doWPPageV54(k *Kernel, vma vmaID, addr uint8) int {
 // the new page, the PTE switched to it (writable with VM_WRITE), then
 // page_remove_rmap() and the release of the old page.
 func wpPageCopyV54(k *Kernel, vma vmaID, addr uint8) int {
-	if k.anonVMAPrepare(vma) != 0 {
+	if k.AnonVMAPrepare(vma) != 0 {
 		return ENOMEM
 	}
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	mm := int(v.MM) - 1
 	old := k.S.PT[mm][addr].Page()
 	pg := k.allocPage()
-	k.pageAddNewAnonRmap(pg, vma, addr)
+	k.PageAddNewAnonRmap(pg, vma, addr)
 	k.S.PT[mm][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
-	k.pageRemoveRmap(old)
+	k.PageRemoveRmap(old)
 	k.putPage(old)
 	return 0
 }
@@ -95,11 +95,11 @@ func wpPageCopyV54(k *Kernel, vma vmaID, addr uint8) int {
 // gains a mapping (get_page + page_dup_rmap). page->mapping is unchanged:
 // the child reaches the page through the parent's anon_vmas on its chain.
 func copyPageRangeV54(k *Kernel, dst, src vmaID) int {
-	sv := k.vma(src)
+	sv := k.VMA(src)
 	if sv.AnonVMA == state.NoAV {
 		return 0
 	}
-	dmm, smm := int(k.vma(dst).MM)-1, int(sv.MM)-1
+	dmm, smm := int(k.VMA(dst).MM)-1, int(sv.MM)-1
 	for a := sv.Start; a < sv.End; a++ {
 		pte := k.S.PT[smm][a]
 		pg := pte.Page()
@@ -108,7 +108,7 @@ func copyPageRangeV54(k *Kernel, dst, src vmaID) int {
 		}
 		k.S.PT[smm][a] = state.MakePTE(pg, false)
 		k.S.PT[dmm][a] = state.MakePTE(pg, false)
-		k.pageDupRmap(pg)
+		k.PageDupRmap(pg)
 	}
 	return 0
 }
@@ -118,8 +118,8 @@ func copyPageRangeV54(k *Kernel, dst, src vmaID) int {
 // cleared, page_remove_rmap() drops the mapping and the page is released
 // (through the TLB gather in the kernel) when nothing maps it.
 func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
-	for v := vma; v != state.NoVMA; v = k.vma(v).Next {
-		vv := k.vma(v)
+	for v := vma; v != state.NoVMA; v = k.VMA(v).Next {
+		vv := k.VMA(v)
 		mm := int(vv.MM) - 1
 		for a := max(vv.Start, start); a < vv.End && a < end; a++ {
 			pg := k.S.PT[mm][a].Page()
@@ -127,7 +127,7 @@ func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
 				continue
 			}
 			k.S.PT[mm][a] = 0
-			k.pageRemoveRmap(pg)
+			k.PageRemoveRmap(pg)
 			k.putPage(pg)
 		}
 	}
@@ -137,7 +137,7 @@ func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
 // the list, in order, unlink_anon_vmas() ("Hide vma from rmap ... before
 // freeing pgtables") and unlink_file_vma() (nothing for anonymous VMAs).
 func freePgtablesV54(k *Kernel, vma vmaID) {
-	for v := vma; v != state.NoVMA; v = k.vma(v).Next {
-		k.unlinkAnonVMAs(v)
+	for v := vma; v != state.NoVMA; v = k.VMA(v).Next {
+		k.UnlinkAnonVMAs(v)
 	}
 }

@@ -14,7 +14,7 @@ import "anoncheck/state"
 // VM_READ|VM_WRITE|VM_EXEC|VM_SOFTDIRTY, and the page offsets are
 // continuous.
 func anonVMACompatibleV54(k *Kernel, a, b vmaID) bool {
-	va, vb := k.vma(a), k.vma(b)
+	va, vb := k.VMA(a), k.VMA(b)
 	return va.End == vb.Start &&
 		(va.Flags^vb.Flags)&^state.VMAccessFlags == 0 &&
 		vb.Pgoff == va.Pgoff+(vb.Start-va.Start)
@@ -24,8 +24,8 @@ func anonVMACompatibleV54(k *Kernel, a, b vmaID) bool {
 // old's anon_vma, if a and b are compatible and old's anon_vma_chain is
 // singular (old was not forked).
 func reusableAnonVMAV54(k *Kernel, old, a, b vmaID) avID {
-	if k.anonVMACompatible(a, b) {
-		o := k.vma(old)
+	if k.AnonVMACompatible(a, b) {
+		o := k.VMA(old)
 		if o.AnonVMA != state.NoAV && o.NChain == 1 {
 			return o.AnonVMA
 		}
@@ -37,14 +37,14 @@ func reusableAnonVMAV54(k *Kernel, old, a, b vmaID) avID {
 // try vma->vm_next, then vma->vm_prev. It follows the VMA's own list
 // pointers, which for a child VMA inside dup_mmap() are still the parent's.
 func findMergeableAnonVMAV54(k *Kernel, vma vmaID) avID {
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	if near := v.Next; near != state.NoVMA {
-		if av := k.reusableAnonVMA(near, vma, near); av != state.NoAV {
+		if av := k.ReusableAnonVMA(near, vma, near); av != state.NoAV {
 			return av
 		}
 	}
 	if near := v.Prev; near != state.NoVMA {
-		if av := k.reusableAnonVMA(near, near, vma); av != state.NoAV {
+		if av := k.ReusableAnonVMA(near, near, vma); av != state.NoAV {
 			return av
 		}
 	}
@@ -55,7 +55,7 @@ func findMergeableAnonVMAV54(k *Kernel, vma vmaID) avID {
 // must be equal ignoring VM_SOFTDIRTY (vm_file, ->close and the
 // userfaultfd context agree for anonymous VMAs).
 func isMergeableVMAV54(k *Kernel, vma vmaID, fl flags) bool {
-	return k.vma(vma).Flags == fl
+	return k.VMA(vma).Flags == fl
 }
 
 // isMergeableAnonVMAV54 models mm/mmap.c:is_mergeable_anon_vma() (v5.4): if
@@ -63,7 +63,7 @@ func isMergeableVMAV54(k *Kernel, vma vmaID, fl flags) bool {
 // singular (list_is_singular: exactly one AVC); otherwise the two must be
 // the same anon_vma.
 func isMergeableAnonVMAV54(k *Kernel, av1, av2 avID, vma vmaID) bool {
-	if (av1 == state.NoAV || av2 == state.NoAV) && (vma == state.NoVMA || k.vma(vma).NChain == 1) {
+	if (av1 == state.NoAV || av2 == state.NoAV) && (vma == state.NoVMA || k.VMA(vma).NChain == 1) {
 		return true
 	}
 	return av1 == av2
@@ -73,8 +73,8 @@ func isMergeableAnonVMAV54(k *Kernel, av1, av2 avID, vma vmaID) bool {
 // range ending at vma can join it when flags and anon_vma agree and vma's
 // pgoff is the pgoff just past the range.
 func canVMAMergeBeforeV54(k *Kernel, vma vmaID, fl flags, av avID, pgoff uint8) bool {
-	if k.isMergeableVMA(vma, fl) && k.isMergeableAnonVMA(av, k.vma(vma).AnonVMA, vma) {
-		return k.vma(vma).Pgoff == pgoff
+	if k.IsMergeableVMA(vma, fl) && k.IsMergeableAnonVMA(av, k.VMA(vma).AnonVMA, vma) {
+		return k.VMA(vma).Pgoff == pgoff
 	}
 	return false
 }
@@ -83,8 +83,8 @@ func canVMAMergeBeforeV54(k *Kernel, vma vmaID, fl flags, av avID, pgoff uint8) 
 // range starting at vma's end can join it when flags and anon_vma agree and
 // the pgoffs are continuous.
 func canVMAMergeAfterV54(k *Kernel, vma vmaID, fl flags, av avID, pgoff uint8) bool {
-	if k.isMergeableVMA(vma, fl) && k.isMergeableAnonVMA(av, k.vma(vma).AnonVMA, vma) {
-		v := k.vma(vma)
+	if k.IsMergeableVMA(vma, fl) && k.IsMergeableAnonVMA(av, k.VMA(vma).AnonVMA, vma) {
+		v := k.VMA(vma)
 		return v.Pgoff+v.Pages() == pgoff
 	}
 	return false
@@ -104,29 +104,29 @@ func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av av
 	pglen := end - addr
 	var next vmaID
 	if prev != state.NoVMA {
-		next = k.vma(prev).Next
+		next = k.VMA(prev).Next
 	} else {
 		next = k.S.MMs[mm].Mmap
 	}
 	area := next
-	if area != state.NoVMA && k.vma(area).End == end { // cases 6, 7, 8
-		next = k.vma(next).Next
+	if area != state.NoVMA && k.VMA(area).End == end { // cases 6, 7, 8
+		next = k.VMA(next).Next
 	}
-	k.warnOn(prev != state.NoVMA && addr <= k.vma(prev).Start, WarnVMAMergePrev)
-	k.warnOn(area != state.NoVMA && end > k.vma(area).End, WarnVMAMergeArea)
-	k.warnOn(addr >= end, WarnVMAMergeAddr)
+	k.WarnOn(prev != state.NoVMA && addr <= k.VMA(prev).Start, WarnVMAMergePrev)
+	k.WarnOn(area != state.NoVMA && end > k.VMA(area).End, WarnVMAMergeArea)
+	k.WarnOn(addr >= end, WarnVMAMergeAddr)
 
 	// Can it merge with the predecessor?
-	if prev != state.NoVMA && k.vma(prev).End == addr && k.canVMAMergeAfter(prev, fl, av, pgoff) {
+	if prev != state.NoVMA && k.VMA(prev).End == addr && k.CanVMAMergeAfter(prev, fl, av, pgoff) {
 		var err int
 		// Can we now merge in the successor as well?
-		if next != state.NoVMA && end == k.vma(next).Start &&
-			k.canVMAMergeBefore(next, fl, av, pgoff+pglen) &&
-			k.isMergeableAnonVMA(k.vma(prev).AnonVMA, k.vma(next).AnonVMA, state.NoVMA) {
+		if next != state.NoVMA && end == k.VMA(next).Start &&
+			k.CanVMAMergeBefore(next, fl, av, pgoff+pglen) &&
+			k.IsMergeableAnonVMA(k.VMA(prev).AnonVMA, k.VMA(next).AnonVMA, state.NoVMA) {
 			// cases 1, 6
-			err = k.vmaAdjust(prev, k.vma(prev).Start, k.vma(next).End, k.vma(prev).Pgoff, state.NoVMA, prev)
+			err = k.VMAAdjust(prev, k.VMA(prev).Start, k.VMA(next).End, k.VMA(prev).Pgoff, state.NoVMA, prev)
 		} else { // cases 2, 5, 7
-			err = k.vmaAdjust(prev, k.vma(prev).Start, end, k.vma(prev).Pgoff, state.NoVMA, prev)
+			err = k.VMAAdjust(prev, k.VMA(prev).Start, end, k.VMA(prev).Pgoff, state.NoVMA, prev)
 		}
 		if err != 0 {
 			return state.NoVMA
@@ -135,12 +135,12 @@ func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av av
 	}
 
 	// Can this new request be merged in front of next?
-	if next != state.NoVMA && end == k.vma(next).Start && k.canVMAMergeBefore(next, fl, av, pgoff+pglen) {
+	if next != state.NoVMA && end == k.VMA(next).Start && k.CanVMAMergeBefore(next, fl, av, pgoff+pglen) {
 		var err int
-		if prev != state.NoVMA && addr < k.vma(prev).End { // case 4
-			err = k.vmaAdjust(prev, k.vma(prev).Start, addr, k.vma(prev).Pgoff, state.NoVMA, next)
+		if prev != state.NoVMA && addr < k.VMA(prev).End { // case 4
+			err = k.VMAAdjust(prev, k.VMA(prev).Start, addr, k.VMA(prev).Pgoff, state.NoVMA, next)
 		} else { // cases 3, 8
-			err = k.vmaAdjust(area, addr, k.vma(next).End, k.vma(next).Pgoff-pglen, state.NoVMA, next)
+			err = k.VMAAdjust(area, addr, k.VMA(next).End, k.VMA(next).Pgoff-pglen, state.NoVMA, next)
 			area = next
 		}
 		if err != 0 {
@@ -166,79 +166,79 @@ func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av av
 // VM_WARN_ON that reads it compares it with the end of the VMA that was the
 // highest before the merge, which is what it held.
 func vmaAdjustV54(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
-	mm := int(k.vma(vma).MM) - 1
-	next := k.vma(vma).Next
+	mm := int(k.VMA(vma).MM) - 1
+	next := k.VMA(vma).Next
 	var adjustNext int
 	removeNext := 0
 
 	if next != state.NoVMA && insert == state.NoVMA {
 		var exporter, importer vmaID
-		if end >= k.vma(next).End {
+		if end >= k.VMA(next).End {
 			// vma expands over all of next, perhaps the one after too
 			// (case 6); the others here are cases 1, 7 and 8.
 			if next == expand {
 				// Case 8: next grows, vma goes; swap them.
-				k.warnOn(end != k.vma(next).End, WarnVMAAdjustCase8End)
+				k.WarnOn(end != k.VMA(next).End, WarnVMAAdjustCase8End)
 				removeNext = 3
 				vma, next = next, vma
 			} else {
-				k.warnOn(expand != vma, WarnVMAAdjustExpand)
+				k.WarnOn(expand != vma, WarnVMAAdjustExpand)
 				removeNext = 1
-				if end > k.vma(next).End {
+				if end > k.VMA(next).End {
 					removeNext = 2
 				}
-				k.warnOn(removeNext == 2 && end != k.vma(k.vma(next).Next).End, WarnVMAAdjustRemove2End)
-				k.warnOn(removeNext == 1 && end != k.vma(next).End, WarnVMAAdjustRemove1End)
+				k.WarnOn(removeNext == 2 && end != k.VMA(k.VMA(next).Next).End, WarnVMAAdjustRemove2End)
+				k.WarnOn(removeNext == 1 && end != k.VMA(next).End, WarnVMAAdjustRemove1End)
 				// trim end to next, for case 6 first pass
-				end = k.vma(next).End
+				end = k.VMA(next).End
 			}
 			exporter = next
 			importer = vma
 			// If next has no anon_vma, import from the VMA after next,
 			// if vma overlaps it.
-			if removeNext == 2 && k.vma(next).AnonVMA == state.NoAV {
-				exporter = k.vma(next).Next
+			if removeNext == 2 && k.VMA(next).AnonVMA == state.NoAV {
+				exporter = k.VMA(next).Next
 			}
-		} else if end > k.vma(next).Start {
+		} else if end > k.VMA(next).Start {
 			// vma expands over part of next: case 5.
-			adjustNext = int(end) - int(k.vma(next).Start)
+			adjustNext = int(end) - int(k.VMA(next).Start)
 			exporter = next
 			importer = vma
-			k.warnOn(expand != importer, WarnVMAAdjustImporter)
-		} else if end < k.vma(vma).End {
+			k.WarnOn(expand != importer, WarnVMAAdjustImporter)
+		} else if end < k.VMA(vma).End {
 			// vma shrinks and next grows down: case 4.
-			adjustNext = -(int(k.vma(vma).End) - int(end))
+			adjustNext = -(int(k.VMA(vma).End) - int(end))
 			exporter = vma
 			importer = next
-			k.warnOn(expand != importer, WarnVMAAdjustImporter)
+			k.WarnOn(expand != importer, WarnVMAAdjustImporter)
 		}
 
 		// "Easily overlooked": the expanding VMA must have an anon_vma if
 		// the shrinking one had, to cover any anon pages imported.
-		if exporter != state.NoVMA && k.vma(exporter).AnonVMA != state.NoAV && k.vma(importer).AnonVMA == state.NoAV {
-			k.vma(importer).AnonVMA = k.vma(exporter).AnonVMA
-			if err := k.anonVMAClone(importer, exporter); err != 0 {
+		if exporter != state.NoVMA && k.VMA(exporter).AnonVMA != state.NoAV && k.VMA(importer).AnonVMA == state.NoAV {
+			k.VMA(importer).AnonVMA = k.VMA(exporter).AnonVMA
+			if err := k.AnonVMAClone(importer, exporter); err != 0 {
 				return err
 			}
 		}
 	}
 
 again:
-	av := k.vma(vma).AnonVMA
+	av := k.VMA(vma).AnonVMA
 	if av == state.NoAV && adjustNext != 0 {
-		av = k.vma(next).AnonVMA
+		av = k.VMA(next).AnonVMA
 	}
 	if av != state.NoAV {
-		k.warnOn(adjustNext != 0 && k.vma(next).AnonVMA != state.NoAV && av != k.vma(next).AnonVMA, WarnVMAAdjustNextAnonVMA)
-		k.av(av) // anon_vma_lock_write(anon_vma) reads anon_vma->root
+		k.WarnOn(adjustNext != 0 && k.VMA(next).AnonVMA != state.NoAV && av != k.VMA(next).AnonVMA, WarnVMAAdjustNextAnonVMA)
+		k.AV(av) // anon_vma_lock_write(anon_vma) reads anon_vma->root
 	}
 
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	v.Start = start
 	v.End = end
 	v.Pgoff = pgoff
 	if adjustNext != 0 {
-		n := k.vma(next)
+		n := k.VMA(next)
 		n.Start = uint8(int(n.Start) + adjustNext)
 		n.Pgoff = uint8(int(n.Pgoff) + adjustNext)
 	}
@@ -250,29 +250,29 @@ again:
 	} else if insert != state.NoVMA {
 		// __insert_vm_struct(mm, insert): split_vma inserts the new part,
 		// which may follow vma or precede it.
-		k.linkList(mm, insert, k.findPrev(mm, k.vma(insert).Start))
+		k.linkList(mm, insert, k.findPrev(mm, k.VMA(insert).Start))
 	}
 
 	if removeNext != 0 {
-		nextEnd := k.vma(next).End
-		if k.vma(next).AnonVMA != state.NoAV {
-			k.anonVMAMerge(vma, next)
+		nextEnd := k.VMA(next).End
+		if k.VMA(next).AnonVMA != state.NoAV {
+			k.AnonVMAMerge(vma, next)
 		}
 		k.S.MMs[mm].MapCount--
-		k.vmAreaFree(next)
+		k.VMAreaFree(next)
 		// In case 6 another next must go too.
 		if removeNext != 3 {
-			next = k.vma(vma).Next
+			next = k.VMA(vma).Next
 		} else {
 			next = vma
 		}
 		if removeNext == 2 {
 			removeNext = 1
-			end = k.vma(next).End
+			end = k.VMA(next).End
 			goto again
 		} else if next == state.NoVMA {
 			// next was the highest VMA; highest_vm_end still holds its end.
-			k.warnOn(nextEnd != k.vma(vma).End, WarnVMAAdjustHighest)
+			k.WarnOn(nextEnd != k.VMA(vma).End, WarnVMAAdjustHighest)
 		}
 	}
 	return 0
@@ -286,23 +286,23 @@ again:
 // map_count check against sysctl_max_map_count (65530) never fires at this
 // scope, so split_vma() is this function.
 func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
-	nv := k.vmAreaDup(vma)
+	nv := k.VMAreaDup(vma)
 	n := k.S.VMA(nv)
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	if newBelow {
 		n.End = addr
 	} else {
 		n.Start = addr
 		n.Pgoff += addr - v.Start
 	}
-	if err := k.anonVMAClone(nv, vma); err != 0 {
-		k.vmAreaFree(nv)
+	if err := k.AnonVMAClone(nv, vma); err != 0 {
+		k.VMAreaFree(nv)
 		return err
 	}
 	if newBelow {
-		return k.vmaAdjust(vma, addr, v.End, v.Pgoff+(addr-n.Start), nv, state.NoVMA)
+		return k.VMAAdjust(vma, addr, v.End, v.Pgoff+(addr-n.Start), nv, state.NoVMA)
 	}
-	return k.vmaAdjust(vma, v.Start, addr, v.Pgoff, nv, state.NoVMA)
+	return k.VMAAdjust(vma, v.Start, addr, v.Pgoff, nv, state.NoVMA)
 }
 
 // doMunmapV54 models mm/mmap.c:__do_munmap() (v5.4) for [start, end): split
@@ -316,23 +316,23 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 	if vma == state.NoVMA {
 		return 0
 	}
-	prev := k.vma(vma).Prev
-	if k.vma(vma).Start >= end {
+	prev := k.VMA(vma).Prev
+	if k.VMA(vma).Start >= end {
 		return 0
 	}
-	if start > k.vma(vma).Start {
-		if err := k.splitVMA(mm, vma, start, false); err != 0 {
+	if start > k.VMA(vma).Start {
+		if err := k.SplitVMA(mm, vma, start, false); err != 0 {
 			return err
 		}
 		prev = vma
 	}
-	if last := k.findVMA(mm, end); last != state.NoVMA && end > k.vma(last).Start {
-		if err := k.splitVMA(mm, last, end, true); err != 0 {
+	if last := k.findVMA(mm, end); last != state.NoVMA && end > k.VMA(last).Start {
+		if err := k.SplitVMA(mm, last, end, true); err != 0 {
 			return err
 		}
 	}
 	if prev != state.NoVMA {
-		vma = k.vma(prev).Next
+		vma = k.VMA(prev).Next
 	} else {
 		vma = k.S.MMs[mm].Mmap
 	}
@@ -340,31 +340,31 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 	// detach_vmas_to_be_unmapped
 	m := &k.S.MMs[mm]
 	first := vma
-	k.vma(vma).Prev = state.NoVMA
+	k.VMA(vma).Prev = state.NoVMA
 	var tail vmaID
-	for vma != state.NoVMA && k.vma(vma).Start < end {
+	for vma != state.NoVMA && k.VMA(vma).Start < end {
 		m.MapCount--
 		tail = vma
-		vma = k.vma(vma).Next
+		vma = k.VMA(vma).Next
 	}
 	if prev != state.NoVMA {
-		k.vma(prev).Next = vma
+		k.VMA(prev).Next = vma
 	} else {
 		m.Mmap = vma
 	}
 	if vma != state.NoVMA {
-		k.vma(vma).Prev = prev
+		k.VMA(vma).Prev = prev
 	}
-	k.vma(tail).Next = state.NoVMA
+	k.VMA(tail).Next = state.NoVMA
 
 	// unmap_region
-	k.unmapVMAs(first, start, end)
-	k.freePgtables(first)
+	k.UnmapVMAs(first, start, end)
+	k.FreePgtables(first)
 
 	// remove_vma_list
 	for v := first; v != state.NoVMA; {
-		next := k.vma(v).Next
-		k.vmAreaFree(v)
+		next := k.VMA(v).Next
+		k.VMAreaFree(v)
 		v = next
 	}
 	return 0
@@ -377,8 +377,8 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 // anon_vma, else create a new VMA with vm_pgoff = addr >> PAGE_SHIFT, the
 // value do_mmap() gives private anonymous mappings, and vma_link() it.
 func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
-	for k.findVMA(mm, addr) != state.NoVMA && k.vma(k.findVMA(mm, addr)).Start < end {
-		if err := k.doMunmap(mm, addr, end); err != 0 {
+	for k.findVMA(mm, addr) != state.NoVMA && k.VMA(k.findVMA(mm, addr)).Start < end {
+		if err := k.DoMunmap(mm, addr, end); err != 0 {
 			return ENOMEM
 		}
 	}
@@ -387,7 +387,7 @@ func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	}
 	prev := k.findPrev(mm, addr)
 	pgoff := addr
-	if k.vmaMerge(mm, prev, addr, end, fl, state.NoAV, pgoff) != state.NoVMA {
+	if k.VMAMerge(mm, prev, addr, end, fl, state.NoAV, pgoff) != state.NoVMA {
 		return 0
 	}
 	nv := k.allocVMA(mm)
@@ -405,11 +405,11 @@ func exitMmapV54(k *Kernel, mm int) {
 	if first == state.NoVMA {
 		return
 	}
-	k.unmapVMAs(first, 0, 255)
-	k.freePgtables(first)
+	k.UnmapVMAs(first, 0, 255)
+	k.FreePgtables(first)
 	for v := first; v != state.NoVMA; {
-		next := k.vma(v).Next
-		k.vmAreaFree(v)
+		next := k.VMA(v).Next
+		k.VMAreaFree(v)
 		v = next
 	}
 	k.S.MMs[mm].Mmap = state.NoVMA

@@ -9,30 +9,30 @@ import "anoncheck/state"
 // -ENOMEM at the first hole (what came before it stays changed).
 func doMprotectPkeyV54(k *Kernel, mm int, start, end uint8, prot Prot) int {
 	vma := k.findVMA(mm, start)
-	if vma == state.NoVMA || k.vma(vma).Start > start {
+	if vma == state.NoVMA || k.VMA(vma).Start > start {
 		return ENOMEM
 	}
-	prev := k.vma(vma).Prev
-	if start > k.vma(vma).Start {
+	prev := k.VMA(vma).Prev
+	if start > k.VMA(vma).Start {
 		prev = vma
 	}
 	for nstart := start; ; {
-		newflags := prot.Flags() | k.vma(vma).Flags&^state.VMAccessFlags
-		tmp := min(k.vma(vma).End, end)
+		newflags := prot.Flags() | k.VMA(vma).Flags&^state.VMAccessFlags
+		tmp := min(k.VMA(vma).End, end)
 		var err int
-		prev, err = k.mprotectFixup(vma, prev, nstart, tmp, newflags)
+		prev, err = k.MprotectFixup(vma, prev, nstart, tmp, newflags)
 		if err != 0 {
 			return err
 		}
 		nstart = tmp
-		if nstart < k.vma(prev).End {
-			nstart = k.vma(prev).End
+		if nstart < k.VMA(prev).End {
+			nstart = k.VMA(prev).End
 		}
 		if nstart >= end {
 			return 0
 		}
-		vma = k.vma(prev).Next
-		if vma == state.NoVMA || k.vma(vma).Start != nstart {
+		vma = k.VMA(prev).Next
+		if vma == state.NoVMA || k.VMA(vma).Start != nstart {
 			return ENOMEM
 		}
 	}
@@ -45,35 +45,35 @@ func doMprotectPkeyV54(k *Kernel, mm int, start, end uint8, prot Prot) int {
 // start and end; finally set the flags and change_protection(). It returns
 // the new *pprev.
 func mprotectFixupV54(k *Kernel, vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int) {
-	mm := int(k.vma(vma).MM) - 1
-	oldflags := k.vma(vma).Flags
+	mm := int(k.VMA(vma).MM) - 1
+	oldflags := k.VMA(vma).Flags
 	if newflags == oldflags {
 		return vma, 0
 	}
 	if newflags&state.VMWrite != 0 && oldflags&(state.VMAccount|state.VMWrite) == 0 {
 		newflags |= state.VMAccount
 	}
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	pgoff := v.Pgoff + (start - v.Start)
-	if merged := k.vmaMerge(mm, prev, start, end, newflags, v.AnonVMA, pgoff); merged != state.NoVMA {
+	if merged := k.VMAMerge(mm, prev, start, end, newflags, v.AnonVMA, pgoff); merged != state.NoVMA {
 		vma = merged
-		k.warnOn(k.vma(vma).Flags != newflags, WarnMprotectFixupFlags)
+		k.WarnOn(k.VMA(vma).Flags != newflags, WarnMprotectFixupFlags)
 		prev = merged
 	} else {
 		prev = vma
-		if start != k.vma(vma).Start {
-			if err := k.splitVMA(mm, vma, start, true); err != 0 {
+		if start != k.VMA(vma).Start {
+			if err := k.SplitVMA(mm, vma, start, true); err != 0 {
 				return prev, err
 			}
 		}
-		if end != k.vma(vma).End {
-			if err := k.splitVMA(mm, vma, end, false); err != 0 {
+		if end != k.VMA(vma).End {
+			if err := k.SplitVMA(mm, vma, end, false); err != 0 {
 				return prev, err
 			}
 		}
 	}
-	k.vma(vma).Flags = newflags
-	k.changeProtection(vma, start, end)
+	k.VMA(vma).Flags = newflags
+	k.ChangeProtection(vma, start, end)
 	return prev, 0
 }
 
@@ -84,7 +84,7 @@ func mprotectFixupV54(k *Kernel, vma, prev vmaID, start, end uint8, newflags fla
 // anonymous VMAs, so no PTE is made writable. A later write fault goes
 // through do_wp_page().
 func changeProtectionV54(k *Kernel, vma vmaID, start, end uint8) {
-	mm := int(k.vma(vma).MM) - 1
+	mm := int(k.VMA(vma).MM) - 1
 	for a := start; a < end; a++ {
 		if pg := k.S.PT[mm][a].Page(); pg != state.NoPage {
 			k.S.PT[mm][a] = state.MakePTE(pg, false)

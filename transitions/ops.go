@@ -223,15 +223,15 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	}
 	switch op.Kind {
 	case OpMmap:
-		res.Errno = k.run(func() int { return k.mmapRegion(p, op.Start, op.End, Prot(op.Arg).Flags()) })
+		res.Errno = k.run(func() int { return k.MmapRegion(p, op.Start, op.End, Prot(op.Arg).Flags()) })
 	case OpWrite:
-		res.Errno = k.run(func() int { return k.handleMMFault(p, op.Start, true) })
+		res.Errno = k.run(func() int { return k.HandleMMFault(p, op.Start, true) })
 	case OpMprotect:
-		res.Errno = k.run(func() int { return k.doMprotectPkey(p, op.Start, op.End, Prot(op.Arg)) })
+		res.Errno = k.run(func() int { return k.DoMprotectPkey(p, op.Start, op.End, Prot(op.Arg)) })
 	case OpMadvise:
-		res.Errno = k.run(func() int { return k.madvise(p, op.Start, op.End, Advice(op.Arg)) })
+		res.Errno = k.run(func() int { return k.Madvise(p, op.Start, op.End, Advice(op.Arg)) })
 	case OpMunmap:
-		res.Errno = k.run(func() int { return k.doMunmap(p, op.Start, op.End) })
+		res.Errno = k.run(func() int { return k.DoMunmap(p, op.Start, op.End) })
 	case OpFork:
 		c := freeProc(k.S, sc)
 		if c < 0 {
@@ -264,7 +264,7 @@ func (k *Kernel) fork(parent, child int) int {
 	defer k.leave()
 	k.S.MMs[child] = state.MM{Live: 1}
 	k.S.PT[child] = [state.MaxSlots]state.PTE{}
-	return k.dupMmap(child, parent)
+	return k.DupMmap(child, parent)
 }
 
 // exit models kernel/exit.c:do_exit() -> exit_mm() -> mmput() ->
@@ -272,7 +272,7 @@ func (k *Kernel) fork(parent, child int) int {
 func (k *Kernel) exit(p int) {
 	k.enter("exit")
 	defer k.leave()
-	k.exitMmap(p)
+	k.ExitMmap(p)
 	k.S.MMs[p] = state.MM{}
 	k.S.PT[p] = [state.MaxSlots]state.PTE{}
 }

@@ -26,15 +26,15 @@ func anonVMAAllocV54(k *Kernel) avID {
 // page_lock_anon_vma_read) has no effect in a sequential model. The slot
 // is marked freed, not reused, while anything still points at it.
 func anonVMAFreeV54(k *Kernel, av avID) {
-	a := k.av(av)
-	k.bugOn(a.Refcount != 0, BugAnonVMAFreeRefcount)
+	a := k.AV(av)
+	k.BugOn(a.Refcount != 0, BugAnonVMAFreeRefcount)
 	a.Status = state.AVFreed
 }
 
 // getAnonVMAV54 models include/linux/rmap.h:get_anon_vma(): atomic_inc of
 // the refcount.
 func getAnonVMAV54(k *Kernel, av avID) {
-	k.av(av).Refcount++
+	k.AV(av).Refcount++
 }
 
 // putAnonVMAV54 models include/linux/rmap.h:put_anon_vma() with
@@ -42,19 +42,19 @@ func getAnonVMAV54(k *Kernel, av avID) {
 // the anon_vma, then drop its reference on the root and free the root too
 // if that was the last one.
 func putAnonVMAV54(k *Kernel, av avID) {
-	a := k.av(av)
+	a := k.AV(av)
 	a.Refcount--
 	if a.Refcount != 0 {
 		return
 	}
 	// __put_anon_vma
 	root := a.Root
-	k.anonVMAFree(av)
+	k.AnonVMAFree(av)
 	if root != av {
-		r := k.av(root)
+		r := k.AV(root)
 		r.Refcount--
 		if r.Refcount == 0 {
-			k.anonVMAFree(root)
+			k.AnonVMAFree(root)
 		}
 	}
 }
@@ -63,8 +63,8 @@ func putAnonVMAV54(k *Kernel, av avID) {
 // new AVC goes at the head of vma->anon_vma_chain and into the anon_vma's
 // interval tree.
 func anonVMAChainLinkV54(k *Kernel, vma vmaID, av avID) {
-	a := k.av(av)
-	k.chainPush(k.vma(vma), av)
+	a := k.AV(av)
+	k.chainPush(k.VMA(vma), av)
 	treeInsert(a, vma)
 }
 
@@ -73,11 +73,11 @@ func anonVMAChainLinkV54(k *Kernel, vma vmaID, av avID) {
 // WARN_ON_ONCE(root). Taking the rwsem reads the root, so a freed root is a
 // use-after-free.
 func lockAnonVMARootV54(k *Kernel, root, av avID) avID {
-	newRoot := k.av(av).Root
+	newRoot := k.AV(av).Root
 	if newRoot != root {
-		k.warnOn(root != state.NoAV, WarnLockAnonVMARoot)
+		k.WarnOn(root != state.NoAV, WarnLockAnonVMARoot)
 		root = newRoot
-		k.av(root) // down_write(&root->rwsem)
+		k.AV(root) // down_write(&root->rwsem)
 	}
 	return root
 }
@@ -88,21 +88,21 @@ func lockAnonVMARootV54(k *Kernel, root, av avID) avID {
 // link the AVC and count the VMA in the degree ("vma reference or
 // self-parent link for new root").
 func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
-	av := k.findMergeableAnonVMA(vma)
+	av := k.FindMergeableAnonVMA(vma)
 	allocated := state.NoAV
 	if av == state.NoAV {
-		av = k.anonVMAAlloc()
+		av = k.AnonVMAAlloc()
 		allocated = av
 	}
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	if v.AnonVMA == state.NoAV {
 		v.AnonVMA = av
-		k.anonVMAChainLink(vma, av)
-		k.inc(&k.av(av).Degree)
+		k.AnonVMAChainLink(vma, av)
+		k.Inc(&k.AV(av).Degree)
 		allocated = state.NoAV
 	}
 	if allocated != state.NoAV {
-		k.putAnonVMA(allocated)
+		k.PutAnonVMA(allocated)
 	}
 	return 0
 }
@@ -115,18 +115,18 @@ func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
 // GFP_NOWAIT/GFP_KERNEL AVC allocation does not fail in the model.
 func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
 	root := state.NoAV
-	s := k.vma(src)
+	s := k.VMA(src)
 	for i := int(s.NChain) - 1; i >= 0; i-- {
 		av := s.Chain[i]
-		root = k.lockAnonVMARoot(root, av)
-		k.anonVMAChainLink(dst, av)
-		d := k.vma(dst)
-		if d.AnonVMA == state.NoAV && av != s.AnonVMA && k.av(av).Degree < 2 {
+		root = k.LockAnonVMARoot(root, av)
+		k.AnonVMAChainLink(dst, av)
+		d := k.VMA(dst)
+		if d.AnonVMA == state.NoAV && av != s.AnonVMA && k.AV(av).Degree < 2 {
 			d.AnonVMA = av
 		}
 	}
-	if d := k.vma(dst); d.AnonVMA != state.NoAV {
-		k.inc(&k.av(d.AnonVMA).Degree)
+	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
+		k.Inc(&k.AV(d.AnonVMA).Degree)
 	}
 	return 0
 }
@@ -136,25 +136,25 @@ func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
 // one), else give it a new anon_vma whose parent is pvma->anon_vma and whose
 // root is pinned with get_anon_vma.
 func anonVMAForkV54(k *Kernel, vma, pvma vmaID) int {
-	pv := k.vma(pvma)
+	pv := k.VMA(pvma)
 	if pv.AnonVMA == state.NoAV {
 		return 0
 	}
-	k.vma(vma).AnonVMA = state.NoAV
-	if err := k.anonVMAClone(vma, pvma); err != 0 {
+	k.VMA(vma).AnonVMA = state.NoAV
+	if err := k.AnonVMAClone(vma, pvma); err != 0 {
 		return err
 	}
-	if k.vma(vma).AnonVMA != state.NoAV {
+	if k.VMA(vma).AnonVMA != state.NoAV {
 		return 0
 	}
-	av := k.anonVMAAlloc()
+	av := k.AnonVMAAlloc()
 	a := k.S.AV(av)
-	a.Root = k.av(pv.AnonVMA).Root
+	a.Root = k.AV(pv.AnonVMA).Root
 	a.Parent = pv.AnonVMA
-	k.getAnonVMA(a.Root)
-	k.vma(vma).AnonVMA = av
-	k.anonVMAChainLink(vma, av)
-	k.inc(&k.av(a.Parent).Degree)
+	k.GetAnonVMA(a.Root)
+	k.VMA(vma).AnonVMA = av
+	k.AnonVMAChainLink(vma, av)
+	k.Inc(&k.AV(a.Parent).Degree)
 	return 0
 }
 
@@ -168,16 +168,16 @@ func anonVMAForkV54(k *Kernel, vma, pvma vmaID) int {
 // caller frees or clears the VMA right after.
 func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 	root := state.NoAV
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	var keep [state.MaxChain]avID
 	nkeep := uint8(0)
 	for i := uint8(0); i < v.NChain; {
 		av := v.Chain[i]
-		root = k.lockAnonVMARoot(root, av)
-		a := k.av(av)
+		root = k.LockAnonVMARoot(root, av)
+		a := k.AV(av)
 		treeRemove(a, vma)
 		if a.Tree == 0 {
-			k.dec(&k.av(a.Parent).Degree)
+			k.Dec(&k.AV(a.Parent).Degree)
 			keep[nkeep] = av
 			nkeep++
 			i++
@@ -186,12 +186,12 @@ func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 		chainDel(v, i)
 	}
 	if v.AnonVMA != state.NoAV {
-		k.dec(&k.av(v.AnonVMA).Degree)
+		k.Dec(&k.AV(v.AnonVMA).Degree)
 	}
 	for i := uint8(0); i < nkeep; i++ {
-		a := k.av(keep[i])
-		k.warnOn(a.Degree != 0, WarnUnlinkDegree)
-		k.putAnonVMA(keep[i])
+		a := k.AV(keep[i])
+		k.WarnOn(a.Degree != 0, WarnUnlinkDegree)
+		k.PutAnonVMA(keep[i])
 	}
 	v.NChain = 0
 	v.Chain = [state.MaxChain]avID{}
@@ -200,18 +200,18 @@ func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 // anonVMAMergeV54 models include/linux/rmap.h:anon_vma_merge() (v5.4):
 // VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma), then unlink next's chain.
 func anonVMAMergeV54(k *Kernel, vma, next vmaID) {
-	k.bugOn(k.vma(vma).AnonVMA != k.vma(next).AnonVMA, BugAnonVMAMerge)
-	k.unlinkAnonVMAs(next)
+	k.BugOn(k.VMA(vma).AnonVMA != k.VMA(next).AnonVMA, BugAnonVMAMerge)
+	k.UnlinkAnonVMAs(next)
 }
 
 // pageAddNewAnonRmapV54 models mm/rmap.c:page_add_new_anon_rmap() (v5.4)
 // for a small page: the address must lie in the VMA, the mapcount starts at
 // one, and the page is set up exclusive to the VMA.
 func pageAddNewAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8) {
-	v := k.vma(vma)
-	k.bugOn(addr < v.Start || addr >= v.End, BugPageAddNewAnonRmap)
+	v := k.VMA(vma)
+	k.BugOn(addr < v.Start || addr >= v.End, BugPageAddNewAnonRmap)
 	k.S.Page(pg).Mapcount = 1
-	k.pageSetAnonRmap(pg, vma, addr, true)
+	k.PageSetAnonRmap(pg, vma, addr, true)
 }
 
 // pageSetAnonRmapV54 models mm/rmap.c:__page_set_anon_rmap() (v5.4):
@@ -220,15 +220,15 @@ func pageAddNewAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8) {
 // not exclusive ("we must use the _oldest_ possible anon_vma"), and
 // page->index is linear_page_index(vma, address).
 func pageSetAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive bool) {
-	v := k.vma(vma)
+	v := k.VMA(vma)
 	av := v.AnonVMA
-	k.bugOn(av == state.NoAV, BugPageSetAnonRmapNoAV)
+	k.BugOn(av == state.NoAV, BugPageSetAnonRmapNoAV)
 	p := k.S.Page(pg)
 	if p.Mapping != state.NoAV {
 		return
 	}
 	if !exclusive {
-		av = k.av(av).Root
+		av = k.AV(av).Root
 	}
 	p.Mapping = av
 	p.Index = linearPageIndex(v, addr)
@@ -238,8 +238,8 @@ func pageSetAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive b
 // page (locked by the caller) now belongs to vma->anon_vma;
 // VM_BUG_ON_VMA(!anon_vma). page->index is unchanged.
 func pageMoveAnonRmapV54(k *Kernel, pg pageID, vma vmaID) {
-	av := k.vma(vma).AnonVMA
-	k.bugOn(av == state.NoAV, BugPageMoveAnonRmapNoAV)
+	av := k.VMA(vma).AnonVMA
+	k.BugOn(av == state.NoAV, BugPageMoveAnonRmapNoAV)
 	k.S.Page(pg).Mapping = av
 }
 

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"anoncheck/specs"
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// A variant that only the CLI tests see: do_anonymous_page() without
+// anon_vma_prepare(), which oopses on the first write.
+func init() {
+	specs.Register(&specs.Variant{
+		Name:    "test-no-prepare",
+		Follows: "test mutation of v5.4",
+		Patch: func(f *transitions.Funcs) {
+			f.DoAnonymousPage = func(k *transitions.Kernel, vma state.VMAID, addr uint8) int {
+				k.F.AnonVMAPrepare = func(*transitions.Kernel, state.VMAID) int { return 0 }
+				return transitions.V54().DoAnonymousPage(k, vma, addr)
+			}
+		},
+	})
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "--help" {
+		args = append([]string{"--progress", "never"}, args...)
+	}
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCheckHolds(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4", "--pages", "1", "--procs", "2", "--bound", "2")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	for _, want := range []string{"variant v5.4", "scope: pages=1 procs=2 prots=r,rw, bound 2",
+		"rmap-reachable", "holds (bound 2)", "states per depth:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckFixpoint(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4", "--pages", "1", "--procs", "1", "--bound", "0")
+	if code != exitOK || !strings.Contains(out, "holds (fixpoint)") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestCheckViolationExit1WithTrace(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "test-no-prepare", "--pages", "1", "--procs", "1", "--bound", "1")
+	if code != exitViolation {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{"kernel-bug", "VIOLATED at depth 0",
+		"anoncheck: kernel-bug violated by test-no-prepare after 0 operation(s)",
+		"__page_set_anon_rmap: BUG_ON(!anon_vma)", "write(P1, 0)", "do_anonymous_page"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestMaxStatesExit3(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4", "--max-states", "50")
+	if code != exitLimit {
+		t.Fatalf("exit %d, want 3:\n%s", code, out)
+	}
+	if !strings.Contains(out, "stopped by --max-states") || strings.Contains(out, "holds (") {
+		t.Fatalf("an incomplete run must say so and claim nothing holds:\n%s", out)
+	}
+}
+
+func TestBadInputExit2(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pages", "0"}, "--pages 0: must be between 1 and 8"},
+		{[]string{"--procs", "9"}, "--procs 9: must be between 1 and 4"},
+		{[]string{"--pages", "8", "--procs", "4"}, "--pages 8 with --procs 4"},
+		{[]string{"--bound", "-1"}, "--bound -1"},
+		{[]string{"--prots", "rq"}, `--prots "rq"`},
+		{[]string{"--spec", "v9.9"}, `unknown variant "v9.9" (known: v5.4`},
+		{[]string{"--progress", "sometimes"}, `--progress "sometimes"`},
+		{[]string{"--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"extra-arg"}, "unknown command"},
+	}
+	for _, c := range cases {
+		code, out, errs := runCLI(t, c.args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want 2", c.args, code)
+		}
+		if !strings.Contains(errs, c.want) {
+			t.Errorf("%v: stderr %q lacks %q", c.args, errs, c.want)
+		}
+		if out != "" {
+			t.Errorf("%v: wrote to stdout on bad input: %q", c.args, out)
+		}
+	}
+}
+
+func TestPropertiesCommand(t *testing.T) {
+	code, out, _ := runCLI(t, "properties")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, p := range specs.Properties() {
+		if !strings.Contains(out, p.Name) || !strings.Contains(out, p.Failure) {
+			t.Errorf("properties output lacks %s", p.Name)
+		}
+	}
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	code, out, _ := runCLI(t, "--help")
+	if code != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--bound") {
+		t.Fatalf("exit %d, help:\n%s", code, out)
+	}
+}

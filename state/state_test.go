@@ -1,0 +1,185 @@
+package state_test
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"unsafe"
+
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// fieldBytes sums the sizes of the leaf fields of a type.
+func fieldBytes(t reflect.Type) uintptr {
+	switch t.Kind() {
+	case reflect.Struct:
+		var n uintptr
+		for i := 0; i < t.NumField(); i++ {
+			n += fieldBytes(t.Field(i).Type)
+		}
+		return n
+	case reflect.Array:
+		return uintptr(t.Len()) * fieldBytes(t.Elem())
+	default:
+		return t.Size()
+	}
+}
+
+// The fingerprint hashes the raw bytes of a State; that is sound only if
+// the layout has no padding, whose bytes Go does not define.
+func TestNoPadding(t *testing.T) {
+	var s state.State
+	if got, want := unsafe.Sizeof(s), fieldBytes(reflect.TypeOf(s)); got != want {
+		t.Fatalf("State is %d bytes but its fields add up to %d: padding makes raw-byte hashing unsound", got, want)
+	}
+}
+
+// randomStates returns states reached by random walks of the v5.4 model.
+func randomStates(t *testing.T, n int) []state.State {
+	t.Helper()
+	r := rand.New(rand.NewPCG(1, 2))
+	sc := transitions.DefaultScope()
+	sc.Pages, sc.Procs = 4, 3
+	k := transitions.New(transitions.V54())
+	var out []state.State
+	var buf []uint32
+	for len(out) < n {
+		s := transitions.Initial()
+		k.S = &s
+		for step := 0; step < 12 && !s.Faulted(); step++ {
+			buf = sc.Actions(&s, false, buf[:0])
+			if len(buf) == 0 {
+				break
+			}
+			if _, err := k.Apply(transitions.DecodeOp(buf[r.IntN(len(buf))]), &sc); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// permute renames VMA, anon_vma and page slots of s by random
+// permutations, consistently in every field that points at them.
+func permute(s *state.State, r *rand.Rand) state.State {
+	vp := r.Perm(state.MaxVMAs)
+	ap := r.Perm(state.MaxAnonVMAs)
+	pp := r.Perm(state.MaxPages)
+	rv := func(v state.VMAID) state.VMAID {
+		if v == 0 {
+			return 0
+		}
+		return state.VMAID(vp[v-1] + 1)
+	}
+	ra := func(a state.AVID) state.AVID {
+		if a == 0 {
+			return 0
+		}
+		return state.AVID(ap[a-1] + 1)
+	}
+	var d state.State
+	d.Bug, d.Warn, d.Overflow = s.Bug, s.Warn, s.Overflow
+	for p := range s.MMs {
+		d.MMs[p] = s.MMs[p]
+		d.MMs[p].Mmap = rv(s.MMs[p].Mmap)
+		for a := range s.PT[p] {
+			pte := s.PT[p][a]
+			if pte.Page() != 0 {
+				d.PT[p][a] = state.MakePTE(state.PageID(pp[pte.Page()-1]+1), pte.Writable())
+			}
+		}
+	}
+	for i, v := range s.VMAs {
+		nv := v
+		nv.AnonVMA, nv.Prev, nv.Next = ra(v.AnonVMA), rv(v.Prev), rv(v.Next)
+		for j := range nv.Chain {
+			nv.Chain[j] = ra(v.Chain[j])
+		}
+		d.VMAs[vp[i]] = nv
+	}
+	for i, a := range s.AnonVMAs {
+		na := a
+		na.Root, na.Parent = ra(a.Root), ra(a.Parent)
+		na.Tree = 0
+		for b := 0; b < state.MaxVMAs; b++ {
+			if a.Tree&(1<<b) != 0 {
+				na.Tree |= 1 << vp[b]
+			}
+		}
+		d.AnonVMAs[ap[i]] = na
+	}
+	for i, pg := range s.Pages {
+		npg := pg
+		npg.Mapping = ra(pg.Mapping)
+		d.Pages[pp[i]] = npg
+	}
+	return d
+}
+
+// Renaming pool slots must not change the canonical form: the kernel state
+// is the same, only the objects' addresses differ.
+func TestCanonicalIgnoresSlotNames(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i, s := range randomStates(t, 400) {
+		var c1, c2 state.State
+		state.Canonical(&c1, &s)
+		p := permute(&s, r)
+		state.Canonical(&c2, &p)
+		if c1 != c2 || c1.Fingerprint() != c2.Fingerprint() {
+			t.Fatalf("state %d: a renaming changed the canonical form", i)
+		}
+	}
+}
+
+// Canonical form is a fixpoint, and distinct canonical states get distinct
+// fingerprints in a sample (a sanity check of the hash plumbing).
+func TestCanonicalIdempotentAndDistinct(t *testing.T) {
+	seen := map[uint64]state.State{}
+	for i, s := range randomStates(t, 400) {
+		var c1, c2 state.State
+		state.Canonical(&c1, &s)
+		state.Canonical(&c2, &c1)
+		if c1 != c2 {
+			t.Fatalf("state %d: Canonical is not idempotent", i)
+		}
+		fp := c1.Fingerprint()
+		if old, ok := seen[fp]; ok && old != c1 {
+			t.Fatalf("state %d: two different canonical states share fingerprint %x", i, fp)
+		}
+		seen[fp] = c1
+	}
+	if len(seen) < 100 {
+		t.Fatalf("only %d distinct states in the sample; the walk is not exploring", len(seen))
+	}
+}
+
+// Canonical form must keep apart states that differ in a field: changing
+// any one byte of a canonical state's used part changes the result.
+func TestCanonicalKeepsDifferences(t *testing.T) {
+	for i, s := range randomStates(t, 100) {
+		var c state.State
+		state.Canonical(&c, &s)
+		m := c
+		m.Pages[0].Index ^= 1
+		var cm state.State
+		state.Canonical(&cm, &m)
+		if c.Pages[0].Used != 0 && cm == c {
+			t.Fatalf("state %d: changing page->index did not change the canonical form", i)
+		}
+	}
+}
+
+func BenchmarkCanonicalFingerprint(b *testing.B) {
+	t := &testing.T{}
+	states := randomStates(t, 256)
+	var c state.State
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		state.Canonical(&c, &states[i%len(states)])
+		_ = c.Fingerprint()
+		i++
+	}
+}
