@@ -3,6 +3,7 @@ module anoncheck
 go 1.26.8
 
 require (
+	github.com/mitchellh/hashstructure/v2 v2.0.2
 	github.com/spf13/cobra v1.10.2
 	github.com/zeebo/xxh3 v1.1.0
 	golang.org/x/term v0.47.0

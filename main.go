@@ -228,7 +228,7 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		if prog != nil {
 			prog.done()
 		}
-		c, err := report(stdout, v, sc, f, props, &res)
+		c, err := report(stdout, m.ConfigDigest(f.bound), v, sc, f, props, &res)
 		if err != nil {
 			return err
 		}
@@ -245,14 +245,14 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 }
 
 // report prints a variant's verdicts and returns the exit code it calls for.
-func report(w io.Writer, v *specs.Variant, sc transitions.Scope, f checkFlags, props []*specs.Property, res *check.Result) (int, error) {
+func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, f checkFlags, props []*specs.Property, res *check.Result) (int, error) {
 	st := res.Stats
 	fmt.Fprintf(w, "variant %s: %s\n", v.Name, v.Follows)
 	bound := fmt.Sprint(f.bound)
 	if f.bound == 0 {
 		bound = "none (fixpoint)"
 	}
-	fmt.Fprintf(w, "  scope: pages=%d procs=%d prots=%s, bound %s\n", sc.Pages, sc.Procs, sc.ProtsString(), bound)
+	fmt.Fprintf(w, "  scope: pages=%d procs=%d prots=%s, bound %s (config %s)\n", sc.Pages, sc.Procs, sc.ProtsString(), bound, digest)
 	rate := float64(st.States) / st.Elapsed.Seconds()
 	fmt.Fprintf(w, "  explored %d states (%d initial layouts), %d transitions, depth %d, %s, %.0f states/s, heap %d MiB\n",
 		st.States, st.Setup, st.Transitions, st.Depth, st.Elapsed.Round(time.Millisecond), rate, st.HeapBytes>>20)

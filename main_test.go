@@ -40,7 +40,7 @@ func TestCheckHolds(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0:\n%s", code, out)
 	}
-	for _, want := range []string{"variant v5.4", "scope: pages=1 procs=2 prots=r,rw, bound 2",
+	for _, want := range []string{"variant v5.4", "scope: pages=1 procs=2 prots=r,rw, bound 2 (config ",
 		"rmap-reachable", "holds (bound 2)", "states per depth:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

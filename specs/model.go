@@ -1,6 +1,10 @@
 package specs
 
 import (
+	"fmt"
+
+	"github.com/mitchellh/hashstructure/v2"
+
 	"anoncheck/check"
 	"anoncheck/state"
 	"anoncheck/transitions"
@@ -62,3 +66,33 @@ func (w *worker) Next(s *state.State, a check.Action, out *state.State) bool {
 func (w *worker) Fingerprint(s *state.State) uint64 { return s.Fingerprint() }
 
 func (w *worker) Terminal(s *state.State) bool { return s.Faulted() }
+
+// runConfig is what identifies a run's configuration.
+type runConfig struct {
+	Variant string
+	Follows string
+	Pages   int
+	Procs   int
+	Prots   []uint8
+	Advices []uint8
+	Bound   int
+}
+
+// ConfigDigest identifies the variant, scope and bound of a run, so that
+// two reports (or, later, a trace and a checkpoint) can be matched to the
+// configuration that produced them. It is computed once per run with
+// hashstructure, off the hot path; see docs/ARCHITECTURE.md.
+func (m *Model) ConfigDigest(bound int) string {
+	c := runConfig{Variant: m.Variant.Name, Follows: m.Variant.Follows, Pages: m.Scope.Pages, Procs: m.Scope.Procs, Bound: bound}
+	for _, p := range m.Scope.Prots {
+		c.Prots = append(c.Prots, uint8(p))
+	}
+	for _, a := range m.Scope.Advices {
+		c.Advices = append(c.Advices, uint8(a))
+	}
+	h, err := hashstructure.Hash(c, hashstructure.FormatV2, nil)
+	if err != nil {
+		panic("specs: hashing the run configuration: " + err.Error())
+	}
+	return fmt.Sprintf("%016x", h)
+}
