@@ -61,7 +61,7 @@ func TestCheckViolationExit1WithTrace(t *testing.T) {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
 	for _, want := range []string{"kernel-bug", "VIOLATED at depth 0",
-		"anoncheck: kernel-bug violated by test-no-prepare after 0 operation(s)",
+		"anoncheck: kernel-bug violated by test-no-prepare in its initial layout",
 		"__page_set_anon_rmap: BUG_ON(!anon_vma)", "write(P1, 0)", "do_anonymous_page"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -16,7 +16,11 @@ import (
 func WriteText(w io.Writer, t *Trace) error {
 	var b strings.Builder
 	if t.Property != nil {
-		fmt.Fprintf(&b, "anoncheck: %s violated by %s after %d operation(s)\n", t.Property.Name, t.Variant.Name, t.Depth())
+		if d := t.Depth(); d == 0 {
+			fmt.Fprintf(&b, "anoncheck: %s violated by %s in its initial layout\n", t.Property.Name, t.Variant.Name)
+		} else {
+			fmt.Fprintf(&b, "anoncheck: %s violated by %s after %d operation(s)\n", t.Property.Name, t.Variant.Name, d)
+		}
 		fmt.Fprintf(&b, "\n  property: %s\n  failure:  %s\n", t.Property.Statement, t.Property.Failure)
 	} else {
 		fmt.Fprintf(&b, "anoncheck: trace under %s, %d operation(s)\n", t.Variant.Name, t.Depth())
@@ -38,7 +42,7 @@ func WriteText(w io.Writer, t *Trace) error {
 	{
 		var c state.State
 		state.Canonical(&c, &prev)
-		prevLines = StateLines(&c)
+		prevLines = StateLines(&c, t.Variant.Counters)
 	}
 	n, ns := 0, 0
 	for i, st := range t.Steps {
@@ -64,7 +68,7 @@ func WriteText(w io.Writer, t *Trace) error {
 		for _, c := range st.Calls {
 			fmt.Fprintf(&b, "         %s%s\n", strings.Repeat("  ", c.Depth), c.Name)
 		}
-		lines := StateLines(&st.After)
+		lines := StateLines(&st.After, t.Variant.Counters)
 		if !st.Setup || i+1 == len(t.Steps) || !t.Steps[i+1].Setup {
 			writeMarked(&b, lines, prevLines)
 		}
@@ -106,7 +110,7 @@ func avName(a state.AVID) string {
 // StateLines draws a canonical state: per process the layout as
 // tools/testing/vma draws it (one letter per page slot) and each VMA's
 // range, flags, anon_vma and chain; then the anon_vmas and the pages.
-func StateLines(s *state.State) []string {
+func StateLines(s *state.State, counters transitions.Counters) []string {
 	var out []string
 	slots := 0
 	for i := range s.VMAs {
@@ -179,9 +183,12 @@ func StateLines(s *state.State) []string {
 				tree = append(tree, vmaLetter(state.VMAID(v+1)))
 			}
 		}
-		out = append(out, fmt.Sprintf("%s root=%s parent=%s refcount=%d degree=%d children=%d active=%d tree={%s}",
-			avName(state.AVID(i+1)), avName(a.Root), avName(a.Parent), a.Refcount, a.Degree, a.NumChildren, a.NumActiveVMAs,
-			strings.Join(tree, ",")))
+		ctr := fmt.Sprintf("degree=%d", a.Degree)
+		if counters == transitions.CountChildrenActive {
+			ctr = fmt.Sprintf("num_children=%d num_active_vmas=%d", a.NumChildren, a.NumActiveVMAs)
+		}
+		out = append(out, fmt.Sprintf("%s root=%s parent=%s refcount=%d %s tree={%s}",
+			avName(state.AVID(i+1)), avName(a.Root), avName(a.Parent), a.Refcount, ctr, strings.Join(tree, ",")))
 	}
 	for i := range s.Pages {
 		pg := &s.Pages[i]

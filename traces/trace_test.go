@@ -1,0 +1,76 @@
+package traces_test
+
+import (
+	"strings"
+	"testing"
+
+	"anoncheck/specs"
+	"anoncheck/traces"
+	"anoncheck/transitions"
+)
+
+func sc() transitions.Scope {
+	s := transitions.DefaultScope()
+	s.Procs = 3
+	return s
+}
+
+var rw = uint8(transitions.ProtRead | transitions.ProtWrite)
+
+// 01
+// AA   P1: written at 0, then fork
+// BB   P2: the child, linked to av1 through av2's chain
+func TestReplayForkTrace(t *testing.T) {
+	ops := []transitions.Op{
+		{Kind: transitions.OpMmap, Proc: 0, Start: 0, End: 2, Arg: rw},
+		{Kind: transitions.OpWrite, Proc: 0, Start: 0},
+		{Kind: transitions.OpFork, Proc: 0},
+	}
+	tr, err := traces.Replay(specs.V54, sc(), nil, ops, []bool{true, true, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Depth() != 1 {
+		t.Fatalf("depth %d, want 1", tr.Depth())
+	}
+	var b strings.Builder
+	if err := traces.WriteText(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"setup (builds the initial layout):",
+		"s1.  mmap(P1, [0,2), rw)",
+		"operations:",
+		"1.   fork(P1)",
+		"dup_mmap",
+		"anon_vma_fork",
+		"anon_vma_clone",
+		"P1  AA  ptes 0:pg1/ro",
+		"* P2  BB  ptes 0:pg1/ro",
+		"B [0,2) rw- account anon_vma=av2 chain=[av2 av1]",
+		"av1 root=av1 parent=av1 refcount=2 degree=3 tree={A,B}",
+		"av2 root=av1 parent=av1 refcount=1 degree=1 tree={B}",
+		"pg1 mapping=av1 index=0 mapcount=2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestReplayRejectsImpossibleStep(t *testing.T) {
+	ops := []transitions.Op{
+		{Kind: transitions.OpMmap, Proc: 0, Start: 0, End: 1, Arg: rw},
+		{Kind: transitions.OpWrite, Proc: 1, Start: 0},
+	}
+	_, err := traces.Replay(specs.V54, sc(), nil, ops, nil)
+	if err == nil || !strings.Contains(err.Error(), "step 2") || !strings.Contains(err.Error(), "P2 does not exist") {
+		t.Fatalf("err = %v, want a step 2 error naming P2", err)
+	}
+	ops = []transitions.Op{{Kind: transitions.OpMunmap, Proc: 0, Start: 1, End: 9}}
+	_, err = traces.Replay(specs.V54, sc(), nil, ops, nil)
+	if err == nil || !strings.Contains(err.Error(), "step 1") || !strings.Contains(err.Error(), "outside the address space") {
+		t.Fatalf("err = %v, want a step 1 range error", err)
+	}
+}
