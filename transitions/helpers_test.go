@@ -54,7 +54,7 @@ func newEnv(t *testing.T, pages, procs int) *env {
 		if t.Failed() {
 			t.Logf("operations:\n  %s", strings.Join(e.ops, "\n  "))
 			t.Logf("state (VMA letters in this dump are slot ids: A = VMA 1):\n  %s",
-				strings.Join(traces.StateLines(e.s), "\n  "))
+				strings.Join(traces.StateLines(e.s, e.k.Counters), "\n  "))
 		}
 	})
 	return e
