@@ -37,8 +37,7 @@ func (m *Model) CheckProperties(props []*Property) []check.Property[state.State]
 	env := m.Env()
 	out := make([]check.Property[state.State], len(props))
 	for i, p := range props {
-		holds := p.Holds
-		out[i] = check.Property[state.State]{Name: p.Name, Holds: func(s *state.State) bool { return holds(s, env) }}
+		out[i] = check.Property[state.State]{Name: p.Name, Holds: func(s *state.State) bool { return p.Judge(s, env) }}
 	}
 	return out
 }

@@ -41,6 +41,16 @@ func explore(t *testing.T, v *specs.Variant, sc transitions.Scope, bound int) (c
 	return res, m
 }
 
+// exploreFor runs v against one property only and stops at its first
+// violation: a mutated kernel can have a far larger state space than v5.4.
+func exploreFor(t *testing.T, v *specs.Variant, sc transitions.Scope, bound int, p *specs.Property) check.Result {
+	t.Helper()
+	m := &specs.Model{Variant: v, Scope: sc}
+	return check.Run[state.State](context.Background(), m, check.Config[state.State]{
+		Bound: bound, Properties: m.CheckProperties([]*specs.Property{p}), StopWhenAllViolated: true,
+	})
+}
+
 func propIndex(t *testing.T, name string) int {
 	t.Helper()
 	for i, p := range specs.Properties() {
@@ -166,6 +176,17 @@ func adjustLosesExpand(f *transitions.Funcs) {
 	}
 }
 
+// splitCountsTwice is __split_vma() that counts the new VMA in map_count a
+// second time.
+func splitCountsTwice(f *transitions.Funcs) {
+	orig := f.SplitVMA
+	f.SplitVMA = func(k *kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
+		r := orig(k, mm, vma, addr, newBelow)
+		k.S.MMs[mm].MapCount++
+		return r
+	}
+}
+
 // putNeverFrees is put_anon_vma() that only drops the count.
 func putNeverFrees(f *transitions.Funcs) {
 	f.PutAnonVMA = func(k *kernel, av avID) { k.AV(av).Refcount-- }
@@ -215,8 +236,9 @@ func TestEachPropertyCanFailAndHold(t *testing.T) {
 		{"counter-accounting", cloneForgetsDegree, 2, 1, 1, 0},
 		{"kernel-bug", faultWithoutPrepare, 1, 1, 1, 0},
 		{"kernel-warn", adjustLosesExpand, 2, 1, 1, 0},
+		{"mm-list-consistent", splitCountsTwice, 2, 1, 1, 0},
 		{"no-leak", putNeverFrees, 1, 1, 1, 0},
-		{"hierarchy-growth", cloneNoReuse, 1, 2, 5, 5},
+		{"hierarchy-growth", cloneNoReuse, 1, 2, 8, 6},
 		{"scope-capacity", linkTwice, 1, 2, 4, 3},
 	}
 	seen := map[string]bool{}
@@ -225,15 +247,16 @@ func TestEachPropertyCanFailAndHold(t *testing.T) {
 		t.Run(c.prop, func(t *testing.T) {
 			i := propIndex(t, c.prop)
 			sc := scope(c.pages, c.procs)
-			res, _ := explore(t, mutant("mutant-"+c.prop, c.mutation), sc, c.bound)
-			if !res.Violated(i) {
+			prop := specs.Properties()[i]
+			res := exploreFor(t, mutant("mutant-"+c.prop, c.mutation), sc, c.bound, prop)
+			if !res.Violated(0) {
 				t.Fatalf("the mutation does not violate %s at pages=%d procs=%d bound %d", c.prop, c.pages, c.procs, c.bound)
 			}
-			if d := res.Violations[i].Depth; d != c.wantDepth {
+			if d := res.Violations[0].Depth; d != c.wantDepth {
 				t.Errorf("shortest violation at depth %d, want %d", d, c.wantDepth)
 			}
 			// The trace replays to a violating state.
-			tr, err := traces.FromPath(mutant("mutant-"+c.prop, c.mutation), sc, specs.Properties()[i], res.Violations[i].Path)
+			tr, err := traces.FromPath(mutant("mutant-"+c.prop, c.mutation), sc, prop, res.Violations[0].Path)
 			if err != nil {
 				t.Fatalf("replay: %v", err)
 			}

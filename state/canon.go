@@ -96,7 +96,7 @@ func Canonical(dst, s *State) {
 		}
 	}
 
-	*dst = State{Bug: s.Bug, Warn: s.Warn, Overflow: s.Overflow}
+	*dst = State{Bug: s.Bug, Warn: s.Warn, Overflow: s.Overflow, Latent: s.Latent}
 	for p := 0; p < MaxProcs; p++ {
 		if s.MMs[p].Live != 0 {
 			dst.MMs[p] = MM{Live: 1, Mmap: vmap[s.MMs[p].Mmap], MapCount: s.MMs[p].MapCount}

@@ -84,7 +84,7 @@ type AnonVMA struct {
 	Root          AVID   // ->root
 	Parent        AVID   // ->parent
 	Refcount      int8   // ->refcount (atomic_t)
-	Degree        uint8  // ->degree (unsigned; v4.0 .. v6.0)
+	Degree        uint8  // ->degree (unsigned; v3.19 .. v5.19)
 	NumChildren   uint8  // ->num_children (unsigned long; after 2555283eb40d)
 	NumActiveVMAs uint8  // ->num_active_vmas (unsigned long; after 2555283eb40d)
 	_             uint8  // keeps the size even: no padding anywhere
@@ -164,8 +164,18 @@ type State struct {
 	Bug      uint8 // first BUG_ON/VM_BUG_ON, NULL dereference or use-after-free hit (an assertion id)
 	Warn     uint8 // first WARN_ON/VM_WARN_ON hit (an assertion id)
 	Overflow uint8 // a capacity of this package was exceeded (a Cap* value)
-	_        uint8
+	Latent   uint8 // faults the kernel does not stop at: Latent* bits
 }
+
+// Latent fault bits: what went wrong without the kernel noticing at once.
+const (
+	// LatentUnderflow: an anon_vma counter was decremented below zero (an
+	// unsigned wrap in the kernel).
+	LatentUnderflow uint8 = 1 << iota
+	// LatentDanglingAVC: a VMA was freed while still in an anon_vma's
+	// interval tree; the next rmap walk or tree update uses freed memory.
+	LatentDanglingAVC
+)
 
 // Capacity overflow codes for State.Overflow.
 const (

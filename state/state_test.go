@@ -80,7 +80,7 @@ func permute(s *state.State, r *rand.Rand) state.State {
 		return state.AVID(ap[a-1] + 1)
 	}
 	var d state.State
-	d.Bug, d.Warn, d.Overflow = s.Bug, s.Warn, s.Overflow
+	d.Bug, d.Warn, d.Overflow, d.Latent = s.Bug, s.Warn, s.Overflow, s.Latent
 	for p := range s.MMs {
 		d.MMs[p] = s.MMs[p]
 		d.MMs[p].Mmap = rv(s.MMs[p].Mmap)

@@ -58,7 +58,7 @@ func (t *Trace) Holds() bool {
 		return true
 	}
 	s := t.Final()
-	return t.Property.Holds(&s, specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs})
+	return t.Property.Judge(&s, specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs})
 }
 
 // FromPath replays an explorer path.

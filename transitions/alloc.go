@@ -74,11 +74,18 @@ func chainDel(v *state.VMA, i uint8) {
 func treeInsert(a *state.AnonVMA, v vmaID) { a.Tree |= 1 << (v - 1) }
 func treeRemove(a *state.AnonVMA, v vmaID) { a.Tree &^= 1 << (v - 1) }
 
-// inc and dec change an unsigned anon_vma counter; dec records an underflow,
-// after which the value wraps as the kernel's unsigned counter would.
+// Inc increments an unsigned anon_vma counter.
 func (k *Kernel) Inc(c *uint8) { *c++ }
+
+// Dec decrements an unsigned anon_vma counter; below zero it records
+// LatentUnderflow and wraps, as the kernel's unsigned counter would.
 func (k *Kernel) Dec(c *uint8) {
-	k.WarnOn(*c == 0, WarnCounterUnderflow)
+	if *c == 0 {
+		k.S.Latent |= state.LatentUnderflow
+		if k.Rec != nil {
+			k.Rec.Event("anon_vma counter underflow")
+		}
+	}
 	*c--
 }
 
@@ -121,9 +128,9 @@ func (k *Kernel) unlinkList(mm int, vma vmaID) {
 	}
 }
 
-// findVMALinks returns the VMA after which a new VMA starting at addr goes
-// (find_vma_links() / find_vma_prev()): the last VMA with vm_start < addr,
-// or NULL.
+// findPrev returns the VMA after which a new VMA starting at addr goes, as
+// find_vma_links() computes it for vma_link(): the last VMA with
+// vm_start < addr, or NULL.
 func (k *Kernel) findPrev(mm int, addr uint8) vmaID {
 	var prev vmaID
 	n := 0

@@ -18,7 +18,6 @@ const (
 	BugPageAddNewAnonRmap    // page_add_new_anon_rmap(): VM_BUG_ON_VMA(address < vma->vm_start || address >= vma->vm_end, vma)
 	BugPageMoveAnonRmapNoAV  // page_move_anon_rmap(): VM_BUG_ON_VMA(!anon_vma, vma)
 	BugFindMergeablePrev     // find_mergeable_anon_vma() (maple tree): VM_BUG_ON_VMA(prev != vma, vma)
-	BugVMAFreedInTree        // vm_area_free() of a VMA still in an anon_vma interval tree: the next rmap walk uses freed memory
 	lastBug                  // marks the end of the BUG-class assertions
 	WarnLockAnonVMARoot      // lock_anon_vma_root(): WARN_ON_ONCE(root)
 	WarnUnlinkDegree         // unlink_anon_vmas(): VM_WARN_ON(anon_vma->degree)
@@ -35,7 +34,6 @@ const (
 	WarnVMAAdjustNextAnonVMA // __vma_adjust(): VM_WARN_ON(adjust_next && next->anon_vma && anon_vma != next->anon_vma)
 	WarnVMAAdjustHighest     // __vma_adjust(): VM_WARN_ON(mm->highest_vm_end != vm_end_gap(vma))
 	WarnMprotectFixupFlags   // mprotect_fixup(): VM_WARN_ON((vma->vm_flags ^ newflags) & ~VM_SOFTDIRTY)
-	WarnCounterUnderflow     // an anon_vma counter went below zero (an unsigned wrap or atomic underflow in the kernel)
 	numAssertions
 )
 
@@ -54,7 +52,6 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	BugPageAddNewAnonRmap:    {"page_add_new_anon_rmap", "VM_BUG_ON_VMA(address < vma->vm_start || address >= vma->vm_end, vma)"},
 	BugPageMoveAnonRmapNoAV:  {"page_move_anon_rmap", "VM_BUG_ON_VMA(!anon_vma, vma)"},
 	BugFindMergeablePrev:     {"find_mergeable_anon_vma", "VM_BUG_ON_VMA(prev != vma, vma)"},
-	BugVMAFreedInTree:        {"vm_area_free", "freed VMA still linked in an anon_vma interval tree (use-after-free on the next rmap walk)"},
 	WarnLockAnonVMARoot:      {"lock_anon_vma_root", "WARN_ON_ONCE(root)"},
 	WarnUnlinkDegree:         {"unlink_anon_vmas", "VM_WARN_ON(anon_vma->degree)"},
 	WarnUnlinkNumChildren:    {"unlink_anon_vmas", "VM_WARN_ON(anon_vma->num_children)"},
@@ -70,7 +67,6 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	WarnVMAAdjustNextAnonVMA: {"__vma_adjust", "VM_WARN_ON(adjust_next && next->anon_vma && anon_vma != next->anon_vma)"},
 	WarnVMAAdjustHighest:     {"__vma_adjust", "VM_WARN_ON(mm->highest_vm_end != vm_end_gap(vma))"},
 	WarnMprotectFixupFlags:   {"mprotect_fixup", "VM_WARN_ON((vma->vm_flags ^ newflags) & ~VM_SOFTDIRTY)"},
-	WarnCounterUnderflow:     {"", "anon_vma counter underflow"},
 }
 
 // Info describes the assertion.

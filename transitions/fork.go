@@ -17,48 +17,83 @@ func vmAreaDupV54(k *Kernel, orig vmaID) vmaID {
 }
 
 // vmAreaFreeV54 models kernel/fork.c:vm_area_free(): the slot is released.
-// A VMA that is still in some anon_vma's interval tree at this point leaves
-// a dangling AVC that the next rmap walk dereferences; that is recorded as
-// a use-after-free.
+// A VMA that is still in some anon_vma's interval tree leaves a dangling
+// AVC that the next rmap walk or tree update dereferences; the kernel does
+// not notice at the free, so the model records LatentDanglingAVC and goes on.
 func vmAreaFreeV54(k *Kernel, vma vmaID) {
 	for i := range k.S.AnonVMAs {
 		a := &k.S.AnonVMAs[i]
 		if a.Status != state.AVUnused && a.InTree(vma) {
-			k.Bug(BugVMAFreedInTree)
+			k.S.Latent |= state.LatentDanglingAVC
+			if k.Rec != nil {
+				k.Rec.Event("vm_area_free of a VMA still in an anon_vma interval tree")
+			}
 		}
 	}
 	*k.S.VMA(vma) = state.VMA{}
 }
 
-// dupMmapV54 models kernel/fork.c:dup_mmap() (v5.4). For each parent VMA
-// in address order: skip VM_DONTCOPY; tmp = vm_area_dup(mpnt) and move it
-// to the child mm; VM_WIPEONFORK: tmp->anon_vma = NULL and
-// anon_vma_prepare(tmp), else anon_vma_fork(tmp, mpnt); only then reset
-// tmp->vm_next/vm_prev and link tmp at the tail of the child's list;
-// map_count++; copy_page_range() unless VM_WIPEONFORK.
+// DupMmapOptions are the points where the patches of the seed thread and
+// later kernels change dup_mmap(); the zero value is not v5.4, DupMmapV54Options is.
+type DupMmapOptions struct {
+	// LinkBeforeFork sets tmp->vm_mm, tmp->vm_prev (the child's previous
+	// VMA) and tmp->vm_next = NULL right after vm_area_dup(), before
+	// anon_vma_fork() (Khlebnikov, fix v1 and fix v2 2/2); otherwise tmp
+	// keeps the parent's vm_prev/vm_next until it is linked.
+	LinkBeforeFork bool
+	// WipeOnForkPrepare calls anon_vma_prepare() for a VM_WIPEONFORK child
+	// (v5.4); without it the child starts with no anon_vma (Li Xinhai, "mm:
+	// don't prepare anon_vma if vma has VM_WIPEONFORK", -mm 2020, in v5.7
+	// by inference from the -mm queue dates).
+	WipeOnForkPrepare bool
+	// Fork, if set, replaces the anon_vma_fork(tmp, mpnt) call; prev is
+	// dup_mmap's local prev, the child's previous VMA (Khlebnikov fix v2
+	// passes it as a third argument).
+	Fork func(k *Kernel, tmp, mpnt, prev vmaID) int
+}
+
+// DupMmapV54Options are the options of Linux v5.4.
+var DupMmapV54Options = DupMmapOptions{WipeOnForkPrepare: true}
+
+// DupMmap models kernel/fork.c:dup_mmap() (v5.4, and with opt the
+// variants named in DupMmapOptions). For each parent VMA in address order:
+// skip VM_DONTCOPY; tmp = vm_area_dup(mpnt) and move it to the child mm;
+// VM_WIPEONFORK: tmp->anon_vma = NULL (and, in v5.4, anon_vma_prepare(tmp)),
+// else anon_vma_fork(tmp, mpnt); then reset tmp->vm_next/vm_prev, link
+// tmp at the tail of the child's list, map_count++, and copy_page_range()
+// unless VM_WIPEONFORK.
 //
-// The order matters: during anon_vma_fork() and anon_vma_prepare(), tmp's
-// vm_prev and vm_next are still those of the parent's VMA (Khlebnikov,
-// LKML, 6 Jan 2020, <157830736034.8148.7070851958306750616.stgit@buzz>).
-// VM_LOCKED|VM_LOCKONFAULT are cleared in the child; neither is modelled.
-func dupMmapV54(k *Kernel, mm, oldmm int) int {
+// The order matters: in v5.4, during anon_vma_fork() and
+// anon_vma_prepare(), tmp's vm_prev and vm_next are still those of the
+// parent's VMA (Khlebnikov, LKML, 6 Jan 2020,
+// <157830736034.8148.7070851958306750616.stgit@buzz>). VM_LOCKED and
+// VM_LOCKONFAULT, cleared in the child, are not modelled.
+func DupMmap(k *Kernel, mm, oldmm int, opt DupMmapOptions) int {
 	prev := state.NoVMA
 	for mpnt := k.S.MMs[oldmm].Mmap; mpnt != state.NoVMA; mpnt = k.VMA(mpnt).Next {
 		if k.VMA(mpnt).Flags&state.VMDontCopy != 0 {
 			continue
 		}
 		tmp := k.VMAreaDup(mpnt)
-		k.S.VMA(tmp).MM = uint8(mm + 1)
-		if k.VMA(tmp).Flags&state.VMWipeOnFork != 0 {
+		t := k.S.VMA(tmp)
+		t.MM = uint8(mm + 1)
+		if opt.LinkBeforeFork {
+			t.Prev, t.Next = prev, state.NoVMA
+		}
+		if t.Flags&state.VMWipeOnFork != 0 {
 			// VM_WIPEONFORK gets a clean slate in the child.
-			k.VMA(tmp).AnonVMA = state.NoAV
-			if k.AnonVMAPrepare(tmp) != 0 {
+			t.AnonVMA = state.NoAV
+			if opt.WipeOnForkPrepare && k.AnonVMAPrepare(tmp) != 0 {
+				return ENOMEM
+			}
+		} else if opt.Fork != nil {
+			if opt.Fork(k, tmp, mpnt, prev) != 0 {
 				return ENOMEM
 			}
 		} else if k.AnonVMAFork(tmp, mpnt) != 0 {
 			return ENOMEM
 		}
-		t := k.VMA(tmp)
+		t = k.VMA(tmp)
 		t.Next, t.Prev = state.NoVMA, state.NoVMA
 		// *pprev = tmp; pprev = &tmp->vm_next; tmp->vm_prev = prev
 		if prev != state.NoVMA {
@@ -77,3 +112,5 @@ func dupMmapV54(k *Kernel, mm, oldmm int) int {
 	}
 	return 0
 }
+
+func dupMmapV54(k *Kernel, mm, oldmm int) int { return DupMmap(k, mm, oldmm, DupMmapV54Options) }

@@ -81,19 +81,19 @@ type Funcs struct {
 // call is recorded when a Recorder is attached.
 
 func (k *Kernel) AnonVMAAlloc() avID {
-	k.enter("anon_vma_alloc")
-	defer k.leave()
+	k.Enter("anon_vma_alloc")
+	defer k.Leave()
 	return k.F.AnonVMAAlloc(k)
 }
 func (k *Kernel) AnonVMAFree(av avID) {
-	k.enter("anon_vma_free")
-	defer k.leave()
+	k.Enter("anon_vma_free")
+	defer k.Leave()
 	k.F.AnonVMAFree(k, av)
 }
 func (k *Kernel) GetAnonVMA(av avID) { k.F.GetAnonVMA(k, av) }
 func (k *Kernel) PutAnonVMA(av avID) {
-	k.enter("put_anon_vma")
-	defer k.leave()
+	k.Enter("put_anon_vma")
+	defer k.Leave()
 	k.F.PutAnonVMA(k, av)
 }
 func (k *Kernel) AnonVMAChainLink(vma vmaID, av avID) { k.F.AnonVMAChainLink(k, vma, av) }
@@ -105,49 +105,49 @@ func (k *Kernel) AnonVMAPrepare(vma vmaID) int {
 	if k.VMA(vma).AnonVMA != state.NoAV {
 		return 0
 	}
-	k.enter("__anon_vma_prepare")
-	defer k.leave()
+	k.Enter("__anon_vma_prepare")
+	defer k.Leave()
 	return k.F.AnonVMAPrepare(k, vma)
 }
 func (k *Kernel) AnonVMAClone(dst, src vmaID) int {
-	k.enter("anon_vma_clone")
-	defer k.leave()
+	k.Enter("anon_vma_clone")
+	defer k.Leave()
 	return k.F.AnonVMAClone(k, dst, src)
 }
 func (k *Kernel) AnonVMAFork(vma, pvma vmaID) int {
-	k.enter("anon_vma_fork")
-	defer k.leave()
+	k.Enter("anon_vma_fork")
+	defer k.Leave()
 	return k.F.AnonVMAFork(k, vma, pvma)
 }
 func (k *Kernel) UnlinkAnonVMAs(vma vmaID) {
-	k.enter("unlink_anon_vmas")
-	defer k.leave()
+	k.Enter("unlink_anon_vmas")
+	defer k.Leave()
 	k.F.UnlinkAnonVMAs(k, vma)
 }
 func (k *Kernel) AnonVMAMerge(vma, next vmaID) {
-	k.enter("anon_vma_merge")
-	defer k.leave()
+	k.Enter("anon_vma_merge")
+	defer k.Leave()
 	k.F.AnonVMAMerge(k, vma, next)
 }
 func (k *Kernel) PageAddNewAnonRmap(pg pageID, vma vmaID, addr uint8) {
-	k.enter("page_add_new_anon_rmap")
-	defer k.leave()
+	k.Enter("page_add_new_anon_rmap")
+	defer k.Leave()
 	k.F.PageAddNewAnonRmap(k, pg, vma, addr)
 }
 func (k *Kernel) PageSetAnonRmap(pg pageID, vma vmaID, addr uint8, exclusive bool) {
 	k.F.PageSetAnonRmap(k, pg, vma, addr, exclusive)
 }
 func (k *Kernel) PageMoveAnonRmap(pg pageID, vma vmaID) {
-	k.enter("page_move_anon_rmap")
-	defer k.leave()
+	k.Enter("page_move_anon_rmap")
+	defer k.Leave()
 	k.F.PageMoveAnonRmap(k, pg, vma)
 }
 func (k *Kernel) PageDupRmap(pg pageID)    { k.F.PageDupRmap(k, pg) }
 func (k *Kernel) PageRemoveRmap(pg pageID) { k.F.PageRemoveRmap(k, pg) }
 
 func (k *Kernel) FindMergeableAnonVMA(vma vmaID) avID {
-	k.enter("find_mergeable_anon_vma")
-	defer k.leave()
+	k.Enter("find_mergeable_anon_vma")
+	defer k.Leave()
 	return k.F.FindMergeableAnonVMA(k, vma)
 }
 func (k *Kernel) ReusableAnonVMA(old, a, b vmaID) avID { return k.F.ReusableAnonVMA(k, old, a, b) }
@@ -165,97 +165,97 @@ func (k *Kernel) CanVMAMergeAfter(vma vmaID, fl flags, av avID, pgoff uint8) boo
 	return k.F.CanVMAMergeAfter(k, vma, fl, av, pgoff)
 }
 func (k *Kernel) VMAMerge(mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID {
-	k.enter("vma_merge")
-	defer k.leave()
+	k.Enter("vma_merge")
+	defer k.Leave()
 	return k.F.VMAMerge(k, mm, prev, addr, end, fl, av, pgoff)
 }
 func (k *Kernel) VMAAdjust(vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
-	k.enter("__vma_adjust")
-	defer k.leave()
+	k.Enter("__vma_adjust")
+	defer k.Leave()
 	return k.F.VMAAdjust(k, vma, start, end, pgoff, insert, expand)
 }
 func (k *Kernel) SplitVMA(mm int, vma vmaID, addr uint8, newBelow bool) int {
-	k.enter("__split_vma")
-	defer k.leave()
+	k.Enter("__split_vma")
+	defer k.Leave()
 	return k.F.SplitVMA(k, mm, vma, addr, newBelow)
 }
 func (k *Kernel) DoMunmap(mm int, start, end uint8) int {
-	k.enter("__do_munmap")
-	defer k.leave()
+	k.Enter("__do_munmap")
+	defer k.Leave()
 	return k.F.DoMunmap(k, mm, start, end)
 }
 func (k *Kernel) MmapRegion(mm int, addr, end uint8, fl flags) int {
-	k.enter("mmap_region")
-	defer k.leave()
+	k.Enter("mmap_region")
+	defer k.Leave()
 	return k.F.MmapRegion(k, mm, addr, end, fl)
 }
 func (k *Kernel) ExitMmap(mm int) {
-	k.enter("exit_mmap")
-	defer k.leave()
+	k.Enter("exit_mmap")
+	defer k.Leave()
 	k.F.ExitMmap(k, mm)
 }
 func (k *Kernel) DupMmap(mm, oldmm int) int {
-	k.enter("dup_mmap")
-	defer k.leave()
+	k.Enter("dup_mmap")
+	defer k.Leave()
 	return k.F.DupMmap(k, mm, oldmm)
 }
 func (k *Kernel) VMAreaDup(orig vmaID) vmaID { return k.F.VMAreaDup(k, orig) }
 func (k *Kernel) VMAreaFree(vma vmaID)       { k.F.VMAreaFree(k, vma) }
 func (k *Kernel) HandleMMFault(mm int, addr uint8, write bool) int {
-	k.enter("handle_mm_fault")
-	defer k.leave()
+	k.Enter("handle_mm_fault")
+	defer k.Leave()
 	return k.F.HandleMMFault(k, mm, addr, write)
 }
 func (k *Kernel) DoAnonymousPage(vma vmaID, addr uint8) int {
-	k.enter("do_anonymous_page")
-	defer k.leave()
+	k.Enter("do_anonymous_page")
+	defer k.Leave()
 	return k.F.DoAnonymousPage(k, vma, addr)
 }
 func (k *Kernel) DoWPPage(vma vmaID, addr uint8) int {
-	k.enter("do_wp_page")
-	defer k.leave()
+	k.Enter("do_wp_page")
+	defer k.Leave()
 	return k.F.DoWPPage(k, vma, addr)
 }
 func (k *Kernel) WPPageCopy(vma vmaID, addr uint8) int {
-	k.enter("wp_page_copy")
-	defer k.leave()
+	k.Enter("wp_page_copy")
+	defer k.Leave()
 	return k.F.WPPageCopy(k, vma, addr)
 }
 func (k *Kernel) CopyPageRange(dst, src vmaID) int {
-	k.enter("copy_page_range")
-	defer k.leave()
+	k.Enter("copy_page_range")
+	defer k.Leave()
 	return k.F.CopyPageRange(k, dst, src)
 }
 func (k *Kernel) UnmapVMAs(vma vmaID, start, end uint8) {
-	k.enter("unmap_vmas")
-	defer k.leave()
+	k.Enter("unmap_vmas")
+	defer k.Leave()
 	k.F.UnmapVMAs(k, vma, start, end)
 }
 func (k *Kernel) FreePgtables(vma vmaID) {
-	k.enter("free_pgtables")
-	defer k.leave()
+	k.Enter("free_pgtables")
+	defer k.Leave()
 	k.F.FreePgtables(k, vma)
 }
 func (k *Kernel) DoMprotectPkey(mm int, start, end uint8, prot Prot) int {
-	k.enter("do_mprotect_pkey")
-	defer k.leave()
+	k.Enter("do_mprotect_pkey")
+	defer k.Leave()
 	return k.F.DoMprotectPkey(k, mm, start, end, prot)
 }
 func (k *Kernel) MprotectFixup(vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int) {
-	k.enter("mprotect_fixup")
-	defer k.leave()
+	k.Enter("mprotect_fixup")
+	defer k.Leave()
 	return k.F.MprotectFixup(k, vma, prev, start, end, newflags)
 }
 func (k *Kernel) ChangeProtection(vma vmaID, start, end uint8) {
 	k.F.ChangeProtection(k, vma, start, end)
 }
 func (k *Kernel) Madvise(mm int, start, end uint8, behavior Advice) int {
-	k.enter("madvise")
-	defer k.leave()
+	k.Enter("madvise")
+	defer k.Leave()
 	return k.F.Madvise(k, mm, start, end, behavior)
 }
 func (k *Kernel) MadviseBehavior(vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
-	k.enter("madvise_behavior")
-	defer k.leave()
+	k.Enter("madvise_behavior")
+	defer k.Leave()
 	return k.F.MadviseBehavior(k, vma, prev, start, end, behavior)
 }

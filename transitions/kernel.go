@@ -26,10 +26,10 @@ type Kernel struct {
 type Counters uint8
 
 const (
-	// CountDegree is anon_vma->degree (7a3ef208e662, Linux v4.0 .. v6.0).
+	// CountDegree is anon_vma->degree (7a3ef208e662, Linux v3.19 .. v5.19).
 	CountDegree Counters = iota
 	// CountChildrenActive is anon_vma->num_children and ->num_active_vmas
-	// (2555283eb40d, Linux v6.1 and the stable trees it went to).
+	// (2555283eb40d, in the v6.0-rc cycle, and the stable trees it went to).
 	CountChildrenActive
 )
 
@@ -232,13 +232,18 @@ func (r *Recorder) Event(what string) {
 // Reset empties the recorder for the next operation.
 func (r *Recorder) Reset() { r.Calls = r.Calls[:0]; r.depth = 0 }
 
-func (k *Kernel) enter(name string) {
+// Enter records a call of the named kernel function when a Recorder is
+// attached. The dispatch methods call it; a variant calls it for a kernel
+// function whose signature the table does not have (a patch that adds a
+// parameter), with a deferred Leave.
+func (k *Kernel) Enter(name string) {
 	if k.Rec != nil {
 		k.Rec.Enter(name)
 	}
 }
 
-func (k *Kernel) leave() {
+// Leave ends the call Enter recorded.
+func (k *Kernel) Leave() {
 	if k.Rec != nil {
 		k.Rec.Leave()
 	}

@@ -412,6 +412,4 @@ func exitMmapV54(k *Kernel, mm int) {
 		k.VMAreaFree(v)
 		v = next
 	}
-	k.S.MMs[mm].Mmap = state.NoVMA
-	k.S.MMs[mm].MapCount = 0
 }

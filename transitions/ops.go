@@ -260,8 +260,8 @@ func freeProc(s *state.State, sc *Scope) int {
 // fork models the mm part of kernel/fork.c:copy_process() -> copy_mm() ->
 // dup_mm(): a new mm, filled by dup_mmap().
 func (k *Kernel) fork(parent, child int) int {
-	k.enter("fork")
-	defer k.leave()
+	k.Enter("fork")
+	defer k.Leave()
 	k.S.MMs[child] = state.MM{Live: 1}
 	k.S.PT[child] = [state.MaxSlots]state.PTE{}
 	return k.DupMmap(child, parent)
@@ -270,8 +270,8 @@ func (k *Kernel) fork(parent, child int) int {
 // exit models kernel/exit.c:do_exit() -> exit_mm() -> mmput() ->
 // exit_mmap() for the last user of the mm.
 func (k *Kernel) exit(p int) {
-	k.enter("exit")
-	defer k.leave()
+	k.Enter("exit")
+	defer k.Leave()
 	k.ExitMmap(p)
 	k.S.MMs[p] = state.MM{}
 	k.S.PT[p] = [state.MaxSlots]state.PTE{}

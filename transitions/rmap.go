@@ -114,6 +114,17 @@ func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
 // v5.4 test has no src->anon_vma term (47b390d23bf8 added it in v5.5-rc1).
 // GFP_NOWAIT/GFP_KERNEL AVC allocation does not fail in the model.
 func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
+	return AnonVMACloneLinks(k, dst, src, false)
+}
+
+// AnonVMACloneLinks is the loop of mm/rmap.c:anon_vma_clone() and what
+// follows it, which every version from v5.4 to v6.0 shares: link dst to each
+// anon_vma on src's chain, oldest first, under lock_anon_vma_root(); reuse
+// the first whose degree is below two if dst has no anon_vma yet (and, with
+// needSrcAnonVMA, the test of 47b390d23bf8: src has one), never src's own;
+// then count dst in its anon_vma's degree. Variants that add a preamble to
+// anon_vma_clone() (4e4a9eb92133 and its predecessors) call it after theirs.
+func AnonVMACloneLinks(k *Kernel, dst, src vmaID, needSrcAnonVMA bool) int {
 	root := state.NoAV
 	s := k.VMA(src)
 	for i := int(s.NChain) - 1; i >= 0; i-- {
@@ -121,7 +132,8 @@ func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
 		root = k.LockAnonVMARoot(root, av)
 		k.AnonVMAChainLink(dst, av)
 		d := k.VMA(dst)
-		if d.AnonVMA == state.NoAV && av != s.AnonVMA && k.AV(av).Degree < 2 {
+		if d.AnonVMA == state.NoAV && (!needSrcAnonVMA || s.AnonVMA != state.NoAV) &&
+			av != s.AnonVMA && k.AV(av).Degree < 2 {
 			d.AnonVMA = av
 		}
 	}
@@ -133,11 +145,9 @@ func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
 
 // anonVMAForkV54 models mm/rmap.c:anon_vma_fork() (v5.4): attach the child
 // VMA to all of the parent VMA's anon_vmas (anon_vma_clone, which may reuse
-// one), else give it a new anon_vma whose parent is pvma->anon_vma and whose
-// root is pinned with get_anon_vma.
+// one), else give it a new anon_vma (AnonVMAForkNew).
 func anonVMAForkV54(k *Kernel, vma, pvma vmaID) int {
-	pv := k.VMA(pvma)
-	if pv.AnonVMA == state.NoAV {
+	if k.VMA(pvma).AnonVMA == state.NoAV {
 		return 0
 	}
 	k.VMA(vma).AnonVMA = state.NoAV
@@ -147,6 +157,16 @@ func anonVMAForkV54(k *Kernel, vma, pvma vmaID) int {
 	if k.VMA(vma).AnonVMA != state.NoAV {
 		return 0
 	}
+	return AnonVMAForkNew(k, vma, pvma)
+}
+
+// AnonVMAForkNew is the end of mm/rmap.c:anon_vma_fork() ("Then add our own
+// anon_vma", v5.4 .. v6.0): a new anon_vma whose parent is pvma->anon_vma
+// and whose root, pvma's root, is pinned with get_anon_vma(); it becomes
+// vma->anon_vma, is linked at the head of vma's chain, and counts in its
+// parent's degree.
+func AnonVMAForkNew(k *Kernel, vma, pvma vmaID) int {
+	pv := k.VMA(pvma)
 	av := k.AnonVMAAlloc()
 	a := k.S.AV(av)
 	a.Root = k.AV(pv.AnonVMA).Root

@@ -1,0 +1,39 @@
+package specs
+
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// V57 is Linux v5.7: the revert 23ab76bf90a6 of 4e4a9eb92133 (Li Xinhai,
+// 7 Apr 2020) with the two -mm patches that travelled with it, "mm: don't
+// prepare anon_vma if vma has VM_WIPEONFORK" and "mm: set vm_next and
+// vm_prev to NULL in vm_area_dup()". 47b390d23bf8 stays.
+var V57 = Register(&Variant{
+	Name: "v5.7",
+	Follows: "Linux v5.7: revert 23ab76bf90a6 of 4e4a9eb92133, \"mm: don't prepare anon_vma if vma has " +
+		"VM_WIPEONFORK\" and \"mm: set vm_next and vm_prev to NULL in vm_area_dup()\" (Li Xinhai, -mm, 2020)",
+	Summary: "no prev-sharing; VM_WIPEONFORK children get no anon_vma at fork; vm_area_dup() clears vm_prev/vm_next",
+	Notes: "The two -mm patches' mails were not found; their content is read off kernel/fork.c before and after " +
+		"(5.4-era and 5.7+ trees), and their landing in v5.7-rc1 is inferred from the -mm queue of 3 Apr 2020 " +
+		"and the v5.7-rc1 date. unlink_anon_vmas() still leaves vma->anon_vma set (cleared from v5.12).",
+	Patch: func(f *transitions.Funcs) {
+		f.AnonVMAClone = anonVMAClone47b390d23bf8
+		f.VMAreaDup = vmAreaDupV57
+		f.DupMmap = func(k *transitions.Kernel, mm, oldmm int) int {
+			opt := transitions.DupMmapV54Options
+			opt.WipeOnForkPrepare = false
+			return transitions.DupMmap(k, mm, oldmm, opt)
+		}
+	},
+	Counters: transitions.CountDegree,
+})
+
+// vmAreaDupV57 models kernel/fork.c:vm_area_dup() from v5.7: v5.4's copy,
+// then new->vm_next = new->vm_prev = NULL.
+func vmAreaDupV57(k *transitions.Kernel, orig state.VMAID) state.VMAID {
+	nv := transitions.V54().VMAreaDup(k, orig)
+	n := k.S.VMA(nv)
+	n.Next, n.Prev = state.NoVMA, state.NoVMA
+	return nv
+}
