@@ -84,6 +84,7 @@ type checkFlags struct {
 	maxStates int
 	progress  string
 	traces    bool
+	tracesSet bool
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -108,6 +109,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.tracesSet = cmd.Flags().Changed("traces")
 			return runCheck(cmd.Context(), f, stdout, stderr)
 		},
 	}
@@ -125,9 +127,9 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; see anoncheck properties for properties)")
 	fl.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
 	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
-	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation after the verdicts")
+	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (with several variants only when given explicitly)")
 
-	root.AddCommand(newPropertiesCmd(stdout))
+	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout))
 	return root
 }
 
@@ -150,6 +152,29 @@ func newPropertiesCmd(stdout io.Writer) *cobra.Command {
 				fmt.Fprintf(tw, "\t\tkernel failure: %s\n", p.Failure)
 			}
 			return tw.Flush()
+		},
+	}
+}
+
+func newSpecsCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:     "specs",
+		Short:   "List the variants (kernel versions and proposed patches) with what each follows",
+		Example: "  anoncheck specs\n  anoncheck --spec v5.5-rc5,khlebnikov-fix-v1 --bound 4",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, v := range specs.All() {
+				base := v.Base
+				if base == "" {
+					base = "(the v5.4 table)"
+				}
+				fmt.Fprintf(stdout, "%s\n  %s\n  follows: %s\n  base:    %s\n", v.Name, v.Summary, v.Follows, base)
+				if v.Notes != "" {
+					fmt.Fprintf(stdout, "  notes:   %s\n", v.Notes)
+				}
+				fmt.Fprintln(stdout)
+			}
+			return nil
 		},
 	}
 }
@@ -213,6 +238,9 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 
 	props := specs.Properties()
 	code := exitOK
+	var rows []matrixRow
+	matrix := len(variants) > 1
+	showTraces := f.traces && (!matrix || f.tracesSet)
 	for _, v := range variants {
 		m := &specs.Model{Variant: v, Scope: sc}
 		cfg := check.Config[state.State]{
@@ -228,14 +256,25 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		if prog != nil {
 			prog.done()
 		}
-		c, err := report(stdout, m.ConfigDigest(f.bound), v, sc, f, props, &res)
+		rf := f
+		rf.traces = showTraces
+		c, err := report(stdout, m.ConfigDigest(f.bound), v, sc, rf, props, &res, matrix)
 		if err != nil {
 			return err
 		}
 		code = max(code, c)
+		rows = append(rows, matrixRow{v, res})
 		if res.Stop == check.Cancelled {
 			fmt.Fprintln(stdout, "interrupted: the remaining variants were not checked")
 			break
+		}
+	}
+	if matrix {
+		if err := writeMatrix(stdout, props, rows, f.bound); err != nil {
+			return err
+		}
+		if f.traces && !f.tracesSet && code == exitViolation {
+			fmt.Fprintln(stdout, "traces: rerun with --spec NAME (or --traces) to print the shortest trace of each violation")
 		}
 	}
 	if code != exitOK {
@@ -244,19 +283,90 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	return nil
 }
 
+type matrixRow struct {
+	v   *specs.Variant
+	res check.Result
+}
+
+// writeMatrix prints the verdict matrix: a row per variant, a column per
+// property; "ok" where the property holds to the bound, the depth of the
+// shortest violation where it does not, "?" where the run was incomplete.
+func writeMatrix(w io.Writer, props []*specs.Property, rows []matrixRow, bound int) error {
+	b := fmt.Sprintf("bound %d", bound)
+	if bound == 0 {
+		b = "fixpoint"
+	}
+	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, a = advisory):\n", b)
+	width := len("variant")
+	for _, r := range rows {
+		width = max(width, len(r.v.Name))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\t", width, "variant")
+	for _, p := range props {
+		if !p.Limit {
+			fmt.Fprintf(tw, "%s\t", p.Short)
+		}
+	}
+	fmt.Fprint(tw, "states\tseconds\t\n")
+	for _, r := range rows {
+		incomplete := !r.res.Complete
+		for i, p := range props {
+			if p.Limit && r.res.Violated(i) {
+				incomplete = true
+			}
+		}
+		fmt.Fprintf(tw, "%-*s\t", width, r.v.Name)
+		for i, p := range props {
+			if p.Limit {
+				continue
+			}
+			cell := "ok"
+			switch {
+			case r.res.Violated(i):
+				cell = fmt.Sprint(r.res.Violations[i].Depth)
+				if p.Advisory {
+					cell += "a"
+				}
+			case incomplete:
+				cell = "?"
+			}
+			fmt.Fprintf(tw, "%s\t", cell)
+		}
+		fmt.Fprintf(tw, "%d\t%.1f\t\n", r.res.Stats.States, r.res.Stats.Elapsed.Seconds())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var legend []string
+	for _, p := range props {
+		if !p.Limit {
+			legend = append(legend, p.Short+"="+p.Name)
+		}
+	}
+	fmt.Fprintf(w, "columns: %s\n", strings.Join(legend, " "))
+	return nil
+}
+
 // report prints a variant's verdicts and returns the exit code it calls for.
-func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, f checkFlags, props []*specs.Property, res *check.Result) (int, error) {
+// With brief (the matrix follows), only what the matrix cannot show is
+// printed: why a run is incomplete, and the traces when asked for.
+func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, f checkFlags, props []*specs.Property, res *check.Result, brief bool) (int, error) {
 	st := res.Stats
-	fmt.Fprintf(w, "variant %s: %s\n", v.Name, v.Follows)
 	bound := fmt.Sprint(f.bound)
 	if f.bound == 0 {
 		bound = "none (fixpoint)"
 	}
-	fmt.Fprintf(w, "  scope: pages=%d procs=%d prots=%s, bound %s (config %s)\n", sc.Pages, sc.Procs, sc.ProtsString(), bound, digest)
+	out := w
+	if brief {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "variant %s: %s\n", v.Name, v.Follows)
+	fmt.Fprintf(out, "  scope: pages=%d procs=%d prots=%s, bound %s (config %s)\n", sc.Pages, sc.Procs, sc.ProtsString(), bound, digest)
 	rate := float64(st.States) / st.Elapsed.Seconds()
-	fmt.Fprintf(w, "  explored %d states (%d initial layouts), %d transitions, depth %d, %s, %.0f states/s, heap %d MiB\n",
+	fmt.Fprintf(out, "  explored %d states (%d initial layouts), %d transitions, depth %d, %s, %.0f states/s, heap %d MiB\n",
 		st.States, st.Setup, st.Transitions, st.Depth, st.Elapsed.Round(time.Millisecond), rate, st.HeapBytes>>20)
-	fmt.Fprintf(w, "  states per depth: %s\n", joinInts(st.PerDepth))
+	fmt.Fprintf(out, "  states per depth: %s\n", joinInts(st.PerDepth))
 
 	limited := !res.Complete
 	capacity := false
@@ -266,7 +376,7 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 		}
 	}
 	code := exitOK
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for i, p := range props {
 		if p.Limit {
 			continue
@@ -293,10 +403,10 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 		return 0, err
 	}
 	if capacity {
-		fmt.Fprintf(w, "  incomplete: a state outgrew the model's capacities (%s); use a smaller scope\n", capacityCause(v, sc, props, res))
+		fmt.Fprintf(w, "  %s incomplete: a state outgrew the model's capacities (%s); use a smaller scope\n", v.Name, capacityCause(v, sc, props, res))
 	}
 	if limited {
-		fmt.Fprintf(w, "  incomplete: explored %d states to depth %d of bound %s; stopped by %s\n", st.States, st.Depth, bound, stopFlag(res.Stop))
+		fmt.Fprintf(w, "  %s incomplete: explored %d states to depth %d of bound %s; stopped by %s\n", v.Name, st.States, st.Depth, bound, stopFlag(res.Stop))
 	}
 	if (limited || capacity) && code == exitOK {
 		code = exitLimit
@@ -316,7 +426,7 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 			}
 		}
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(out)
 	return code, nil
 }
 

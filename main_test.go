@@ -126,3 +126,45 @@ func TestHelpHasExamples(t *testing.T) {
 		t.Fatalf("exit %d, help:\n%s", code, out)
 	}
 }
+
+func TestMatrixForSeveralVariants(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4,khlebnikov-fix-v1", "--pages", "2", "--procs", "2", "--bound", "1")
+	if code != exitViolation {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	var v54, fix string
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 0 && f[0] == "v5.4" {
+			v54 = l
+		}
+		if len(f) > 0 && f[0] == "khlebnikov-fix-v1" {
+			fix = l
+		}
+	}
+	if !strings.Contains(out, "verdicts (bound 1;") || v54 == "" || fix == "" {
+		t.Fatalf("no matrix rows:\n%s", out)
+	}
+	if strings.Fields(v54)[3] != "ok" || strings.Fields(fix)[3] != "1" {
+		t.Errorf("link column: v5.4 %q, khlebnikov-fix-v1 %q; want ok and 1", v54, fix)
+	}
+	if strings.Contains(out, "anoncheck: own-anon-vma-linked violated") {
+		t.Errorf("traces printed with several variants although --traces was not given")
+	}
+	_, out, _ = runCLI(t, "--spec", "v5.4,khlebnikov-fix-v1", "--pages", "2", "--procs", "2", "--bound", "1", "--traces")
+	if !strings.Contains(out, "anoncheck: own-anon-vma-linked violated by khlebnikov-fix-v1 after 1 operation(s)") {
+		t.Errorf("--traces did not print the trace:\n%s", out)
+	}
+}
+
+func TestSpecsCommand(t *testing.T) {
+	code, out, _ := runCLI(t, "specs")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, v := range specs.All() {
+		if !strings.Contains(out, v.Name+"\n") || !strings.Contains(out, v.Follows) {
+			t.Errorf("specs output lacks %s", v.Name)
+		}
+	}
+}

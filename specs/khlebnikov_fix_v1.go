@@ -14,6 +14,7 @@ import (
 // parent VMA's anon_vmas.
 var KhlebnikovFixV1 = Register(&Variant{
 	Name: "khlebnikov-fix-v1",
+	Date: "2020-01-06",
 	Follows: "Konstantin Khlebnikov, \"[PATCH] mm/rmap: fix reusing mergeable anon_vma as parent when fork\", " +
 		"LKML 6 Jan 2020, <157830736034.8148.7070851958306750616.stgit@buzz>",
 	Summary: "share the child's prev->anon_vma in anon_vma_fork() when the parent's VMAs share; vm_prev set before fork",
@@ -30,6 +31,12 @@ var KhlebnikovFixV1 = Register(&Variant{
 		}
 	},
 	Counters: transitions.CountDegree,
+	Expect: []Expectation{
+		{Property: "own-anon-vma-linked", Pages: 2, Procs: 2, Bound: 3, Depth: 1,
+			Why: "Li Xinhai, LKML 7 Jan 2020: the shared anon_vma comes from the previous child VMA and gets no anon_vma_chain"},
+		{Property: "rmap-reachable", Pages: 2, Procs: 2, Bound: 3, Depth: 2,
+			Why: "seed thread 1.6: the missing link makes pages COWed into the shared anon_vma unreachable by rmap"},
+	},
 })
 
 // anonVMAForkKhlebnikovV1 models mm/rmap.c:anon_vma_fork() with fix v1:

@@ -14,6 +14,7 @@ import (
 // may lose connectivity.
 var KhlebnikovFixV2 = Register(&Variant{
 	Name: "khlebnikov-fix-v2",
+	Date: "2020-01-07",
 	Follows: "Konstantin Khlebnikov, \"[PATCH v2 1/2] mm/rmap: fix and simplify reusing mergeable anon_vma as " +
 		"parent when fork\" <157839239609.694.10268055713935919822.stgit@buzz> and \"[PATCH v2 2/2] kernel/fork: " +
 		"set VMA's mm/prev/next right after vm_area_dup in dup_mmap\" <157839239842.694.2288178566540902852.stgit@buzz>, LKML 7 Jan 2020",
@@ -30,6 +31,10 @@ var KhlebnikovFixV2 = Register(&Variant{
 		}
 	},
 	Counters: transitions.CountDegree,
+	Expect: []Expectation{
+		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds,
+			Why: "Khlebnikov, LKML 13 Jan 2020: broken in principle, but \"building such case isn't trivial\": not at this scope"},
+	},
 })
 
 // anonVMAForkKhlebnikovV2 models mm/rmap.c:anon_vma_fork(vma, pvma, prev)

@@ -14,6 +14,7 @@ import (
 // mmap_region -> vma_merge -> __vma_adjust with it.
 var LinuxNext20191008 = Register(&Variant{
 	Name: "linux-next-20191008",
+	Date: "2019-10-08",
 	Follows: "Wei Yang, \"[PATCH] mm/rmap.c: reuse mergeable anon_vma as parent when fork\", LKML 4 Oct 2019, " +
 		"<20191004160632.30251-1-richardw.yang@linux.intel.com>, as in linux-next 20191008 (480706f51e2c)",
 	Summary: "unguarded prev-sharing in anon_vma_clone() for every caller",
@@ -22,6 +23,10 @@ var LinuxNext20191008 = Register(&Variant{
 		f.AnonVMAClone = anonVMACloneWeiV1
 	},
 	Counters: transitions.CountDegree,
+	Expect: []Expectation{
+		{Property: "kernel-bug", Pages: 3, Procs: 1, Bound: 1, Depth: 0,
+			Why: "syzbot and Qian Cai, LKML 9 Oct 2019: kernel BUG in __vma_adjust <- vma_merge <- mmap_region, no fork needed"},
+	},
 })
 
 // anonVMACloneWeiV1 models mm/rmap.c:anon_vma_clone() of linux-next

@@ -12,6 +12,7 @@ import (
 // on top of khlebnikov-fix-v2.
 var LiXinhaiProposal = Register(&Variant{
 	Name: "lixinhai-proposal",
+	Date: "2020-01-14",
 	Follows: "Li Xinhai, LKML 14 Jan 2020, quoted in Wei Yang's reply <20200115012055.GC4916@richard> " +
 		"(prose only), on top of khlebnikov-fix-v2",
 	Summary: "clone from the parent VMA first, then also link prev->anon_vma",
@@ -29,6 +30,9 @@ var LiXinhaiProposal = Register(&Variant{
 		}
 	},
 	Counters: transitions.CountDegree,
+	Expect: []Expectation{
+		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "Li Xinhai, LKML 14 Jan 2020: \"connectivity of vma should be maintained\""},
+	},
 })
 
 // anonVMAForkLiXinhai models anon_vma_fork(vma, pvma, prev) as Li Xinhai

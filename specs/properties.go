@@ -11,6 +11,7 @@ import (
 // Property is a safety property checked in every reachable state.
 type Property struct {
 	Name      string // short stable name
+	Short     string // column header in the verdict matrix
 	Statement string // one line: what must hold
 	Failure   string // the kernel failure a violation stands for
 	Invariant string // the invariant of kernel-reference.md section 9 it checks
@@ -68,6 +69,7 @@ func LookupProperty(name string) (*Property, error) {
 var properties = []*Property{
 	{
 		Name:      "rmap-reachable",
+		Short:     "rmap",
 		Statement: "every mapped anonymous page is found by an rmap walk from its page->mapping at the address it is mapped",
 		Failure:   "rmap miss: reclaim, migration and KSM cannot unmap the page; page->mapping may dangle",
 		Invariant: "I4",
@@ -75,6 +77,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "no-freed-anon-vma",
+		Short:     "uaf",
 		Statement: "nothing live points at a freed anon_vma or freed VMA (pages, vma->anon_vma, chains, parent, root), and no kernel path touches one",
 		Failure:   "use-after-free (KASAN report, memory corruption)",
 		Invariant: "I5",
@@ -83,6 +86,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "own-anon-vma-linked",
+		Short:     "link",
 		Statement: "a VMA's own anon_vma is on its anon_vma_chain, and a VMA with no anon_vma has an empty chain",
 		Failure:   "missing anon_vma_chain link: pages the VMA faults in are unreachable by rmap",
 		Invariant: "I1",
@@ -90,6 +94,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "one-root-per-chain",
+		Short:     "root",
 		Statement: "all anon_vmas on one VMA's chain share one root",
 		Failure:   "WARN in lock_anon_vma_root(); VMA ranges updated under the wrong root lock",
 		Invariant: "I2",
@@ -97,6 +102,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "same-anon-vma-same-chain",
+		Short:     "chain",
 		Statement: "two VMAs of one mm with the same anon_vma are linked to the same set of anon_vmas",
 		Failure:   "vma_merge()/anon_vma_merge() drop links: dangling page->mapping (as CVE-2022-42703)",
 		Invariant: "I3",
@@ -104,6 +110,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "counter-accounting",
+		Short:     "count",
 		Statement: "refcount and degree (or num_children/num_active_vmas) equal their true counts and never go below zero",
 		Failure:   "premature free or leak of an anon_vma; wrong reuse decisions in anon_vma_clone()",
 		Invariant: "I7, I8",
@@ -111,6 +118,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "kernel-bug",
+		Short:     "bug",
 		Statement: "no BUG_ON/VM_BUG_ON on the modelled paths fires and no NULL pointer is dereferenced",
 		Failure:   "kernel oops",
 		Invariant: "section 8",
@@ -119,6 +127,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "kernel-warn",
+		Short:     "warn",
 		Statement: "no WARN_ON/VM_WARN_ON on the modelled paths fires",
 		Failure:   "kernel warning: a broken assumption of the code",
 		Invariant: "section 8",
@@ -127,6 +136,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "mm-list-consistent",
+		Short:     "mm",
 		Statement: "each mm's vm_next/vm_prev list is sorted and non-overlapping, holds all of its VMAs, and map_count counts them",
 		Failure:   "validate_mm() VM_BUG_ON_MM; find_vma() and vma_merge() act on the wrong VMAs",
 		Invariant: "mm structure",
@@ -134,6 +144,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "no-leak",
+		Short:     "leak",
 		Statement: "every live anon_vma is linked to a VMA or is the root of a live anon_vma, and every page is mapped",
 		Failure:   "memory leak of anon_vmas or pages",
 		Invariant: "I5, I8",
@@ -141,6 +152,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "hierarchy-growth",
+		Short:     "growth",
 		Statement: "there are at most procs+1 live anon_vmas per VMA with an anon_vma",
 		Failure:   "unbounded anon_vma hierarchy growth under fork/exit (the problem 7a3ef208e662 fixed)",
 		Invariant: "seed thread I7",
@@ -149,6 +161,7 @@ var properties = []*Property{
 	},
 	{
 		Name:      "scope-capacity",
+		Short:     "cap",
 		Statement: "the state fits the model's capacities (VMAs, anon_vmas, chain length, pages)",
 		Failure:   "none in the kernel: the model ran out of room, so the run is incomplete",
 		Limit:     true,

@@ -10,9 +10,14 @@ import "anoncheck/transitions"
 // get anon_vma_prepare(); unlink_anon_vmas() leaves vma->anon_vma set.
 var V54 = Register(&Variant{
 	Name:    "v5.4",
+	Date:    "2019-11-24",
 	Follows: "Linux v5.4: mm/rmap.c, mm/mmap.c, kernel/fork.c, mm/memory.c, mm/mprotect.c, mm/madvise.c (see docs/SOURCES.md)",
 	Summary: "baseline: degree-based anon_vma reuse, vm_prev still the parent's during anon_vma_fork",
 	Notes: "No tree pinned exactly at the v5.4 tag was available; the functions were read in trees " +
 		"labelled 5.4 and checked against the v5.4-era diff context of the Oct 2019 and Jan 2020 LKML patches.",
 	Counters: transitions.CountDegree,
+	Expect: []Expectation{
+		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "the released kernel the thread starts from"},
+		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "merge case 1 (mmap into a gap) is sound in v5.4"},
+	},
 })

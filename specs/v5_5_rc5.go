@@ -14,6 +14,7 @@ import (
 // when src shares its anon_vma with src->vm_prev.
 var V55rc5 = Register(&Variant{
 	Name: "v5.5-rc5",
+	Date: "2020-01-05",
 	Follows: "Linux v5.5-rc5: v5.4 + 47b390d23bf8 + 4e4a9eb92133 as merged (Andrew Morton's re-send, " +
 		"LKML 14 Oct 2019, <20191014154029.ab909c9bf08c78bbc2404f2d@linux-foundation.org>)",
 	Summary: "fork shares dst->vm_prev's anon_vma when src shares with src->vm_prev; reuse only from fork",
@@ -23,6 +24,11 @@ var V55rc5 = Register(&Variant{
 		f.AnonVMAClone = anonVMAClone4e4a9eb92133
 	},
 	Counters: transitions.CountDegree,
+	Expect: []Expectation{
+		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds,
+			Why: "Khlebnikov, LKML 9 Jan 2020: \"still produces valid anon-vma tree, so nothing crashes\""},
+		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "the 47b390d23bf8 guard keeps split and merge callers out of the sharing"},
+	},
 })
 
 // anonVMAClone4e4a9eb92133 models mm/rmap.c:anon_vma_clone() in v5.5-rc1 ..

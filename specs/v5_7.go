@@ -11,6 +11,7 @@ import (
 // vm_prev to NULL in vm_area_dup()". 47b390d23bf8 stays.
 var V57 = Register(&Variant{
 	Name: "v5.7",
+	Date: "2020-05-31",
 	Follows: "Linux v5.7: revert 23ab76bf90a6 of 4e4a9eb92133, \"mm: don't prepare anon_vma if vma has " +
 		"VM_WIPEONFORK\" and \"mm: set vm_next and vm_prev to NULL in vm_area_dup()\" (Li Xinhai, -mm, 2020)",
 	Summary: "no prev-sharing; VM_WIPEONFORK children get no anon_vma at fork; vm_area_dup() clears vm_prev/vm_next",
@@ -27,6 +28,10 @@ var V57 = Register(&Variant{
 		}
 	},
 	Counters: transitions.CountDegree,
+	Expect: []Expectation{
+		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "the revert: back to v5.4's fork behaviour"},
+		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "the revert: no sharing in split and merge callers"},
+	},
 })
 
 // vmAreaDupV57 models kernel/fork.c:vm_area_dup() from v5.7: v5.4's copy,

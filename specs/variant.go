@@ -13,6 +13,7 @@ import (
 // one file that registers one of these.
 type Variant struct {
 	Name    string // short stable name: "v5.4", "khlebnikov-fix-v1"
+	Date    string // release or posting date, YYYY-MM-DD: the matrix order
 	Follows string // the kernel version, commit or LKML mail the model follows
 	Summary string // one line: what differs from the base
 	Notes   string // details the source leaves open and what was chosen
@@ -20,7 +21,27 @@ type Variant struct {
 	Base     string                   // name of the variant this one patches; "" for the v5.4 table
 	Patch    func(*transitions.Funcs) // the overrides; nil for none
 	Counters transitions.Counters     // the anon_vma reuse counters the code keeps
+
+	// Expect are the verdicts the project expects of this variant, each at
+	// a scope and bound; the tests assert them, so a change to the model
+	// that flips one fails with the variant and property named.
+	Expect []Expectation
 }
+
+// Expectation is one expected verdict. Property "*" means every safety
+// property holds.
+type Expectation struct {
+	Property     string
+	Pages, Procs int
+	Bound        int
+	// Depth is the depth of the shortest violation, or Holds.
+	Depth int
+	// Why cites the statement the expectation comes from.
+	Why string
+}
+
+// Holds as an Expectation.Depth: the property holds to the bound.
+const Holds = -1
 
 var registry = map[string]*Variant{}
 var order []string
@@ -40,14 +61,18 @@ func Register(v *Variant) *Variant {
 }
 
 // All returns the registered variants in a stable order: v5.4 first, then
-// by name.
+// by date and name.
 func All() []*Variant {
 	names := append([]string(nil), order...)
 	sort.SliceStable(names, func(i, j int) bool {
-		if (names[i] == "v5.4") != (names[j] == "v5.4") {
-			return names[i] == "v5.4"
+		a, b := registry[names[i]], registry[names[j]]
+		if (a.Name == "v5.4") != (b.Name == "v5.4") {
+			return a.Name == "v5.4"
 		}
-		return names[i] < names[j]
+		if a.Date != b.Date {
+			return a.Date < b.Date
+		}
+		return a.Name < b.Name
 	})
 	out := make([]*Variant, len(names))
 	for i, n := range names {

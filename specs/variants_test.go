@@ -1,0 +1,99 @@
+package specs_test
+
+import (
+	"fmt"
+	"testing"
+
+	"anoncheck/check"
+	"anoncheck/specs"
+	"anoncheck/transitions"
+)
+
+// Every variant's expected verdicts hold. A change to the model that flips
+// one fails here, naming the variant, the property and the source of the
+// expectation.
+func TestVariantVerdicts(t *testing.T) {
+	for _, v := range specs.All() {
+		if len(v.Expect) == 0 {
+			t.Errorf("variant %s declares no expected verdicts", v.Name)
+			continue
+		}
+		runs := map[string]check.Result{}
+		for _, e := range v.Expect {
+			key := fmt.Sprintf("pages=%d procs=%d bound=%d", e.Pages, e.Procs, e.Bound)
+			t.Run(v.Name+"/"+e.Property+"/"+key, func(t *testing.T) {
+				res, ok := runs[key]
+				if !ok {
+					res, _ = explore(t, v, scope(e.Pages, e.Procs), e.Bound)
+					runs[key] = res
+				}
+				for i, p := range specs.Properties() {
+					if p.Limit || p.Advisory || (e.Property != "*" && e.Property != p.Name) {
+						continue
+					}
+					got := specs.Holds
+					if res.Violated(i) {
+						got = res.Violations[i].Depth
+					}
+					if e.Property == "*" && got != specs.Holds {
+						t.Errorf("%s: %s violated at depth %d at %s; expected to hold (%s)", v.Name, p.Name, got, key, e.Why)
+					}
+					if e.Property != "*" && got != e.Depth {
+						t.Errorf("%s: %s at %s: got %s, want %s (%s)", v.Name, p.Name, key, verdict(got), verdict(e.Depth), e.Why)
+					}
+				}
+			})
+		}
+	}
+}
+
+func verdict(d int) string {
+	if d == specs.Holds {
+		return "holds"
+	}
+	return fmt.Sprintf("violated at depth %d", d)
+}
+
+// The crash syzbot and Qian Cai reported from linux-next 20191008: with a
+// VMA Q before P, mmap() into the gap between P and N merges P, the gap and
+// N (case 1); P imports N's anon_vma, then anon_vma_clone() overwrites it
+// with Q's (NULL), and anon_vma_merge() hits VM_BUG_ON_VMA (rmap.h:159).
+//
+//	0123
+//	QP.N    Q: r, P: rw, N: rw written
+//	QPPP    mmap(P1, [2,3), rw)
+func TestLinuxNextAnonVMAMergeBug(t *testing.T) {
+	rw := uint8(transitions.ProtRead | transitions.ProtWrite)
+	ops := []transitions.Op{
+		{Kind: transitions.OpMmap, Start: 0, End: 1, Arg: uint8(transitions.ProtRead)},
+		{Kind: transitions.OpMmap, Start: 1, End: 2, Arg: rw},
+		{Kind: transitions.OpMmap, Start: 3, End: 4, Arg: rw},
+		{Kind: transitions.OpWrite, Start: 3},
+		{Kind: transitions.OpMmap, Start: 2, End: 3, Arg: rw},
+	}
+	for _, c := range []struct {
+		variant string
+		bug     transitions.Assertion
+	}{
+		{"linux-next-20191008", transitions.BugAnonVMAMerge},
+		{"v5.4", transitions.AssertNone},
+		{"v5.5-rc5", transitions.AssertNone},
+	} {
+		v, err := specs.Lookup(c.variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := v.Kernel()
+		s := transitions.Initial()
+		k.S = &s
+		sc := scope(4, 1)
+		for _, op := range ops {
+			if _, err := k.Apply(op, &sc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := transitions.Assertion(s.Bug); got != c.bug {
+			t.Errorf("%s: oops %q, want %q", c.variant, got, c.bug)
+		}
+	}
+}
