@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -119,17 +120,18 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 		return usageErr("%v (see anoncheck --help)", err)
 	})
 	def := transitions.DefaultScope()
+	pf := root.PersistentFlags()
+	pf.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
+	pf.IntVar(&f.pages, "pages", def.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
+	pf.IntVar(&f.procs, "procs", def.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
+	pf.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
+	pf.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
+	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
-	fl.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
-	fl.IntVar(&f.pages, "pages", def.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
-	fl.IntVar(&f.procs, "procs", def.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
-	fl.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
-	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; see anoncheck properties for properties)")
-	fl.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
-	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
+	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
 	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (with several variants only when given explicitly)")
 
-	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout))
+	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr))
 	return root
 }
 
@@ -154,6 +156,191 @@ func newPropertiesCmd(stdout io.Writer) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+type gateFlags struct {
+	spec, baseline        string
+	junit, ktap, markdown string
+}
+
+func newGateCmd(f *checkFlags, stdout, stderr io.Writer) *cobra.Command {
+	var g gateFlags
+	cmd := &cobra.Command{
+		Use:   "gate --spec CANDIDATE [--baseline BASE]",
+		Short: "Fail (exit 1) when a candidate variant violates a safety property, or one its baseline does not",
+		Long: `gate checks one candidate variant, and optionally a baseline, at the scope
+and bound given, and exits 1 when the candidate violates a safety property;
+with --baseline, only a property the baseline satisfies counts against the
+candidate. Advisory properties never gate. A run that cannot finish (state
+limit, capacity, interrupt) exits 3: it certifies nothing.
+
+The verdicts can also be written for CI systems, each file written whole or
+not at all: JUnit XML (one test case per variant and property), KTAP (the
+kernel's test output format) and a Markdown summary for a pull request
+comment or a job summary.`,
+		Example: `  anoncheck gate --spec khlebnikov-fix-v1 --baseline v5.5-rc5 --bound 3
+  anoncheck gate --spec v5.7 --pages 3 --procs 1 --bound 1 --junit out/anoncheck.xml --markdown "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGate(cmd.Context(), *f, g, stdout, stderr)
+		},
+	}
+	cmd.Flags().StringVar(&g.spec, "spec", "", "the candidate variant (required)")
+	cmd.Flags().StringVar(&g.baseline, "baseline", "", "a variant whose violations the candidate may share without failing")
+	cmd.Flags().StringVar(&g.junit, "junit", "", "write JUnit XML to this file")
+	cmd.Flags().StringVar(&g.ktap, "ktap", "", "write KTAP to this file")
+	cmd.Flags().StringVar(&g.markdown, "markdown", "", "write a Markdown summary to this file")
+	return cmd
+}
+
+// checkOutputPath rejects an output file whose directory does not exist.
+func checkOutputPath(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("--%s %q: directory %q does not exist", flag, path, dir)
+	}
+	return nil
+}
+
+func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.Writer) error {
+	if g.spec == "" {
+		return usageErr("gate: --spec CANDIDATE is required (anoncheck specs lists the variants)")
+	}
+	if f.bound < 0 || f.maxStates < 0 {
+		return usageErr("--bound and --max-states must not be negative")
+	}
+	sc, err := parseScope(f)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	cand, err := specs.Lookup(g.spec)
+	if err != nil {
+		return usageErr("--spec: %v", err)
+	}
+	var base *specs.Variant
+	if g.baseline != "" {
+		if base, err = specs.Lookup(g.baseline); err != nil {
+			return usageErr("--baseline: %v", err)
+		}
+	}
+	for _, o := range [][2]string{{"junit", g.junit}, {"ktap", g.ktap}, {"markdown", g.markdown}} {
+		if err := checkOutputPath(o[0], o[1]); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	prog, err := progressMode(f.progress, stderr)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	props := specs.Properties()
+	variants := []*specs.Variant{cand}
+	if base != nil {
+		variants = append(variants, base)
+	}
+	rep := &traces.Report{Title: fmt.Sprintf("anoncheck gate: %s", cand.Name)}
+	if base != nil {
+		rep.Title += " against " + base.Name
+	}
+	incomplete := false
+	for _, v := range variants {
+		m := &specs.Model{Variant: v, Scope: sc}
+		cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates}
+		if prog != nil {
+			cfg.Progress, cfg.ProgressEvery = prog.update(v.Name), prog.every
+		}
+		res := check.Run[state.State](ctx, m, cfg)
+		if prog != nil {
+			prog.done()
+		}
+		vr := traces.VariantReport{Variant: v, Scope: fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString()),
+			Bound: f.bound, States: res.Stats.States, Seconds: res.Stats.Elapsed.Seconds()}
+		complete := res.Complete
+		for i, p := range props {
+			if p.Limit && res.Violated(i) {
+				complete = false
+			}
+		}
+		incomplete = incomplete || !complete
+		for i, p := range props {
+			if p.Limit {
+				continue
+			}
+			vd := traces.Verdict{Property: p, Depth: specs.Holds, Complete: complete}
+			if res.Violated(i) {
+				vd.Depth = res.Violations[i].Depth
+				t, err := traces.FromPath(v, sc, p, res.Violations[i].Path)
+				if err != nil {
+					return fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
+				}
+				vd.Trace = t
+			}
+			vr.Verdicts = append(vr.Verdicts, vd)
+		}
+		rep.Variants = append(rep.Variants, vr)
+		if res.Stop == check.Cancelled {
+			break
+		}
+	}
+	// Which of the candidate's violations gate.
+	failed := false
+	cv := &rep.Variants[0]
+	for i := range cv.Verdicts {
+		vd := &cv.Verdicts[i]
+		if vd.Holds() || vd.Property.Advisory {
+			continue
+		}
+		if len(rep.Variants) > 1 && !rep.Variants[1].Verdicts[i].Holds() {
+			continue
+		}
+		vd.Gating = true
+		failed = true
+	}
+
+	for _, o := range []struct {
+		path  string
+		write func(io.Writer, *traces.Report) error
+	}{{g.junit, traces.WriteJUnit}, {g.ktap, traces.WriteKTAP}, {g.markdown, traces.WriteMarkdown}} {
+		if o.path == "" {
+			continue
+		}
+		if err := traces.WriteFileAtomic(o.path, func(w io.Writer) error { return o.write(w, rep) }); err != nil {
+			return fmt.Errorf("writing %s: %v", o.path, err)
+		}
+	}
+
+	fmt.Fprintf(stdout, "%s (pages=%d procs=%d prots=%s, bound %d)\n", rep.Title, sc.Pages, sc.Procs, sc.ProtsString(), f.bound)
+	for _, vr := range rep.Variants {
+		for _, vd := range vr.Verdicts {
+			mark := ""
+			if vd.Gating {
+				mark = "  <- fails the gate"
+			} else if !vd.Holds() && vr.Variant == cand && !vd.Property.Advisory {
+				mark = "  (the baseline violates it too)"
+			}
+			fmt.Fprintf(stdout, "  %-20s %-26s %s%s\n", vr.Variant.Name, vd.Property.Name, vd.Status(), mark)
+		}
+	}
+	switch {
+	case failed:
+		fmt.Fprintf(stdout, "FAIL: %s violates a safety property", cand.Name)
+		if base != nil {
+			fmt.Fprintf(stdout, " that %s satisfies", base.Name)
+		}
+		fmt.Fprintln(stdout)
+		return &exitError{code: exitViolation, err: errors.New("gate failed")}
+	case incomplete:
+		fmt.Fprintln(stdout, "INCOMPLETE: a run stopped before the bound; nothing is certified")
+		return &exitError{code: exitLimit, err: errors.New("gate incomplete")}
+	}
+	fmt.Fprintf(stdout, "PASS: %s violates no safety property", cand.Name)
+	if base != nil {
+		fmt.Fprintf(stdout, " that %s satisfies", base.Name)
+	}
+	fmt.Fprintln(stdout)
+	return nil
 }
 
 func newSpecsCmd(stdout io.Writer) *cobra.Command {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/xml"
+	"os"
 	"strings"
 	"testing"
 
@@ -165,6 +167,75 @@ func TestSpecsCommand(t *testing.T) {
 	for _, v := range specs.All() {
 		if !strings.Contains(out, v.Name+"\n") || !strings.Contains(out, v.Follows) {
 			t.Errorf("specs output lacks %s", v.Name)
+		}
+	}
+}
+
+func TestGate(t *testing.T) {
+	dir := t.TempDir()
+	junit, ktap, md := dir+"/r.xml", dir+"/r.ktap", dir+"/r.md"
+	code, out, _ := runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "v5.5-rc5", "--bound", "1",
+		"--progress", "never", "--junit", junit, "--ktap", ktap, "--markdown", md)
+	if code != exitViolation || !strings.Contains(out, "FAIL: khlebnikov-fix-v1 violates a safety property that v5.5-rc5 satisfies") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(x, &suites); err != nil {
+		t.Fatalf("JUnit does not parse: %v", err)
+	}
+	if len(suites.Suites) != 2 || suites.Suites[0].Failures == 0 || suites.Suites[1].Failures != 0 ||
+		suites.Suites[0].Tests != len(specs.Properties())-1 {
+		t.Fatalf("JUnit suites %+v", suites.Suites)
+	}
+	k, _ := os.ReadFile(ktap)
+	if !strings.HasPrefix(string(k), "KTAP version 1\n1..2\n") || !strings.Contains(string(k), "    not ok 3 own-anon-vma-linked\n") ||
+		!strings.Contains(string(k), "\nnot ok 1 khlebnikov-fix-v1\n") || !strings.Contains(string(k), "\nok 2 v5.5-rc5\n") {
+		t.Fatalf("KTAP:\n%s", k)
+	}
+	m, _ := os.ReadFile(md)
+	if !strings.Contains(string(m), "| own-anon-vma-linked | **violated** (depth 1) | ok |") || !strings.Contains(string(m), "<details>") {
+		t.Fatalf("Markdown:\n%s", m)
+	}
+
+	// The same violation in the baseline does not fail the gate.
+	code, out, _ = runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "khlebnikov-fix-v1", "--bound", "1", "--progress", "never")
+	if code != exitOK || !strings.Contains(out, "(the baseline violates it too)") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "gate", "--spec", "v5.7", "--bound", "1", "--progress", "never")
+	if code != exitOK || !strings.Contains(out, "PASS: v5.7") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "gate", "--spec", "v5.7", "--max-states", "10", "--progress", "never")
+	if code != exitLimit || !strings.Contains(out, "INCOMPLETE") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestGateBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gate"}, "--spec CANDIDATE is required"},
+		{[]string{"gate", "--spec", "nope"}, `unknown variant "nope"`},
+		{[]string{"gate", "--spec", "v5.4", "--baseline", "nope"}, `--baseline: unknown variant "nope"`},
+		{[]string{"gate", "--spec", "v5.4", "--junit", "/no/such/dir/x.xml"}, `--junit "/no/such/dir/x.xml": directory "/no/such/dir" does not exist`},
+	}
+	for _, c := range cases {
+		code, out, errs := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, errs, out, c.want)
 		}
 	}
 }
