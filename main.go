@@ -131,7 +131,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
 	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (with several variants only when given explicitly)")
 
-	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr))
+	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr), newDiffCmd(&f, stdout, stderr))
 	return root
 }
 
@@ -341,6 +341,107 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+func newDiffCmd(f *checkFlags, stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "diff A B",
+		Short: "Find the shortest operation sequence on which two variants disagree",
+		Long: `diff runs variants A and B side by side on the same operations, breadth
+first from every initial layout, and prints the shortest sequence after which
+their kernel states differ (anon_vma reuse counters aside) or a property
+holds under one and not the other, as a trace under each. Exit status: 0 no
+difference within the bound, 1 a difference, 2 bad input, 3 incomplete.`,
+		Example: `  anoncheck diff v5.4 v5.5-rc5 --bound 2
+  anoncheck diff khlebnikov-fix-v2 lixinhai-proposal --pages 2 --procs 3 --bound 4`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageErr("diff takes two variant names, got %d (anoncheck specs lists them)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(cmd.Context(), *f, args[0], args[1], stdout, stderr)
+		},
+	}
+}
+
+func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io.Writer) error {
+	if f.bound < 0 || f.maxStates < 0 {
+		return usageErr("--bound and --max-states must not be negative")
+	}
+	sc, err := parseScope(f)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	a, err := specs.Lookup(an)
+	if err != nil {
+		return usageErr("diff: %v", err)
+	}
+	b, err := specs.Lookup(bn)
+	if err != nil {
+		return usageErr("diff: %v", err)
+	}
+	prog, err := progressMode(f.progress, stderr)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	props := specs.Properties()
+	m := &specs.PairModel{A: a, B: b, Scope: sc}
+	cfg := check.Config[specs.Pair]{Bound: f.bound, MaxStates: f.maxStates, StopWhenAllViolated: true,
+		Properties: []check.Property[specs.Pair]{m.Agree(props)}}
+	if prog != nil {
+		cfg.Progress, cfg.ProgressEvery = prog.update(an+" vs "+bn), prog.every
+	}
+	res := check.Run[specs.Pair](ctx, m, cfg)
+	if prog != nil {
+		prog.done()
+	}
+	where := fmt.Sprintf("pages=%d procs=%d prots=%s, bound %d", sc.Pages, sc.Procs, sc.ProtsString(), f.bound)
+	if !res.Violated(0) {
+		if !res.Complete {
+			fmt.Fprintf(stdout, "diff %s %s: no difference in the %d pairs of states explored (%s), but the run stopped early: %s\n",
+				an, bn, res.Stats.States, where, stopFlag(res.Stop))
+			return &exitError{code: exitLimit, err: errors.New("incomplete")}
+		}
+		fmt.Fprintf(stdout, "diff %s %s: no difference within the bound (%s; %d pairs of states)\n", an, bn, where, res.Stats.States)
+		return nil
+	}
+	path := res.Violations[0].Path
+	ta, err := traces.FromPath(a, sc, nil, path)
+	if err != nil {
+		return fmt.Errorf("replaying under %s: %v", an, err)
+	}
+	tb, err := traces.FromPath(b, sc, nil, path)
+	if err != nil {
+		return fmt.Errorf("replaying under %s: %v", bn, err)
+	}
+	fa, fb := ta.Final(), tb.Final()
+	fmt.Fprintf(stdout, "diff %s %s: they first differ after %d operation(s) (%s)\n", an, bn, res.Violations[0].Depth, where)
+	if !specs.SameKernelState(&fa, &fb) {
+		fmt.Fprintln(stdout, "  the kernel states differ")
+	}
+	ea := specs.Env{Counters: a.Counters, Procs: sc.Procs}
+	eb := specs.Env{Counters: b.Counters, Procs: sc.Procs}
+	for _, p := range props {
+		ha, hb := p.Judge(&fa, ea), p.Judge(&fb, eb)
+		if ha != hb {
+			holds := map[bool]string{true: "holds", false: "is violated"}
+			fmt.Fprintf(stdout, "  %s %s under %s and %s under %s\n", p.Name, holds[ha], an, holds[hb], bn)
+			if !ha {
+				ta.Property = p
+			} else {
+				tb.Property = p
+			}
+		}
+	}
+	for _, t := range []*traces.Trace{ta, tb} {
+		fmt.Fprintf(stdout, "\n=== under %s\n", t.Variant.Name)
+		if err := traces.WriteText(stdout, t); err != nil {
+			return err
+		}
+	}
+	return &exitError{code: exitViolation, err: errors.New("variants differ")}
 }
 
 func newSpecsCmd(stdout io.Writer) *cobra.Command {

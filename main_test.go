@@ -239,3 +239,30 @@ func TestGateBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestDiff(t *testing.T) {
+	code, out, _ := runCLI(t, "diff", "v5.4", "v5.5-rc5", "--bound", "2", "--progress", "never")
+	if code != exitViolation {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"diff v5.4 v5.5-rc5: they first differ after 1 operation(s)",
+		"=== under v5.4", "=== under v5.5-rc5", "1.   fork(P1)",
+		// v5.4 gives the child's second VMA its own anon_vma; v5.5-rc5
+		// shares the parent's (Khlebnikov, 6 Jan 2020).
+		"D [1,2) rw- account anon_vma=av3 chain=[av3 av1]",
+		"D [1,2) rw- account anon_vma=av1 chain=[av1]",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCLI(t, "diff", "v5.4", "v5.4", "--bound", "2", "--progress", "never")
+	if code != exitOK || !strings.Contains(out, "no difference within the bound") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	code, _, errs := runCLI(t, "diff", "v5.4")
+	if code != exitUsage || !strings.Contains(errs, "diff takes two variant names, got 1") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
