@@ -246,15 +246,7 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	}
 	incomplete := false
 	for _, v := range variants {
-		m := &specs.Model{Variant: v, Scope: sc}
-		cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates}
-		if prog != nil {
-			cfg.Progress, cfg.ProgressEvery = prog.update(v.Name), prog.every
-		}
-		res := check.Run[state.State](ctx, m, cfg)
-		if prog != nil {
-			prog.done()
-		}
+		res := runVariant(ctx, &specs.Model{Variant: v, Scope: sc}, f, props, prog)
 		vr := traces.VariantReport{Variant: v, Scope: fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString()),
 			Bound: f.bound, States: res.Stats.States, Seconds: res.Stats.Elapsed.Seconds()}
 		complete := res.Complete
@@ -531,19 +523,7 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	showTraces := f.traces && (!matrix || f.tracesSet)
 	for _, v := range variants {
 		m := &specs.Model{Variant: v, Scope: sc}
-		cfg := check.Config[state.State]{
-			Bound:      f.bound,
-			Properties: m.CheckProperties(props),
-			MaxStates:  f.maxStates,
-		}
-		if prog != nil {
-			cfg.Progress = prog.update(v.Name)
-			cfg.ProgressEvery = prog.every
-		}
-		res := check.Run[state.State](ctx, m, cfg)
-		if prog != nil {
-			prog.done()
-		}
+		res := runVariant(ctx, m, f, props, prog)
 		rf := f
 		rf.traces = showTraces
 		c, err := report(stdout, m.ConfigDigest(f.bound), v, sc, rf, props, &res, matrix)
@@ -634,6 +614,20 @@ func writeMatrix(w io.Writer, props []*specs.Property, rows []matrixRow, bound i
 	}
 	fmt.Fprintf(w, "columns: %s\n", strings.Join(legend, " "))
 	return nil
+}
+
+// runVariant explores one variant within the bound and limits of f,
+// reporting progress if prog is set.
+func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*specs.Property, prog *progress) check.Result {
+	cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates}
+	if prog != nil {
+		cfg.Progress, cfg.ProgressEvery = prog.update(m.Variant.Name), prog.every
+	}
+	res := check.Run[state.State](ctx, m, cfg)
+	if prog != nil {
+		prog.done()
+	}
+	return res
 }
 
 // report prints a variant's verdicts and returns the exit code it calls for.

@@ -166,6 +166,9 @@ type explorer[S any] struct {
 	lastProgress time.Time
 	violated     int
 	stop         bool
+
+	buf  []Action // scratch for Actions
+	next S        // scratch for Next
 }
 
 // add records a new state if it is new; it returns its index or -1.
@@ -220,40 +223,14 @@ type entry[S any] struct {
 }
 
 func (e *explorer[S]) run(ctx context.Context) {
-	var buf []Action
-	var next S
-
 	// Setup closure: every state reachable from the initial one by setup
 	// actions, all at depth 0.
 	first := e.initState()
 	cur := []entry[S]{first}
 	all := []entry[S]{first}
 	for len(cur) > 0 && !e.stop {
-		var nxt []entry[S]
-		for i := range cur {
-			if e.w.Terminal(&cur[i].s) {
-				continue
-			}
-			buf = e.w.Actions(&cur[i].s, true, buf[:0])
-			for _, a := range buf {
-				if !e.w.Next(&cur[i].s, a, &next) {
-					continue
-				}
-				e.res.Stats.Transitions++
-				if idx := e.add(&next, cur[i].idx, a, 0); idx >= 0 {
-					nxt = append(nxt, entry[S]{uint32(idx), next})
-				}
-				if e.stop {
-					break
-				}
-			}
-			if e.stop || e.cancelled(ctx) {
-				break
-			}
-			e.progress(0, len(nxt))
-		}
-		all = append(all, nxt...)
-		cur = nxt
+		cur = e.expand(ctx, cur, true, 0)
+		all = append(all, cur...)
 	}
 	e.nSetup = len(e.parent)
 	e.res.Stats.Setup = e.nSetup
@@ -265,31 +242,7 @@ func (e *explorer[S]) run(ctx context.Context) {
 
 	cur = all
 	for depth := 1; e.cfg.Bound == 0 || depth <= e.cfg.Bound; depth++ {
-		var nxt []entry[S]
-		for i := range cur {
-			if e.w.Terminal(&cur[i].s) {
-				continue
-			}
-			buf = e.w.Actions(&cur[i].s, false, buf[:0])
-			for _, a := range buf {
-				if !e.w.Next(&cur[i].s, a, &next) {
-					continue
-				}
-				e.res.Stats.Transitions++
-				if idx := e.add(&next, cur[i].idx, a, depth); idx >= 0 {
-					nxt = append(nxt, entry[S]{uint32(idx), next})
-				}
-				if e.stop {
-					break
-				}
-			}
-			if e.stop || e.cancelled(ctx) {
-				break
-			}
-			if i&255 == 0 {
-				e.progress(depth, len(nxt))
-			}
-		}
+		nxt := e.expand(ctx, cur, false, depth)
 		if e.stop {
 			e.finish(false)
 			return
@@ -304,6 +257,37 @@ func (e *explorer[S]) run(ctx context.Context) {
 		cur = nxt
 	}
 	e.finish(true)
+}
+
+// expand computes the successors of one level (setup actions only, with
+// setup) and returns the new states among them, recorded at depth.
+func (e *explorer[S]) expand(ctx context.Context, cur []entry[S], setup bool, depth int) []entry[S] {
+	var nxt []entry[S]
+	for i := range cur {
+		if e.w.Terminal(&cur[i].s) {
+			continue
+		}
+		e.buf = e.w.Actions(&cur[i].s, setup, e.buf[:0])
+		for _, a := range e.buf {
+			if !e.w.Next(&cur[i].s, a, &e.next) {
+				continue
+			}
+			e.res.Stats.Transitions++
+			if idx := e.add(&e.next, cur[i].idx, a, depth); idx >= 0 {
+				nxt = append(nxt, entry[S]{uint32(idx), e.next})
+			}
+			if e.stop {
+				return nxt
+			}
+		}
+		if e.cancelled(ctx) {
+			return nxt
+		}
+		if i&255 == 0 {
+			e.progress(depth, len(nxt))
+		}
+	}
+	return nxt
 }
 
 // initState records the initial state as state 0.

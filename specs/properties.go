@@ -2,6 +2,7 @@ package specs
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"anoncheck/state"
@@ -234,7 +235,7 @@ func noFreedAnonVMA(s *state.State, _ Env) bool {
 			return false
 		}
 		for t := a.Tree; t != 0; t &= t - 1 {
-			if !liveVMA(s, trailingZeros(t)) {
+			if !liveVMA(s, bits.TrailingZeros16(t)) {
 				return false
 			}
 		}
@@ -431,13 +432,4 @@ func mmListConsistent(s *state.State, _ Env) bool {
 		}
 	}
 	return true
-}
-
-func trailingZeros(x uint16) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }

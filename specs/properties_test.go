@@ -66,20 +66,11 @@ func propIndex(t *testing.T, name string) int {
 // child is linked only to its own new anon_vma.
 func forkWithoutClone(f *transitions.Funcs) {
 	f.AnonVMAFork = func(k *kernel, vma, pvma vmaID) int {
-		pv := k.VMA(pvma)
-		if pv.AnonVMA == state.NoAV {
+		if k.VMA(pvma).AnonVMA == state.NoAV {
 			return 0
 		}
 		k.VMA(vma).AnonVMA = state.NoAV
-		av := k.AnonVMAAlloc()
-		a := k.S.AV(av)
-		a.Root = k.AV(pv.AnonVMA).Root
-		a.Parent = pv.AnonVMA
-		k.GetAnonVMA(a.Root)
-		k.VMA(vma).AnonVMA = av
-		k.AnonVMAChainLink(vma, av)
-		k.Inc(&k.AV(a.Parent).Degree)
-		return 0
+		return transitions.AnonVMAForkNew(k, vma, pvma)
 	}
 }
 

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"math/bits"
 	"unsafe"
 
 	"github.com/zeebo/xxh3"
@@ -121,7 +122,7 @@ func Canonical(dst, s *State) {
 		a := s.AnonVMAs[aorder[i]-1]
 		var tree uint16
 		for t := a.Tree; t != 0; t &= t - 1 {
-			bit := trailingZeros16(t)
+			bit := bits.TrailingZeros16(t)
 			if nvid := vmap[bit+1]; nvid != NoVMA {
 				tree |= 1 << (nvid - 1)
 			}
@@ -133,15 +134,6 @@ func Canonical(dst, s *State) {
 		pg := s.Pages[porder[i]-1]
 		dst.Pages[i] = Page{Used: pg.Used, Mapping: amap[pg.Mapping], Index: pg.Index, Mapcount: pg.Mapcount}
 	}
-}
-
-func trailingZeros16(x uint16) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }
 
 // Bytes returns the state's memory as a byte slice, without copying. The
