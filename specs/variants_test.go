@@ -6,6 +6,7 @@ import (
 
 	"anoncheck/check"
 	"anoncheck/specs"
+	"anoncheck/state"
 	"anoncheck/transitions"
 )
 
@@ -94,6 +95,65 @@ func TestLinuxNextAnonVMAMergeBug(t *testing.T) {
 		}
 		if got := transitions.Assertion(s.Bug); got != c.bug {
 			t.Errorf("%s: oops %q, want %q", c.variant, got, c.bug)
+		}
+	}
+}
+
+// v6.1's copy-on-write rules (PageAnonExclusive) and counters.
+//
+//	01
+//	AA   P1: rw, written at 0, then fork, child writes, parent writes
+func TestV61AnonExclusive(t *testing.T) {
+	v, err := specs.Lookup("v6.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := v.Kernel()
+	s := transitions.Initial()
+	k.S = &s
+	sc := scope(2, 2)
+	rw := uint8(transitions.ProtRead | transitions.ProtWrite)
+	apply := func(op transitions.Op) {
+		t.Helper()
+		if _, err := k.Apply(op, &sc); err != nil || s.Bug != 0 || s.Warn != 0 {
+			t.Fatalf("%s: %v bug=%d warn=%d", op, err, s.Bug, s.Warn)
+		}
+	}
+	apply(transitions.Op{Kind: transitions.OpMmap, Start: 0, End: 2, Arg: rw})
+	apply(transitions.Op{Kind: transitions.OpWrite, Start: 0})
+	pg := s.PT[0][0].Page()
+	if s.Page(pg).Flags&state.PageAnonExclusive == 0 {
+		t.Fatal("a new anonymous page is not PageAnonExclusive")
+	}
+	av1 := s.VMA(s.MMs[0].Mmap).AnonVMA
+	if a := s.AV(av1); a.NumChildren != 1 || a.NumActiveVMAs != 1 || a.Degree != 0 {
+		t.Fatalf("fresh anon_vma: num_children %d num_active_vmas %d degree %d, want 1 1 0", a.NumChildren, a.NumActiveVMAs, a.Degree)
+	}
+	apply(transitions.Op{Kind: transitions.OpFork})
+	if s.Page(pg).Flags&state.PageAnonExclusive != 0 || s.Page(pg).Mapcount != 2 {
+		t.Fatal("fork did not clear PageAnonExclusive or add the mapping")
+	}
+	if a := s.AV(av1); a.NumChildren != 2 || a.NumActiveVMAs != 1 {
+		t.Fatalf("root after fork: num_children %d num_active_vmas %d, want 2 1", a.NumChildren, a.NumActiveVMAs)
+	}
+	apply(transitions.Op{Kind: transitions.OpWrite, Proc: 1, Start: 0}) // child copies
+	apply(transitions.Op{Kind: transitions.OpWrite, Proc: 0, Start: 0}) // parent: sole mapping, moved and reused
+	if s.PT[0][0].Page() != pg || !s.PT[0][0].Writable() || s.Page(pg).Flags&state.PageAnonExclusive == 0 {
+		t.Fatal("the parent's write did not reuse the page as exclusive")
+	}
+	// mprotect(r) then mprotect(rw): the exclusive page's PTE is writable
+	// again at once (64fe24a3e05e); under v5.4 it stays read-only.
+	apply(transitions.Op{Kind: transitions.OpMprotect, Start: 0, End: 2, Arg: uint8(transitions.ProtRead)})
+	apply(transitions.Op{Kind: transitions.OpMprotect, Start: 0, End: 2, Arg: rw})
+	if !s.PT[0][0].Writable() {
+		t.Fatal("mprotect(rw) left the exclusive page's PTE read-only")
+	}
+	// unlink_anon_vmas() clears vma->anon_vma (ee8ab1903e3d); exit frees all.
+	apply(transitions.Op{Kind: transitions.OpExit, Proc: 1})
+	apply(transitions.Op{Kind: transitions.OpExit, Proc: 0})
+	for i := range s.AnonVMAs {
+		if s.AnonVMAs[i].Status != state.AVUnused {
+			t.Fatalf("anon_vma slot %d still in use after every process exited", i+1)
 		}
 	}
 }

@@ -132,7 +132,7 @@ func Canonical(dst, s *State) {
 	}
 	for i := 0; i < np; i++ {
 		pg := s.Pages[porder[i]-1]
-		dst.Pages[i] = Page{Used: pg.Used, Mapping: amap[pg.Mapping], Index: pg.Index, Mapcount: pg.Mapcount}
+		dst.Pages[i] = Page{Used: pg.Used, Mapping: amap[pg.Mapping], Index: pg.Index, Mapcount: pg.Mapcount, Flags: pg.Flags}
 	}
 }
 

@@ -122,7 +122,12 @@ type Page struct {
 	Mapping  AVID  // page->mapping with PAGE_MAPPING_ANON stripped
 	Index    uint8 // page->index
 	Mapcount int8  // page_mapcount(): number of PTEs mapping the page
+	Flags    uint8 // page flags: PageAnonExclusive (v5.19+)
 }
+
+// PageAnonExclusive marks a page known to be mapped by one process only
+// (PG_anon_exclusive, v5.19 and later; never set by older variants).
+const PageAnonExclusive uint8 = 1
 
 // PTE is a page table entry: the page it maps and a write bit.
 type PTE uint8

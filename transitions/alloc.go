@@ -160,3 +160,15 @@ func (k *Kernel) findVMA(mm int, addr uint8) vmaID {
 func linearPageIndex(v *state.VMA, addr uint8) uint8 {
 	return v.Pgoff + (addr - v.Start)
 }
+
+// AllocAnonVMASlot is kmem_cache_alloc(anon_vma_cachep): a zeroed, live
+// anon_vma, for a version's anon_vma_alloc() to fill in.
+func (k *Kernel) AllocAnonVMASlot() avID { return k.allocAV() }
+
+// AnonVMAIntervalTreeRemove is anon_vma_interval_tree_remove(avc of vma,
+// &av->rb_root).
+func AnonVMAIntervalTreeRemove(a *state.AnonVMA, vma vmaID) { treeRemove(a, vma) }
+
+// AVCListDel is list_del(&avc->same_vma) for the AVC at position i of vma's
+// chain.
+func AVCListDel(v *state.VMA, i uint8) { chainDel(v, i) }

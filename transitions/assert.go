@@ -18,6 +18,8 @@ const (
 	BugPageAddNewAnonRmap    // page_add_new_anon_rmap(): VM_BUG_ON_VMA(address < vma->vm_start || address >= vma->vm_end, vma)
 	BugPageMoveAnonRmapNoAV  // page_move_anon_rmap(): VM_BUG_ON_VMA(!anon_vma, vma)
 	BugFindMergeablePrev     // find_mergeable_anon_vma() (maple tree): VM_BUG_ON_VMA(prev != vma, vma)
+	BugWPPageReuseShared     // wp_page_reuse(): VM_BUG_ON(PageAnon(page) && !PageAnonExclusive(page)) (v5.19+)
+	BugCopyPresentExclusive  // copy_present_pte(): VM_BUG_ON(page && PageAnon(page) && PageAnonExclusive(page)) (v5.19+)
 	lastBug                  // marks the end of the BUG-class assertions
 	WarnLockAnonVMARoot      // lock_anon_vma_root(): WARN_ON_ONCE(root)
 	WarnUnlinkDegree         // unlink_anon_vmas(): VM_WARN_ON(anon_vma->degree)
@@ -52,6 +54,8 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	BugPageAddNewAnonRmap:    {"page_add_new_anon_rmap", "VM_BUG_ON_VMA(address < vma->vm_start || address >= vma->vm_end, vma)"},
 	BugPageMoveAnonRmapNoAV:  {"page_move_anon_rmap", "VM_BUG_ON_VMA(!anon_vma, vma)"},
 	BugFindMergeablePrev:     {"find_mergeable_anon_vma", "VM_BUG_ON_VMA(prev != vma, vma)"},
+	BugWPPageReuseShared:     {"wp_page_reuse", "VM_BUG_ON(PageAnon(page) && !PageAnonExclusive(page))"},
+	BugCopyPresentExclusive:  {"copy_present_pte", "VM_BUG_ON(page && PageAnon(page) && PageAnonExclusive(page))"},
 	WarnLockAnonVMARoot:      {"lock_anon_vma_root", "WARN_ON_ONCE(root)"},
 	WarnUnlinkDegree:         {"unlink_anon_vmas", "VM_WARN_ON(anon_vma->degree)"},
 	WarnUnlinkNumChildren:    {"unlink_anon_vmas", "VM_WARN_ON(anon_vma->num_children)"},
