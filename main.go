@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -85,7 +86,6 @@ type checkFlags struct {
 	maxStates int
 	progress  string
 	traces    bool
-	tracesSet bool
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -110,7 +110,6 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.tracesSet = cmd.Flags().Changed("traces")
 			return runCheck(cmd.Context(), f, stdout, stderr)
 		},
 	}
@@ -129,7 +128,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
-	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (with several variants only when given explicitly)")
+	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
 
 	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr), newDiffCmd(&f, stdout, stderr))
 	return root
@@ -520,13 +519,17 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	code := exitOK
 	var rows []matrixRow
 	matrix := len(variants) > 1
-	showTraces := f.traces && (!matrix || f.tracesSet)
+	// With several variants the matrix comes first; what each variant's
+	// report adds (incomplete runs, traces) follows it.
+	var after bytes.Buffer
 	for _, v := range variants {
 		m := &specs.Model{Variant: v, Scope: sc}
 		res := runVariant(ctx, m, f, props, prog)
-		rf := f
-		rf.traces = showTraces
-		c, err := report(stdout, m.ConfigDigest(f.bound), v, sc, rf, props, &res, matrix)
+		w := stdout
+		if matrix {
+			w = &after
+		}
+		c, err := report(w, m.ConfigDigest(f.bound), v, sc, f, props, &res, matrix)
 		if err != nil {
 			return err
 		}
@@ -541,8 +544,8 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		if err := writeMatrix(stdout, props, rows, f.bound); err != nil {
 			return err
 		}
-		if f.traces && !f.tracesSet && code == exitViolation {
-			fmt.Fprintln(stdout, "traces: rerun with --spec NAME (or --traces) to print the shortest trace of each violation")
+		if _, err := after.WriteTo(stdout); err != nil {
+			return err
 		}
 	}
 	if code != exitOK {
@@ -576,7 +579,7 @@ func writeMatrix(w io.Writer, props []*specs.Property, rows []matrixRow, bound i
 			fmt.Fprintf(tw, "%s\t", p.Short)
 		}
 	}
-	fmt.Fprint(tw, "states\tseconds\t\n")
+	fmt.Fprint(tw, "states\ttransitions\tdepth\tseconds\t\n")
 	for _, r := range rows {
 		incomplete := !r.res.Complete
 		for i, p := range props {
@@ -601,7 +604,7 @@ func writeMatrix(w io.Writer, props []*specs.Property, rows []matrixRow, bound i
 			}
 			fmt.Fprintf(tw, "%s\t", cell)
 		}
-		fmt.Fprintf(tw, "%d\t%.1f\t\n", r.res.Stats.States, r.res.Stats.Elapsed.Seconds())
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t\n", r.res.Stats.States, r.res.Stats.Transitions, r.res.Stats.Depth, r.res.Stats.Elapsed.Seconds())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
