@@ -168,6 +168,7 @@ type explorer[S any] struct {
 	stop         bool
 
 	buf  []Action // scratch for Actions
+	cur  S        // the state being expanded
 	next S        // scratch for Next
 }
 
@@ -217,20 +218,16 @@ func (e *explorer[S]) path(idx uint32) []Step {
 	return out
 }
 
-type entry[S any] struct {
-	idx uint32
-	s   S
-}
-
 func (e *explorer[S]) run(ctx context.Context) {
 	// Setup closure: every state reachable from the initial one by setup
 	// actions, all at depth 0.
-	first := e.initState()
-	cur := []entry[S]{first}
-	all := []entry[S]{first}
-	for len(cur) > 0 && !e.stop {
+	cur := newFrontier(e.w)
+	cur.push(e.initState(), &e.init)
+	all := newFrontier(e.w)
+	all.push(0, &e.init)
+	for cur.len() > 0 && !e.stop {
 		cur = e.expand(ctx, cur, true, 0)
-		all = append(all, cur...)
+		all.appendAll(cur)
 	}
 	e.nSetup = len(e.parent)
 	e.res.Stats.Setup = e.nSetup
@@ -247,12 +244,12 @@ func (e *explorer[S]) run(ctx context.Context) {
 			e.finish(false)
 			return
 		}
-		if len(nxt) == 0 {
+		if nxt.len() == 0 {
 			e.res.Stats.Depth = depth - 1
 			e.finish(true)
 			return
 		}
-		e.res.Stats.PerDepth = append(e.res.Stats.PerDepth, len(nxt))
+		e.res.Stats.PerDepth = append(e.res.Stats.PerDepth, nxt.len())
 		e.res.Stats.Depth = depth
 		cur = nxt
 	}
@@ -261,20 +258,21 @@ func (e *explorer[S]) run(ctx context.Context) {
 
 // expand computes the successors of one level (setup actions only, with
 // setup) and returns the new states among them, recorded at depth.
-func (e *explorer[S]) expand(ctx context.Context, cur []entry[S], setup bool, depth int) []entry[S] {
-	var nxt []entry[S]
-	for i := range cur {
-		if e.w.Terminal(&cur[i].s) {
+func (e *explorer[S]) expand(ctx context.Context, cur *frontier[S], setup bool, depth int) *frontier[S] {
+	nxt := newFrontier(e.w)
+	for i := 0; i < cur.len(); i++ {
+		pidx := cur.get(i, &e.cur)
+		if e.w.Terminal(&e.cur) {
 			continue
 		}
-		e.buf = e.w.Actions(&cur[i].s, setup, e.buf[:0])
+		e.buf = e.w.Actions(&e.cur, setup, e.buf[:0])
 		for _, a := range e.buf {
-			if !e.w.Next(&cur[i].s, a, &e.next) {
+			if !e.w.Next(&e.cur, a, &e.next) {
 				continue
 			}
 			e.res.Stats.Transitions++
-			if idx := e.add(&e.next, cur[i].idx, a, depth); idx >= 0 {
-				nxt = append(nxt, entry[S]{uint32(idx), e.next})
+			if idx := e.add(&e.next, pidx, a, depth); idx >= 0 {
+				nxt.push(uint32(idx), &e.next)
 			}
 			if e.stop {
 				return nxt
@@ -284,16 +282,16 @@ func (e *explorer[S]) expand(ctx context.Context, cur []entry[S], setup bool, de
 			return nxt
 		}
 		if i&255 == 0 {
-			e.progress(depth, len(nxt))
+			e.progress(depth, nxt.len())
 		}
 	}
 	return nxt
 }
 
 // initState records the initial state as state 0.
-func (e *explorer[S]) initState() entry[S] {
+func (e *explorer[S]) initState() uint32 {
 	e.add(&e.init, noParent, 0, 0)
-	return entry[S]{idx: 0, s: e.init}
+	return 0
 }
 
 func (e *explorer[S]) finish(complete bool) {

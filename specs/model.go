@@ -95,3 +95,10 @@ func (m *Model) ConfigDigest(bound int) string {
 	}
 	return fmt.Sprintf("%016x", h)
 }
+
+// Pack and Unpack make the worker a check.Packer: the explorer keeps its
+// frontier packed.
+func (w *worker) Pack(dst []byte, s *state.State) []byte { return s.AppendPacked(dst) }
+
+// Unpack decodes a packed state.
+func (w *worker) Unpack(src []byte, s *state.State) { s.Unpack(src) }

@@ -183,3 +183,24 @@ func BenchmarkCanonicalFingerprint(b *testing.B) {
 		i++
 	}
 }
+
+func TestPackRoundTrip(t *testing.T) {
+	total := 0
+	states := randomStates(t, 500)
+	for i := range states {
+		var c, u state.State
+		state.Canonical(&c, &states[i])
+		p := c.AppendPacked(nil)
+		total += len(p)
+		u.Pages[0].Used = 9 // must be overwritten
+		u.Unpack(p)
+		if u != c {
+			t.Fatalf("state %d: unpack(pack(s)) != s", i)
+		}
+	}
+	if avg := total / len(states); avg >= int(unsafe.Sizeof(state.State{}))/2 {
+		t.Errorf("packed states average %d bytes, not much below the %d of a state", avg, unsafe.Sizeof(state.State{}))
+	} else {
+		t.Logf("packed states average %d bytes (state %d)", avg, unsafe.Sizeof(state.State{}))
+	}
+}
