@@ -86,6 +86,7 @@ type checkFlags struct {
 	maxStates int
 	progress  string
 	traces    bool
+	out       string
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -128,9 +129,11 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
+	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory (VARIANT.PROPERTY.json), for anoncheck replay")
 	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
 
-	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr), newDiffCmd(&f, stdout, stderr))
+	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr),
+		newDiffCmd(&f, stdout, stderr), newReplayCmd(stdout))
 	return root
 }
 
@@ -435,6 +438,104 @@ func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io
 	return &exitError{code: exitViolation, err: errors.New("variants differ")}
 }
 
+func newReplayCmd(stdout io.Writer) *cobra.Command {
+	var spec string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "replay FILE",
+		Short: "Re-run a JSON trace under a variant: exit 1 if its property still fails, 0 if it now holds",
+		Long: `replay re-executes a trace written by anoncheck --out, under the variant it
+names or the one given with --spec, and judges the property it names in the
+final state: exit 1 if it still fails, 0 if it now holds, the check to run
+after a fix. A file that does not parse, has another format version, names
+an unknown variant or property, or an operation its state cannot take is
+exit 2 with one line naming the file, the step and the reason.`,
+		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out traces/
+  anoncheck replay traces/khlebnikov-fix-v1.own-anon-vma-linked.json
+  anoncheck replay traces/khlebnikov-fix-v1.own-anon-vma-linked.json --spec khlebnikov-fix-v2`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr("replay takes one trace file, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReplay(args[0], spec, quiet, stdout)
+		},
+	}
+	cmd.Flags().StringVar(&spec, "spec", "", "replay under this variant instead of the one the trace names")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "print only the verdict line")
+	return cmd
+}
+
+func runReplay(path, spec string, quiet bool, stdout io.Writer) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	file, err := traces.DecodeJSON(data)
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	name := file.Variant
+	if spec != "" {
+		name = spec
+	}
+	v, err := specs.Lookup(name)
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	var prop *specs.Property
+	if file.Property != "" {
+		if prop, err = specs.LookupProperty(file.Property); err != nil {
+			return usageErr("%s: %v", path, err)
+		}
+	}
+	sc, err := file.ScopeValue()
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	ops, setup, err := file.Ops()
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	t, err := traces.Replay(v, sc, prop, ops, setup)
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	if v.Name == file.Variant {
+		for i, st := range t.Steps {
+			if d := fmt.Sprintf("%016x", st.After.Fingerprint()); file.Steps[i].Digest != "" && d != file.Steps[i].Digest {
+				fmt.Fprintf(stdout, "note: the state after step %d differs from the one recorded (the model changed since the trace was written)\n", i+1)
+				break
+			}
+		}
+	}
+	if t.Skipped > 0 {
+		fmt.Fprintf(stdout, "note: the kernel oopsed after step %d; the last %d step(s) were not run\n", len(t.Steps), t.Skipped)
+	}
+	if prop == nil {
+		if !quiet {
+			if err := traces.WriteText(stdout, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if t.Holds() {
+		fmt.Fprintf(stdout, "%s: %s now holds under %s (exit 0)\n", path, prop.Name, v.Name)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s: %s still fails under %s (exit 1)\n", path, prop.Name, v.Name)
+	if !quiet {
+		fmt.Fprintln(stdout)
+		if err := traces.WriteText(stdout, t); err != nil {
+			return err
+		}
+	}
+	return &exitError{code: exitViolation, err: errors.New("still fails")}
+}
+
 func newSpecsCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:     "specs",
@@ -513,6 +614,11 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	prog, err := progressMode(f.progress, stderr)
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	if f.out != "" {
+		if st, err := os.Stat(f.out); err != nil || !st.IsDir() {
+			return usageErr("--out %q: not an existing directory", f.out)
+		}
 	}
 
 	props := specs.Properties()
@@ -696,7 +802,7 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 	if (limited || capacity) && code == exitOK {
 		code = exitLimit
 	}
-	if f.traces {
+	if f.traces || f.out != "" {
 		for i, p := range props {
 			if !res.Violated(i) || p.Limit {
 				continue
@@ -704,6 +810,19 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 			t, err := traces.FromPath(v, sc, p, res.Violations[i].Path)
 			if err != nil {
 				return 0, fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
+			}
+			if f.out != "" {
+				path := filepath.Join(f.out, v.Name+"."+p.Name+".json")
+				data, err := traces.EncodeJSON(t)
+				if err != nil {
+					return 0, err
+				}
+				if err := traces.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+					return 0, fmt.Errorf("writing %s: %v", path, err)
+				}
+			}
+			if !f.traces {
+				continue
 			}
 			fmt.Fprintln(w)
 			if err := traces.WriteText(w, t); err != nil {

@@ -267,3 +267,49 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }
+
+func TestOutAndReplay(t *testing.T) {
+	dir := t.TempDir()
+	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--out", dir, "--traces=false")
+	if code != exitViolation {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	file := dir + "/khlebnikov-fix-v1.own-anon-vma-linked.json"
+	code, out, _ = runCLI(t, "replay", file)
+	if code != exitViolation || !strings.Contains(out, "own-anon-vma-linked still fails under khlebnikov-fix-v1") ||
+		!strings.Contains(out, "D [1,2) rw- account anon_vma=av2 chain=[av1]") {
+		t.Fatalf("replay under the same variant: exit %d:\n%s", code, out)
+	}
+	for _, fixed := range []string{"v5.5-rc5", "khlebnikov-fix-v2", "v6.1"} {
+		code, out, _ = runCLI(t, "replay", file, "--spec", fixed, "--quiet")
+		if code != exitOK || !strings.Contains(out, "now holds under "+fixed) {
+			t.Fatalf("replay under %s: exit %d:\n%s", fixed, code, out)
+		}
+	}
+
+	data, _ := os.ReadFile(file)
+	bad := map[string]struct{ content, want string }{
+		"garbage.json": {"{not json", "garbage.json: not a trace file"},
+		"version.json": {strings.Replace(string(data), `"version": 1`, `"version": 7`, 1), "format version 7; this anoncheck reads version 1"},
+		"variant.json": {strings.Replace(string(data), `"variant": "khlebnikov-fix-v1"`, `"variant": "v9"`, 1), `unknown variant "v9"`},
+		"op.json":      {strings.Replace(string(data), `"op": "fork"`, `"op": "clone3"`, 1), `unknown operation "clone3"`},
+		"process.json": {strings.Replace(string(data), `"op": "fork",
+      "proc": 1`, `"op": "fork",
+      "proc": 2`, 1), "fork(P2): process P2 does not exist"},
+		"property.json": {strings.Replace(string(data), `"property": "own-anon-vma-linked"`, `"property": "nope"`, 1), `unknown property "nope"`},
+	}
+	for name, c := range bad {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs := runCLI(t, "replay", p)
+		if code != exitUsage || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 || out != "" {
+			t.Errorf("%s: exit %d, stderr %q, stdout %q; want exit 2 and one line with %q", name, code, errs, out, c.want)
+		}
+	}
+	code, _, errs := runCLI(t, "--out", dir+"/missing", "--bound", "1")
+	if code != exitUsage || !strings.Contains(errs, "--out") {
+		t.Errorf("--out to a missing directory: exit %d, stderr %q", code, errs)
+	}
+}

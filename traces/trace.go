@@ -28,6 +28,9 @@ type Trace struct {
 	Scope    transitions.Scope
 	Property *specs.Property // the property the trace violates; nil if none
 	Steps    []Step
+	// Skipped counts the operations not run because the kernel oopsed
+	// (or the model overflowed) before them.
+	Skipped int
 }
 
 // Depth is the number of operations after setup.
@@ -83,7 +86,8 @@ func Replay(v *specs.Variant, sc transitions.Scope, p *specs.Property, ops []tra
 	t := &Trace{Variant: v, Scope: sc, Property: p}
 	for i, op := range ops {
 		if s.Faulted() {
-			return t, fmt.Errorf("step %d (%s): the kernel already oopsed at the step before", i+1, op)
+			t.Skipped = len(ops) - i
+			break
 		}
 		res, err := k.Apply(op, &sc)
 		if err != nil {

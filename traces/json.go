@@ -1,0 +1,213 @@
+package traces
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"anoncheck/transitions"
+)
+
+// FormatName and FormatVersion identify trace files.
+const (
+	FormatName    = "anoncheck-trace"
+	FormatVersion = 1
+)
+
+// File is the JSON form of a trace: what was checked, and each operation
+// with the digest of the canonical state after it.
+type File struct {
+	Format   string     `json:"format"`
+	Version  int        `json:"version"`
+	Variant  string     `json:"variant"`
+	Follows  string     `json:"follows,omitempty"`
+	Property string     `json:"property,omitempty"`
+	Scope    FileScope  `json:"scope"`
+	Steps    []FileStep `json:"steps"`
+}
+
+// FileScope is the scope a trace was found at.
+type FileScope struct {
+	Pages int      `json:"pages"`
+	Procs int      `json:"procs"`
+	Prots []string `json:"prots"`
+}
+
+// FileStep is one operation. Processes are numbered from 1, as traces
+// print them (P1, P2, ...).
+type FileStep struct {
+	Op     string `json:"op"`
+	Proc   int    `json:"proc"`
+	Start  *int   `json:"start,omitempty"`
+	End    *int   `json:"end,omitempty"`
+	Page   *int   `json:"page,omitempty"`
+	Prot   string `json:"prot,omitempty"`
+	Advice string `json:"advice,omitempty"`
+	Setup  bool   `json:"setup,omitempty"`
+	Result string `json:"result,omitempty"`
+	// Digest is the fingerprint of the canonical state after the step
+	// under the trace's variant.
+	Digest string `json:"digest,omitempty"`
+}
+
+func intp(v uint8) *int { i := int(v); return &i }
+
+// EncodeJSON renders t as a trace file.
+func EncodeJSON(t *Trace) ([]byte, error) {
+	f := File{Format: FormatName, Version: FormatVersion, Variant: t.Variant.Name, Follows: t.Variant.Follows,
+		Scope: FileScope{Pages: t.Scope.Pages, Procs: t.Scope.Procs}}
+	if t.Property != nil {
+		f.Property = t.Property.Name
+	}
+	for _, p := range t.Scope.Prots {
+		f.Scope.Prots = append(f.Scope.Prots, p.String())
+	}
+	for _, st := range t.Steps {
+		fs := FileStep{Proc: int(st.Op.Proc) + 1, Setup: st.Setup, Result: transitions.ErrnoName(st.Errno),
+			Digest: fmt.Sprintf("%016x", st.After.Fingerprint())}
+		switch st.Op.Kind {
+		case transitions.OpMmap, transitions.OpMprotect:
+			fs.Start, fs.End, fs.Prot = intp(st.Op.Start), intp(st.Op.End), transitions.Prot(st.Op.Arg).String()
+		case transitions.OpMadvise:
+			fs.Start, fs.End, fs.Advice = intp(st.Op.Start), intp(st.Op.End), transitions.Advice(st.Op.Arg).String()
+		case transitions.OpMunmap:
+			fs.Start, fs.End = intp(st.Op.Start), intp(st.Op.End)
+		case transitions.OpWrite:
+			fs.Page = intp(st.Op.Start)
+		}
+		fs.Op = opNames[st.Op.Kind]
+		f.Steps = append(f.Steps, fs)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+var opNames = map[transitions.OpKind]string{
+	transitions.OpMmap: "mmap", transitions.OpWrite: "write", transitions.OpMprotect: "mprotect",
+	transitions.OpMadvise: "madvise", transitions.OpMunmap: "munmap", transitions.OpFork: "fork", transitions.OpExit: "exit",
+}
+
+// DecodeJSON parses and validates a trace file. Errors name the step and
+// what is wrong with it.
+func DecodeJSON(data []byte) (*File, error) {
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("not a trace file: %v", err)
+	}
+	if f.Format != FormatName {
+		return nil, fmt.Errorf("format %q, want %q", f.Format, FormatName)
+	}
+	if f.Version != FormatVersion {
+		return nil, fmt.Errorf("format version %d; this anoncheck reads version %d", f.Version, FormatVersion)
+	}
+	if f.Variant == "" {
+		return nil, fmt.Errorf("no variant named")
+	}
+	return &f, nil
+}
+
+// Ops converts the file's steps to operations, checking each field.
+func (f *File) Ops() ([]transitions.Op, []bool, error) {
+	var ops []transitions.Op
+	var setup []bool
+	rng := func(i int, s FileStep) (uint8, uint8, error) {
+		if s.Start == nil || s.End == nil {
+			return 0, 0, fmt.Errorf("step %d (%s): needs start and end", i+1, s.Op)
+		}
+		if *s.Start < 0 || *s.End > 255 || *s.Start >= *s.End {
+			return 0, 0, fmt.Errorf("step %d (%s): bad range [%d,%d)", i+1, s.Op, *s.Start, *s.End)
+		}
+		return uint8(*s.Start), uint8(*s.End), nil
+	}
+	for i, s := range f.Steps {
+		if s.Proc < 1 || s.Proc > 16 {
+			return nil, nil, fmt.Errorf("step %d (%s): bad process P%d", i+1, s.Op, s.Proc)
+		}
+		op := transitions.Op{Proc: uint8(s.Proc - 1)}
+		var err error
+		switch s.Op {
+		case "mmap", "mprotect":
+			op.Kind = transitions.OpMmap
+			if s.Op == "mprotect" {
+				op.Kind = transitions.OpMprotect
+			}
+			if op.Start, op.End, err = rng(i, s); err != nil {
+				return nil, nil, err
+			}
+			p, perr := transitions.ParseProt(s.Prot)
+			if perr != nil {
+				return nil, nil, fmt.Errorf("step %d (%s): %v", i+1, s.Op, perr)
+			}
+			op.Arg = uint8(p)
+		case "madvise":
+			op.Kind = transitions.OpMadvise
+			if op.Start, op.End, err = rng(i, s); err != nil {
+				return nil, nil, err
+			}
+			a, ok := parseAdvice(s.Advice)
+			if !ok {
+				return nil, nil, fmt.Errorf("step %d (madvise): unknown advice %q", i+1, s.Advice)
+			}
+			op.Arg = uint8(a)
+		case "munmap":
+			op.Kind = transitions.OpMunmap
+			if op.Start, op.End, err = rng(i, s); err != nil {
+				return nil, nil, err
+			}
+		case "write":
+			op.Kind = transitions.OpWrite
+			if s.Page == nil || *s.Page < 0 || *s.Page > 255 {
+				return nil, nil, fmt.Errorf("step %d (write): needs a page number", i+1)
+			}
+			op.Start = uint8(*s.Page)
+		case "fork":
+			op.Kind = transitions.OpFork
+		case "exit":
+			op.Kind = transitions.OpExit
+		default:
+			return nil, nil, fmt.Errorf("step %d: unknown operation %q", i+1, s.Op)
+		}
+		ops = append(ops, op)
+		setup = append(setup, s.Setup)
+	}
+	return ops, setup, nil
+}
+
+func parseAdvice(s string) (transitions.Advice, bool) {
+	for a := transitions.MadvDontFork; a <= transitions.MadvKeepOnFork; a++ {
+		if strings.EqualFold(a.String(), s) {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// ScopeValue returns the file's scope, validated.
+func (f *File) ScopeValue() (transitions.Scope, error) {
+	sc := transitions.DefaultScope()
+	sc.Pages, sc.Procs = f.Scope.Pages, f.Scope.Procs
+	sc.Prots = nil
+	for _, p := range f.Scope.Prots {
+		pr, err := transitions.ParseProt(p)
+		if err != nil {
+			return sc, fmt.Errorf("scope: %v", err)
+		}
+		sc.Prots = append(sc.Prots, pr)
+	}
+	if len(sc.Prots) == 0 {
+		sc.Prots = transitions.DefaultScope().Prots
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, fmt.Errorf("scope: %v", err)
+	}
+	return sc, nil
+}
