@@ -15,10 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -87,6 +90,8 @@ type checkFlags struct {
 	progress  string
 	traces    bool
 	out       string
+	timeout   time.Duration
+	maxMemory string
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -126,6 +131,8 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.IntVar(&f.procs, "procs", def.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
 	pf.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
 	pf.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
+	pf.DurationVar(&f.timeout, "timeout", 0, "stop after this long (e.g. 90s, 10m; 0: no limit); the run then exits 3")
+	pf.StringVar(&f.maxMemory, "max-memory", "auto", "stop when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); the run then exits 3")
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
@@ -222,6 +229,11 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	if err != nil {
 		return usageErr("--spec: %v", err)
 	}
+	ctx, cancel, err := limits(ctx, f)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer cancel()
 	var base *specs.Variant
 	if g.baseline != "" {
 		if base, err = specs.Lookup(g.baseline); err != nil {
@@ -372,6 +384,11 @@ func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io
 	if err != nil {
 		return usageErr("diff: %v", err)
 	}
+	ctx, cancel, err := limits(ctx, f)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer cancel()
 	b, err := specs.Lookup(bn)
 	if err != nil {
 		return usageErr("diff: %v", err)
@@ -382,7 +399,8 @@ func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io
 	}
 	props := specs.Properties()
 	m := &specs.PairModel{A: a, B: b, Scope: sc}
-	cfg := check.Config[specs.Pair]{Bound: f.bound, MaxStates: f.maxStates, StopWhenAllViolated: true,
+	mem, _ := parseBytes(f.maxMemory)
+	cfg := check.Config[specs.Pair]{Bound: f.bound, MaxStates: f.maxStates, MaxMemory: mem, StopWhenAllViolated: true,
 		Properties: []check.Property[specs.Pair]{m.Agree(props)}}
 	if prog != nil {
 		cfg.Progress, cfg.ProgressEvery = prog.update(an+" vs "+bn), prog.every
@@ -607,6 +625,11 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	ctx, cancel, err := limits(ctx, f)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer cancel()
 	variants, err := selectVariants(f.spec)
 	if err != nil {
 		return usageErr("%v", err)
@@ -628,7 +651,7 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	// With several variants the matrix comes first; what each variant's
 	// report adds (incomplete runs, traces) follows it.
 	var after bytes.Buffer
-	for _, v := range variants {
+	for vi, v := range variants {
 		m := &specs.Model{Variant: v, Scope: sc}
 		res := runVariant(ctx, m, f, props, prog)
 		w := stdout
@@ -642,7 +665,9 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		code = max(code, c)
 		rows = append(rows, matrixRow{v, res})
 		if res.Stop == check.Cancelled {
-			fmt.Fprintln(stdout, "interrupted: the remaining variants were not checked")
+			if rest := len(variants) - vi - 1; rest > 0 {
+				fmt.Fprintf(w, "stopped by %s: %d more variant(s) not checked\n", stopFlag(res.Stop), rest)
+			}
 			break
 		}
 	}
@@ -728,7 +753,8 @@ func writeMatrix(w io.Writer, props []*specs.Property, rows []matrixRow, bound i
 // runVariant explores one variant within the bound and limits of f,
 // reporting progress if prog is set.
 func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*specs.Property, prog *progress) check.Result {
-	cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates}
+	mem, _ := parseBytes(f.maxMemory)
+	cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates, MaxMemory: mem}
 	if prog != nil {
 		cfg.Progress, cfg.ProgressEvery = prog.update(m.Variant.Name), prog.every
 	}
@@ -758,6 +784,8 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 	fmt.Fprintf(out, "  explored %d states (%d initial layouts), %d transitions, depth %d, %s, %.0f states/s, heap %d MiB\n",
 		st.States, st.Setup, st.Transitions, st.Depth, st.Elapsed.Round(time.Millisecond), rate, st.HeapBytes>>20)
 	fmt.Fprintf(out, "  states per depth: %s\n", joinInts(st.PerDepth))
+	n := float64(st.States)
+	fmt.Fprintf(out, "  fingerprints: 64-bit; probability that a hash collision hid a state <= %.1e (n^2/2^65)\n", n*n/math.Exp2(65))
 
 	limited := !res.Complete
 	capacity := false
@@ -851,10 +879,78 @@ func stopFlag(r check.StopReason) string {
 	switch r {
 	case check.MaxStates:
 		return "--max-states"
+	case check.MaxMemory:
+		return "--max-memory"
 	case check.Cancelled:
+		if timedOut.Load() {
+			return "--timeout"
+		}
 		return "an interrupt"
 	}
 	return r.String()
+}
+
+// timedOut is set when the --timeout deadline ended a run.
+var timedOut atomic.Bool
+
+// limits applies --timeout to ctx and validates --max-memory.
+func limits(ctx context.Context, f checkFlags) (context.Context, context.CancelFunc, error) {
+	if f.timeout < 0 {
+		return ctx, func() {}, fmt.Errorf("--timeout %s: must not be negative", f.timeout)
+	}
+	if _, err := parseBytes(f.maxMemory); err != nil {
+		return ctx, func() {}, err
+	}
+	if f.timeout == 0 {
+		return ctx, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	context.AfterFunc(ctx, func() {
+		if ctx.Err() == context.DeadlineExceeded {
+			timedOut.Store(true)
+		}
+	})
+	return ctx, cancel, nil
+}
+
+// parseBytes reads a --max-memory value: auto, 0, or a whole number with
+// an optional KiB/MiB/GiB (or KB/MB/GB, B) suffix.
+func parseBytes(s string) (uint64, error) {
+	if s == "auto" || s == "" {
+		return physicalMemory() / 4 * 3, nil
+	}
+	units := []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	num, mult := s, uint64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("--max-memory %q: use auto, 0 or a size like 2GiB or 500MiB", s)
+	}
+	return n * mult, nil
+}
+
+// physicalMemory reads MemTotal from /proc/meminfo; 8 GiB if unknown.
+func physicalMemory() uint64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+				var kb uint64
+				if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil && kb > 0 {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 8 << 30
 }
 
 func joinInts(xs []int) string {

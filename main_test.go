@@ -313,3 +313,27 @@ func TestOutAndReplay(t *testing.T) {
 		t.Errorf("--out to a missing directory: exit %d, stderr %q", code, errs)
 	}
 }
+
+func TestTimeoutAndMemoryLimits(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4", "--bound", "8", "--timeout", "300ms", "--traces=false")
+	if code != exitLimit || !strings.Contains(out, "stopped by --timeout") || strings.Contains(out, "holds (") {
+		t.Fatalf("--timeout: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "8", "--max-memory", "1MiB", "--traces=false")
+	if code != exitLimit || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
+		t.Fatalf("--max-memory: exit %d:\n%s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--timeout", "-1s"}, "--timeout -1s: must not be negative"},
+		{[]string{"--timeout", "soon"}, `invalid argument "soon" for "--timeout"`},
+		{[]string{"--max-memory", "lots"}, `--max-memory "lots": use auto, 0 or a size like 2GiB`},
+	} {
+		code, _, errs := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}

@@ -50,6 +50,9 @@ type Config[S any] struct {
 	// MaxStates stops the run when more states than this were found; 0
 	// means no limit.
 	MaxStates int
+	// MaxMemory stops the run when the Go heap in use exceeds this many
+	// bytes (sampled about every 250 ms); 0 means no limit.
+	MaxMemory uint64
 	// Progress, if set, is called about every ProgressEvery with the
 	// statistics so far.
 	Progress      func(Stats)
@@ -80,6 +83,7 @@ const (
 	Exhausted   StopReason = iota // every state within the bound was explored
 	AllViolated                   // every property was violated (StopWhenAllViolated)
 	MaxStates                     // Config.MaxStates was reached
+	MaxMemory                     // Config.MaxMemory was reached
 	Cancelled                     // the context was cancelled
 )
 
@@ -91,6 +95,8 @@ func (r StopReason) String() string {
 		return "all properties violated"
 	case MaxStates:
 		return "state limit"
+	case MaxMemory:
+		return "memory limit"
 	case Cancelled:
 		return "cancelled"
 	}
@@ -164,6 +170,7 @@ type explorer[S any] struct {
 	start   time.Time
 
 	lastProgress time.Time
+	lastMemCheck time.Time
 	violated     int
 	stop         bool
 
@@ -283,6 +290,9 @@ func (e *explorer[S]) expand(ctx context.Context, cur *frontier[S], setup bool, 
 		}
 		if i&255 == 0 {
 			e.progress(depth, nxt.len())
+			if e.stop {
+				return nxt
+			}
 		}
 	}
 	return nxt
@@ -313,11 +323,20 @@ func (e *explorer[S]) cancelled(ctx context.Context) bool {
 }
 
 func (e *explorer[S]) progress(depth, frontier int) {
-	if e.cfg.Progress == nil {
+	if e.cfg.Progress == nil && e.cfg.MaxMemory == 0 {
 		return
 	}
 	now := time.Now()
-	if now.Sub(e.lastProgress) < e.cfg.ProgressEvery {
+	if e.cfg.MaxMemory > 0 && now.Sub(e.lastMemCheck) >= 250*time.Millisecond {
+		e.lastMemCheck = now
+		e.sampleMemory()
+		if e.res.Stats.HeapBytes > e.cfg.MaxMemory {
+			e.res.Stop = MaxMemory
+			e.stop = true
+			return
+		}
+	}
+	if e.cfg.Progress == nil || now.Sub(e.lastProgress) < e.cfg.ProgressEvery {
 		return
 	}
 	e.lastProgress = now
