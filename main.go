@@ -92,6 +92,7 @@ type checkFlags struct {
 	out       string
 	timeout   time.Duration
 	maxMemory string
+	selfCheck bool
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -133,6 +134,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
 	pf.DurationVar(&f.timeout, "timeout", 0, "stop after this long (e.g. 90s, 10m; 0: no limit); the run then exits 3")
 	pf.StringVar(&f.maxMemory, "max-memory", "auto", "stop when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); the run then exits 3")
+	pf.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
@@ -249,7 +251,7 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	props := specs.Properties()
+	props := properties(f)
 	variants := []*specs.Variant{cand}
 	if base != nil {
 		variants = append(variants, base)
@@ -644,7 +646,7 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		}
 	}
 
-	props := specs.Properties()
+	props := properties(f)
 	code := exitOK
 	var rows []matrixRow
 	matrix := len(variants) > 1
@@ -748,6 +750,16 @@ func writeMatrix(w io.Writer, props []*specs.Property, rows []matrixRow, bound i
 	}
 	fmt.Fprintf(w, "columns: %s\n", strings.Join(legend, " "))
 	return nil
+}
+
+// properties are the properties a run checks: all of them, and the
+// model's self-check with --self-check.
+func properties(f checkFlags) []*specs.Property {
+	props := specs.Properties()
+	if f.selfCheck {
+		props = append(append([]*specs.Property(nil), props...), specs.SelfCheck)
+	}
+	return props
 }
 
 // runVariant explores one variant within the bound and limits of f,
