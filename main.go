@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -93,6 +94,7 @@ type checkFlags struct {
 	timeout   time.Duration
 	maxMemory string
 	selfCheck bool
+	workers   int
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -134,6 +136,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
 	pf.DurationVar(&f.timeout, "timeout", 0, "stop after this long (e.g. 90s, 10m; 0: no limit); the run then exits 3")
 	pf.StringVar(&f.maxMemory, "max-memory", "auto", "stop when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); the run then exits 3")
+	pf.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)")
 	pf.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
@@ -402,7 +405,7 @@ func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io
 	props := specs.Properties()
 	m := &specs.PairModel{A: a, B: b, Scope: sc}
 	mem, _ := parseBytes(f.maxMemory)
-	cfg := check.Config[specs.Pair]{Bound: f.bound, MaxStates: f.maxStates, MaxMemory: mem, StopWhenAllViolated: true,
+	cfg := check.Config[specs.Pair]{Bound: f.bound, MaxStates: f.maxStates, MaxMemory: mem, Workers: f.workers, StopWhenAllViolated: true,
 		Properties: []check.Property[specs.Pair]{m.Agree(props)}}
 	if prog != nil {
 		cfg.Progress, cfg.ProgressEvery = prog.update(an+" vs "+bn), prog.every
@@ -766,7 +769,8 @@ func properties(f checkFlags) []*specs.Property {
 // reporting progress if prog is set.
 func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*specs.Property, prog *progress) check.Result {
 	mem, _ := parseBytes(f.maxMemory)
-	cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates, MaxMemory: mem}
+	cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates,
+		MaxMemory: mem, Workers: f.workers}
 	if prog != nil {
 		cfg.Progress, cfg.ProgressEvery = prog.update(m.Variant.Name), prog.every
 	}
@@ -907,6 +911,9 @@ var timedOut atomic.Bool
 
 // limits applies --timeout to ctx and validates --max-memory.
 func limits(ctx context.Context, f checkFlags) (context.Context, context.CancelFunc, error) {
+	if f.workers < 1 || f.workers > 256 {
+		return ctx, func() {}, fmt.Errorf("--workers %d: must be between 1 and 256", f.workers)
+	}
 	if f.timeout < 0 {
 		return ctx, func() {}, fmt.Errorf("--timeout %s: must not be negative", f.timeout)
 	}

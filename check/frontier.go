@@ -38,6 +38,13 @@ func (f *frontier[S]) push(idx uint32, s *S) {
 	f.end = append(f.end, uint32(len(f.data)))
 }
 
+// pushPacked adds a state already packed by the Packer.
+func (f *frontier[S]) pushPacked(idx uint32, packed []byte) {
+	f.idx = append(f.idx, idx)
+	f.data = append(f.data, packed...)
+	f.end = append(f.end, uint32(len(f.data)))
+}
+
 // get writes state i to s and returns its index.
 func (f *frontier[S]) get(i int, s *S) uint32 {
 	if f.p == nil {

@@ -60,6 +60,9 @@ type Config[S any] struct {
 	// StopWhenAllViolated ends the run as soon as every property has a
 	// violation.
 	StopWhenAllViolated bool
+	// Workers is the number of goroutines computing successors; 0 or 1
+	// means one. The results do not depend on it.
+	Workers int
 }
 
 // Stats describes a run.
@@ -144,6 +147,9 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 		start:   start,
 		init:    m.Init(),
 	}
+	if len(cfg.Properties) > 64 {
+		panic("check: at most 64 properties")
+	}
 	e.res.Violations = make([]Violation, len(cfg.Properties))
 	for i := range e.res.Violations {
 		e.res.Violations[i].Property = i
@@ -152,6 +158,13 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 		e.cfg.ProgressEvery = time.Second
 	}
 	e.lastProgress = start
+	if cfg.Workers > 1 {
+		for k := 0; k < cfg.Workers; k++ {
+			pw := m.NewWorker()
+			pk, _ := pw.(Packer[S])
+			e.parts = append(e.parts, &part[S]{w: pw, p: pk})
+		}
+	}
 	e.run(ctx)
 	e.res.Stats.Elapsed = time.Since(start)
 	e.sampleMemory()
@@ -174,6 +187,8 @@ type explorer[S any] struct {
 	violated     int
 	stop         bool
 
+	parts []*part[S] // the workers of a parallel run
+
 	buf  []Action // scratch for Actions
 	cur  S        // the state being expanded
 	next S        // scratch for Next
@@ -181,7 +196,45 @@ type explorer[S any] struct {
 
 // add records a new state if it is new; it returns its index or -1.
 func (e *explorer[S]) add(s *S, parent uint32, a Action, depth int) int {
-	if !e.visited.insert(e.w.Fingerprint(s)) {
+	return e.addFP(s, e.w.Fingerprint(s), parent, a, depth)
+}
+
+// addFP is add with the fingerprint already computed. Properties are
+// evaluated only for a state that is new.
+func (e *explorer[S]) addFP(s *S, fp uint64, parent uint32, a Action, depth int) int {
+	if e.visited.contains(fp) {
+		return -1
+	}
+	return e.addChecked(fp, parent, a, depth, e.violations(s, e.pending()))
+}
+
+// pending is the set of properties not yet violated, as a bit mask.
+func (e *explorer[S]) pending() uint64 {
+	var m uint64
+	for i := range e.cfg.Properties {
+		if e.res.Violations[i].Path == nil {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// violations returns the properties among those in mask that s violates.
+func (e *explorer[S]) violations(s *S, mask uint64) uint64 {
+	var v uint64
+	for i := range e.cfg.Properties {
+		if mask&(1<<i) != 0 && !e.cfg.Properties[i].Holds(s) {
+			v |= 1 << i
+		}
+	}
+	return v
+}
+
+// addChecked records a state whose fingerprint is fp and which violates
+// the properties in violated; it returns the state's index, or -1 if the
+// state was known.
+func (e *explorer[S]) addChecked(fp uint64, parent uint32, a Action, depth int, violated uint64) int {
+	if !e.visited.insert(fp) {
 		return -1
 	}
 	idx := len(e.parent)
@@ -189,14 +242,12 @@ func (e *explorer[S]) add(s *S, parent uint32, a Action, depth int) int {
 	e.action = append(e.action, a)
 	for i := range e.cfg.Properties {
 		v := &e.res.Violations[i]
-		if v.Path != nil {
+		if v.Path != nil || violated&(1<<i) == 0 {
 			continue
 		}
-		if !e.cfg.Properties[i].Holds(s) {
-			v.Depth = depth
-			v.Path = e.path(uint32(idx))
-			e.violated++
-		}
+		v.Depth = depth
+		v.Path = e.path(uint32(idx))
+		e.violated++
 	}
 	if e.cfg.StopWhenAllViolated && e.violated == len(e.cfg.Properties) {
 		e.res.Stop = AllViolated
@@ -266,6 +317,9 @@ func (e *explorer[S]) run(ctx context.Context) {
 // expand computes the successors of one level (setup actions only, with
 // setup) and returns the new states among them, recorded at depth.
 func (e *explorer[S]) expand(ctx context.Context, cur *frontier[S], setup bool, depth int) *frontier[S] {
+	if len(e.parts) > 1 {
+		return e.expandParallel(cur, setup, depth, func() bool { return e.cancelled(ctx) })
+	}
 	nxt := newFrontier(e.w)
 	for i := 0; i < cur.len(); i++ {
 		pidx := cur.get(i, &e.cur)

@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"anoncheck/check"
@@ -146,5 +147,23 @@ func TestStopWhenAllViolated(t *testing.T) {
 	res := check.Run[pt](context.Background(), grid{50}, check.Config[pt]{Properties: []check.Property[pt]{prop}, StopWhenAllViolated: true})
 	if res.Stop != check.AllViolated || res.Stats.States >= 50*50 {
 		t.Fatalf("stop = %v after %d states; want an early stop", res.Stop, res.Stats.States)
+	}
+}
+
+// Results do not depend on the number of workers.
+func TestWorkersGiveIdenticalResults(t *testing.T) {
+	prop := check.Property[pt]{Name: "y<7 or x>2", Holds: func(s *pt) bool { return s.Y < 7 || s.X > 2 }}
+	var first check.Result
+	for _, w := range []int{1, 2, 3} {
+		res := check.Run[pt](context.Background(), grid{40}, check.Config[pt]{Properties: []check.Property[pt]{prop}, Workers: w})
+		if w == 1 {
+			first = res
+			continue
+		}
+		if res.Stats.States != first.Stats.States || res.Stats.Transitions != first.Stats.Transitions ||
+			fmt.Sprint(res.Stats.PerDepth) != fmt.Sprint(first.Stats.PerDepth) ||
+			fmt.Sprint(res.Violations) != fmt.Sprint(first.Violations) {
+			t.Fatalf("workers=%d: %+v / %v differ from one worker's %+v / %v", w, res.Stats, res.Violations, first.Stats, first.Violations)
+		}
 	}
 }

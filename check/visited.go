@@ -45,6 +45,25 @@ func (v *visitedSet) insert(fp uint64) bool {
 	}
 }
 
+// contains reports whether fp is in the set. It only reads, so several
+// goroutines may call it while nothing inserts.
+func (v *visitedSet) contains(fp uint64) bool {
+	if fp == 0 {
+		return v.hasZero
+	}
+	i := mix(fp) & v.mask
+	for {
+		s := v.slots[i]
+		if s == 0 {
+			return false
+		}
+		if s == fp {
+			return true
+		}
+		i = (i + 1) & v.mask
+	}
+}
+
 func (v *visitedSet) grow() {
 	old := v.slots
 	v.slots = make([]uint64, len(old)*2)

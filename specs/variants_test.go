@@ -1,6 +1,7 @@
 package specs_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -154,6 +155,25 @@ func TestV61AnonExclusive(t *testing.T) {
 	for i := range s.AnonVMAs {
 		if s.AnonVMAs[i].Status != state.AVUnused {
 			t.Fatalf("anon_vma slot %d still in use after every process exited", i+1)
+		}
+	}
+}
+
+// States, transitions, per-depth counts and every shortest violating path
+// are the same with one worker and with two.
+func TestWorkersDeterministic(t *testing.T) {
+	for _, name := range []string{"v5.4", "khlebnikov-fix-v1"} {
+		v, _ := specs.Lookup(name)
+		var runs [2]check.Result
+		for i, w := range []int{1, 2} {
+			m := &specs.Model{Variant: v, Scope: scope(2, 2)}
+			runs[i] = check.Run[state.State](context.Background(), m, check.Config[state.State]{
+				Bound: 3, Properties: m.CheckProperties(specs.Properties()), Workers: w})
+		}
+		a, b := runs[0], runs[1]
+		if a.Stats.States != b.Stats.States || a.Stats.Transitions != b.Stats.Transitions ||
+			fmt.Sprint(a.Stats.PerDepth) != fmt.Sprint(b.Stats.PerDepth) || fmt.Sprint(a.Violations) != fmt.Sprint(b.Violations) {
+			t.Fatalf("%s: one worker %+v %v, two workers %+v %v", name, a.Stats, a.Violations, b.Stats, b.Violations)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package state
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 const stateSize = int(unsafe.Sizeof(State{}))
 
@@ -10,20 +13,35 @@ const stateSize = int(unsafe.Sizeof(State{}))
 // packs to a quarter of its size or less.
 func (s *State) AppendPacked(dst []byte) []byte {
 	b := s.Bytes()
-	for i := 0; i < len(b); i += 8 {
-		end := min(i+8, len(b))
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if w == 0 {
+			dst = append(dst, 0)
+			continue
+		}
 		var mask byte
-		for j := i; j < end; j++ {
-			if b[j] != 0 {
-				mask |= 1 << (j - i)
+		m := len(dst)
+		dst = append(dst, 0)
+		for j := 0; j < 8; j++ {
+			if c := byte(w >> (8 * j)); c != 0 {
+				mask |= 1 << j
+				dst = append(dst, c)
 			}
 		}
-		dst = append(dst, mask)
-		for j := i; j < end; j++ {
+		dst[m] = mask
+	}
+	if i < len(b) {
+		var mask byte
+		m := len(dst)
+		dst = append(dst, 0)
+		for j := i; j < len(b); j++ {
 			if b[j] != 0 {
+				mask |= 1 << (j - i)
 				dst = append(dst, b[j])
 			}
 		}
+		dst[m] = mask
 	}
 	return dst
 }
