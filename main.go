@@ -223,22 +223,15 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	if g.spec == "" {
 		return usageErr("gate: --spec CANDIDATE is required (anoncheck specs lists the variants)")
 	}
-	if f.bound < 0 || f.maxStates < 0 {
-		return usageErr("--bound and --max-states must not be negative")
-	}
-	sc, err := parseScope(f)
+	sc, ctx, cancel, prog, err := prepare(ctx, f, stderr)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
+	defer cancel()
 	cand, err := specs.Lookup(g.spec)
 	if err != nil {
 		return usageErr("--spec: %v", err)
 	}
-	ctx, cancel, err := limits(ctx, f)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	defer cancel()
 	var base *specs.Variant
 	if g.baseline != "" {
 		if base, err = specs.Lookup(g.baseline); err != nil {
@@ -249,10 +242,6 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 		if err := checkOutputPath(o[0], o[1]); err != nil {
 			return usageErr("%v", err)
 		}
-	}
-	prog, err := progressMode(f.progress, stderr)
-	if err != nil {
-		return usageErr("%v", err)
 	}
 	props := properties(f)
 	variants := []*specs.Variant{cand}
@@ -378,29 +367,18 @@ difference within the bound, 1 a difference, 2 bad input, 3 incomplete.`,
 }
 
 func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io.Writer) error {
-	if f.bound < 0 || f.maxStates < 0 {
-		return usageErr("--bound and --max-states must not be negative")
-	}
-	sc, err := parseScope(f)
+	sc, ctx, cancel, prog, err := prepare(ctx, f, stderr)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
+	defer cancel()
 	a, err := specs.Lookup(an)
 	if err != nil {
 		return usageErr("diff: %v", err)
 	}
-	ctx, cancel, err := limits(ctx, f)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	defer cancel()
 	b, err := specs.Lookup(bn)
 	if err != nil {
 		return usageErr("diff: %v", err)
-	}
-	prog, err := progressMode(f.progress, stderr)
-	if err != nil {
-		return usageErr("%v", err)
 	}
 	props := specs.Properties()
 	m := &specs.PairModel{A: a, B: b, Scope: sc}
@@ -619,27 +597,38 @@ func selectVariants(list string) ([]*specs.Variant, error) {
 	return out, nil
 }
 
-func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error {
+// prepare validates the flags every exploring command shares (bound,
+// limits, scope, progress) and applies the time limit to ctx.
+func prepare(ctx context.Context, f checkFlags, stderr io.Writer) (transitions.Scope, context.Context, context.CancelFunc, *progress, error) {
+	none := func() {}
 	if f.bound < 0 {
-		return usageErr("--bound %d: must be 0 (no bound) or a positive number of operations", f.bound)
+		return transitions.Scope{}, ctx, none, nil, usageErr("--bound %d: must be 0 (no bound) or a positive number of operations", f.bound)
 	}
 	if f.maxStates < 0 {
-		return usageErr("--max-states %d: must be 0 (no limit) or positive", f.maxStates)
+		return transitions.Scope{}, ctx, none, nil, usageErr("--max-states %d: must be 0 (no limit) or positive", f.maxStates)
 	}
 	sc, err := parseScope(f)
 	if err != nil {
-		return usageErr("%v", err)
+		return sc, ctx, none, nil, usageErr("%v", err)
+	}
+	prog, err := progressMode(f.progress, stderr)
+	if err != nil {
+		return sc, ctx, none, nil, usageErr("%v", err)
 	}
 	ctx, cancel, err := limits(ctx, f)
 	if err != nil {
-		return usageErr("%v", err)
+		return sc, ctx, none, nil, usageErr("%v", err)
+	}
+	return sc, ctx, cancel, prog, nil
+}
+
+func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error {
+	sc, ctx, cancel, prog, err := prepare(ctx, f, stderr)
+	if err != nil {
+		return err
 	}
 	defer cancel()
 	variants, err := selectVariants(f.spec)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	prog, err := progressMode(f.progress, stderr)
 	if err != nil {
 		return usageErr("%v", err)
 	}
