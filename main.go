@@ -95,6 +95,7 @@ type checkFlags struct {
 	maxMemory string
 	selfCheck bool
 	workers   int
+	format    string
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -142,6 +143,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	fl := root.Flags()
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
 	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory (VARIANT.PROPERTY.json), for anoncheck replay")
+	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable, 80 columns) or markdown (with Mermaid diagrams of the anon_vma tree)")
 	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
 
 	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr),
@@ -461,7 +463,11 @@ exit 2 with one line naming the file, the step and the reason.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReplay(args[0], spec, quiet, stdout)
+			write, err := traceWriter(cmd.Flag("format").Value.String())
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			return runReplay(args[0], spec, quiet, write, stdout)
 		},
 	}
 	cmd.Flags().StringVar(&spec, "spec", "", "replay under this variant instead of the one the trace names")
@@ -469,7 +475,7 @@ exit 2 with one line naming the file, the step and the reason.`,
 	return cmd
 }
 
-func runReplay(path, spec string, quiet bool, stdout io.Writer) error {
+func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trace) error, stdout io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return usageErr("%v", err)
@@ -517,7 +523,7 @@ func runReplay(path, spec string, quiet bool, stdout io.Writer) error {
 	}
 	if prop == nil {
 		if !quiet {
-			if err := traces.WriteText(stdout, t); err != nil {
+			if err := write(stdout, t); err != nil {
 				return err
 			}
 		}
@@ -530,7 +536,7 @@ func runReplay(path, spec string, quiet bool, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: %s still fails under %s (exit 1)\n", path, prop.Name, v.Name)
 	if !quiet {
 		fmt.Fprintln(stdout)
-		if err := traces.WriteText(stdout, t); err != nil {
+		if err := write(stdout, t); err != nil {
 			return err
 		}
 	}
@@ -597,6 +603,17 @@ func selectVariants(list string) ([]*specs.Variant, error) {
 	return out, nil
 }
 
+// traceWriter returns the renderer --format names.
+func traceWriter(format string) (func(io.Writer, *traces.Trace) error, error) {
+	switch format {
+	case "text", "":
+		return traces.WriteText, nil
+	case "markdown", "md":
+		return traces.WriteMarkdownTrace, nil
+	}
+	return nil, fmt.Errorf("--format %q: must be text or markdown", format)
+}
+
 // prepare validates the flags every exploring command shares (bound,
 // limits, scope, progress) and applies the time limit to ctx.
 func prepare(ctx context.Context, f checkFlags, stderr io.Writer) (transitions.Scope, context.Context, context.CancelFunc, *progress, error) {
@@ -613,6 +630,9 @@ func prepare(ctx context.Context, f checkFlags, stderr io.Writer) (transitions.S
 	}
 	prog, err := progressMode(f.progress, stderr)
 	if err != nil {
+		return sc, ctx, none, nil, usageErr("%v", err)
+	}
+	if _, err := traceWriter(f.format); err != nil {
 		return sc, ctx, none, nil, usageErr("%v", err)
 	}
 	ctx, cancel, err := limits(ctx, f)
@@ -858,7 +878,8 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 				continue
 			}
 			fmt.Fprintln(w)
-			if err := traces.WriteText(w, t); err != nil {
+			write, _ := traceWriter(f.format)
+			if err := write(w, t); err != nil {
 				return 0, err
 			}
 		}

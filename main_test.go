@@ -337,3 +337,14 @@ func TestTimeoutAndMemoryLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatMarkdown(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "markdown")
+	if code != exitViolation || !strings.Contains(out, "vmaD ==>|anon_vma, not on chain| av2") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	code, _, errs := runCLI(t, "--format", "html5")
+	if code != exitUsage || !strings.Contains(errs, `--format "html5": must be text or markdown`) {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}

@@ -74,3 +74,37 @@ func TestReplayRejectsImpossibleStep(t *testing.T) {
 		t.Fatalf("err = %v, want a step 1 range error", err)
 	}
 }
+
+func TestMarkdownTrace(t *testing.T) {
+	ops := []transitions.Op{
+		{Kind: transitions.OpMmap, Proc: 0, Start: 0, End: 2, Arg: rw},
+		{Kind: transitions.OpWrite, Proc: 0, Start: 0},
+		{Kind: transitions.OpFork, Proc: 0},
+	}
+	tr, err := traces.Replay(specs.V54, sc(), specs.Properties()[0], ops, []bool{true, true, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := traces.WriteMarkdownTrace(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"### anoncheck: `rmap-reachable` violated by `v5.4` after 1 operation(s)",
+		"#### operation 1: `fork(P1)`",
+		"<details><summary>kernel path</summary>",
+		"```mermaid\ngraph TD\n",
+		`av1["av1 (root)"]`,
+		"av2 -->|parent| av1",
+		"vmaB ==> av2",
+		"vmaB -.-> av1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "```mermaid") != 2 {
+		t.Errorf("want a diagram after the setup and after the operation, got %d", strings.Count(out, "```mermaid"))
+	}
+}

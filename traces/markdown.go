@@ -1,0 +1,113 @@
+package traces
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// WriteMarkdownTrace renders the trace for a pull-request comment or a CI
+// job summary: the same content as WriteText, each step's state in a code
+// block, and a Mermaid diagram of the anon_vma tree after each operation:
+// anon_vmas with their parent edges, VMAs with an edge to every anon_vma
+// on their chain (thick to their own ->anon_vma).
+func WriteMarkdownTrace(w io.Writer, t *Trace) error {
+	var b strings.Builder
+	title := fmt.Sprintf("anoncheck: trace under `%s`", t.Variant.Name)
+	if t.Property != nil {
+		title = fmt.Sprintf("anoncheck: `%s` violated by `%s`", t.Property.Name, t.Variant.Name)
+		if d := t.Depth(); d > 0 {
+			title += fmt.Sprintf(" after %d operation(s)", d)
+		} else {
+			title += " in its initial layout"
+		}
+	}
+	fmt.Fprintf(&b, "### %s\n\n", title)
+	if t.Property != nil {
+		fmt.Fprintf(&b, "- **property:** %s\n- **kernel failure:** %s\n", t.Property.Statement, t.Property.Failure)
+	}
+	fmt.Fprintf(&b, "- **variant:** %s\n- **scope:** pages=%d procs=%d prots=%s\n", t.Variant.Follows, t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString())
+	final := t.Final()
+	if final.Bug != 0 {
+		fmt.Fprintf(&b, "- **oops:** `%s`\n", transitions.Assertion(final.Bug))
+	}
+	if final.Warn != 0 {
+		fmt.Fprintf(&b, "- **warning:** `%s`\n", transitions.Assertion(final.Warn))
+	}
+	n, ns := 0, 0
+	for i, st := range t.Steps {
+		label := ""
+		if st.Setup {
+			ns++
+			label = fmt.Sprintf("setup %d", ns)
+		} else {
+			n++
+			label = fmt.Sprintf("operation %d", n)
+		}
+		ret := ""
+		if st.Errno != 0 {
+			ret = " = " + transitions.ErrnoName(st.Errno)
+		}
+		fmt.Fprintf(&b, "\n#### %s: `%s%s`\n\n", label, st.Op, ret)
+		var calls []string
+		for _, c := range st.Calls {
+			calls = append(calls, strings.Repeat("  ", c.Depth)+c.Name)
+		}
+		if len(calls) > 0 {
+			fmt.Fprintf(&b, "<details><summary>kernel path</summary>\n\n```\n%s\n```\n</details>\n\n", strings.Join(calls, "\n"))
+		}
+		lastSetup := st.Setup && (i+1 == len(t.Steps) || !t.Steps[i+1].Setup)
+		if st.Setup && !lastSetup {
+			continue
+		}
+		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(StateLines(&st.After, t.Variant.Counters), "\n"))
+		writeMermaid(&b, &st.After)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeMermaid(b *strings.Builder, s *state.State) {
+	b.WriteString("```mermaid\ngraph TD\n")
+	for i := range s.AnonVMAs {
+		a := &s.AnonVMAs[i]
+		if a.Status == state.AVUnused {
+			continue
+		}
+		id := state.AVID(i + 1)
+		label := avName(id)
+		if a.Status == state.AVFreed {
+			label += " FREED"
+		} else if a.Root == id {
+			label += " (root)"
+		}
+		fmt.Fprintf(b, "  %s[\"%s\"]\n", avName(id), label)
+		if a.Status == state.AVLive && a.Parent != id && a.Parent != state.NoAV {
+			fmt.Fprintf(b, "  %s -->|parent| %s\n", avName(id), avName(a.Parent))
+		}
+	}
+	for p := 0; p < state.MaxProcs; p++ {
+		if s.MMs[p].Live == 0 {
+			continue
+		}
+		s.ForEachVMA(p, func(v state.VMAID) bool {
+			vv := s.VMA(v)
+			fmt.Fprintf(b, "  vma%s([\"%s %s [%d,%d) %s\"])\n", vmaLetter(v), transitions.ProcName(uint8(p)), vmaLetter(v), vv.Start, vv.End, strings.Fields(vv.Flags.String())[0])
+			for j := uint8(0); j < vv.NChain; j++ {
+				arrow := "-.->"
+				if vv.Chain[j] == vv.AnonVMA {
+					arrow = "==>"
+				}
+				fmt.Fprintf(b, "  vma%s %s %s\n", vmaLetter(v), arrow, avName(vv.Chain[j]))
+			}
+			if vv.AnonVMA != state.NoAV && !vv.ChainHas(vv.AnonVMA) {
+				fmt.Fprintf(b, "  vma%s ==>|anon_vma, not on chain| %s\n", vmaLetter(v), avName(vv.AnonVMA))
+			}
+			return true
+		})
+	}
+	b.WriteString("```\n")
+}
