@@ -37,21 +37,12 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 	if final.Warn != 0 {
 		fmt.Fprintf(&b, "- **warning:** `%s`\n", transitions.Assertion(final.Warn))
 	}
-	n, ns := 0, 0
 	for i, st := range t.Steps {
-		label := ""
+		label := fmt.Sprintf("operation %d", t.Number(i))
 		if st.Setup {
-			ns++
-			label = fmt.Sprintf("setup %d", ns)
-		} else {
-			n++
-			label = fmt.Sprintf("operation %d", n)
+			label = fmt.Sprintf("setup %d", t.Number(i))
 		}
-		ret := ""
-		if st.Errno != 0 {
-			ret = " = " + transitions.ErrnoName(st.Errno)
-		}
-		fmt.Fprintf(&b, "\n#### %s: `%s%s`\n\n", label, st.Op, ret)
+		fmt.Fprintf(&b, "\n#### %s: `%s`\n\n", label, st.Syscall())
 		var calls []string
 		for _, c := range st.Calls {
 			calls = append(calls, strings.Repeat("  ", c.Depth)+c.Name)
@@ -59,8 +50,7 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 		if len(calls) > 0 {
 			fmt.Fprintf(&b, "<details><summary>kernel path</summary>\n\n```\n%s\n```\n</details>\n\n", strings.Join(calls, "\n"))
 		}
-		lastSetup := st.Setup && (i+1 == len(t.Steps) || !t.Steps[i+1].Setup)
-		if st.Setup && !lastSetup {
+		if !t.ShowsState(i) {
 			continue
 		}
 		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(StateLines(&st.After, t.Variant.Counters), "\n"))

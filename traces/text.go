@@ -44,7 +44,6 @@ func WriteText(w io.Writer, t *Trace) error {
 		state.Canonical(&c, &prev)
 		prevLines = StateLines(&c, t.Variant.Counters)
 	}
-	n, ns := 0, 0
 	for i, st := range t.Steps {
 		if i == 0 && st.Setup {
 			b.WriteString("\nsetup (builds the initial layout):\n")
@@ -52,24 +51,16 @@ func WriteText(w io.Writer, t *Trace) error {
 		if !st.Setup && (i == 0 || t.Steps[i-1].Setup) {
 			b.WriteString("\noperations:\n")
 		}
-		label := ""
+		label := fmt.Sprintf("%d.", t.Number(i))
 		if st.Setup {
-			ns++
-			label = fmt.Sprintf("s%d.", ns)
-		} else {
-			n++
-			label = fmt.Sprintf("%d.", n)
+			label = "s" + label
 		}
-		ret := ""
-		if st.Errno != 0 {
-			ret = " = " + transitions.ErrnoName(st.Errno)
-		}
-		fmt.Fprintf(&b, "  %-4s %s%s\n", label, st.Op, ret)
+		fmt.Fprintf(&b, "  %-4s %s\n", label, st.Syscall())
 		for _, c := range st.Calls {
 			fmt.Fprintf(&b, "         %s%s\n", strings.Repeat("  ", c.Depth), c.Name)
 		}
 		lines := StateLines(&st.After, t.Variant.Counters)
-		if !st.Setup || i+1 == len(t.Steps) || !t.Steps[i+1].Setup {
+		if t.ShowsState(i) {
 			writeMarked(&b, lines, prevLines)
 		}
 		prevLines = lines

@@ -64,6 +64,32 @@ func (t *Trace) Holds() bool {
 	return t.Property.Judge(&s, specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs})
 }
 
+// Number returns step i's number within its group: setup steps and
+// operations are each numbered from 1.
+func (t *Trace) Number(i int) int {
+	n := 0
+	for j := 0; j <= i; j++ {
+		if t.Steps[j].Setup == t.Steps[i].Setup {
+			n++
+		}
+	}
+	return n
+}
+
+// ShowsState reports whether renderings draw the state after step i:
+// after every operation, and after the last setup step.
+func (t *Trace) ShowsState(i int) bool {
+	return !t.Steps[i].Setup || i+1 == len(t.Steps) || !t.Steps[i+1].Setup
+}
+
+// Syscall renders the step's operation and, if not 0, what it returned.
+func (st *Step) Syscall() string {
+	if st.Errno != 0 {
+		return st.Op.String() + " = " + transitions.ErrnoName(st.Errno)
+	}
+	return st.Op.String()
+}
+
 // FromPath replays an explorer path.
 func FromPath(v *specs.Variant, sc transitions.Scope, p *specs.Property, path []check.Step) (*Trace, error) {
 	ops := make([]transitions.Op, len(path))
