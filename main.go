@@ -96,6 +96,14 @@ type checkFlags struct {
 	selfCheck bool
 	workers   int
 	format    string
+	symmetry  string
+	ops       string
+}
+
+// symmetryOf returns the --symmetry level; prepare has validated it.
+func symmetryOf(f checkFlags) state.Symmetry {
+	y, _ := state.ParseSymmetry(f.symmetry)
+	return y
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -138,6 +146,8 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.DurationVar(&f.timeout, "timeout", 0, "stop after this long (e.g. 90s, 10m; 0: no limit); the run then exits 3")
 	pf.StringVar(&f.maxMemory, "max-memory", "auto", "stop when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); the run then exits 3")
 	pf.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)")
+	pf.StringVar(&f.symmetry, "symmetry", "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)")
+	pf.StringVar(&f.ops, "ops", "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)")
 	pf.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
@@ -256,7 +266,7 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	}
 	incomplete := false
 	for _, v := range variants {
-		res := runVariant(ctx, &specs.Model{Variant: v, Scope: sc}, f, props, prog)
+		res := runVariant(ctx, &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}, f, props, prog)
 		vr := traces.VariantReport{Variant: v, Scope: fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString()),
 			Bound: f.bound, States: res.Stats.States, Seconds: res.Stats.Elapsed.Seconds()}
 		complete := res.Complete
@@ -273,7 +283,7 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 			vd := traces.Verdict{Property: p, Depth: specs.Holds, Complete: complete}
 			if res.Violated(i) {
 				vd.Depth = res.Violations[i].Depth
-				t, err := traces.FromPath(v, sc, p, res.Violations[i].Path)
+				t, err := traces.FromPathSym(v, sc, symmetryOf(f), p, res.Violations[i].Path)
 				if err != nil {
 					return fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
 				}
@@ -405,11 +415,11 @@ func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io
 		return nil
 	}
 	path := res.Violations[0].Path
-	ta, err := traces.FromPath(a, sc, nil, path)
+	ta, err := traces.FromPathSym(a, sc, state.SymObjects, nil, path)
 	if err != nil {
 		return fmt.Errorf("replaying under %s: %v", an, err)
 	}
-	tb, err := traces.FromPath(b, sc, nil, path)
+	tb, err := traces.FromPathSym(b, sc, state.SymObjects, nil, path)
 	if err != nil {
 		return fmt.Errorf("replaying under %s: %v", bn, err)
 	}
@@ -570,6 +580,14 @@ func newSpecsCmd(stdout io.Writer) *cobra.Command {
 func parseScope(f checkFlags) (transitions.Scope, error) {
 	sc := transitions.DefaultScope()
 	sc.Pages, sc.Procs = f.pages, f.procs
+	if _, err := state.ParseSymmetry(f.symmetry); err != nil {
+		return sc, fmt.Errorf("--symmetry: %v", err)
+	}
+	ops, err := transitions.ParseOps(f.ops)
+	if err != nil {
+		return sc, fmt.Errorf("--ops %q: %v", f.ops, err)
+	}
+	sc.Ops = ops
 	sc.Prots = nil
 	seen := map[transitions.Prot]bool{}
 	for _, s := range strings.Split(f.prots, ",") {
@@ -666,7 +684,7 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	// report adds (incomplete runs, traces) follows it.
 	var after bytes.Buffer
 	for vi, v := range variants {
-		m := &specs.Model{Variant: v, Scope: sc}
+		m := &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}
 		res := runVariant(ctx, m, f, props, prog)
 		w := stdout
 		if matrix {
@@ -847,7 +865,7 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 		return 0, err
 	}
 	if capacity {
-		fmt.Fprintf(w, "  %s incomplete: a state outgrew the model's capacities (%s); use a smaller scope\n", v.Name, capacityCause(v, sc, props, res))
+		fmt.Fprintf(w, "  %s incomplete: a state outgrew the model's capacities (%s); use a smaller scope\n", v.Name, capacityCause(v, sc, symmetryOf(f), props, res))
 	}
 	if limited {
 		fmt.Fprintf(w, "  %s incomplete: explored %d states to depth %d of bound %s; stopped by %s\n", v.Name, st.States, st.Depth, bound, stopFlag(res.Stop))
@@ -860,7 +878,7 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 			if !res.Violated(i) || p.Limit {
 				continue
 			}
-			t, err := traces.FromPath(v, sc, p, res.Violations[i].Path)
+			t, err := traces.FromPathSym(v, sc, symmetryOf(f), p, res.Violations[i].Path)
 			if err != nil {
 				return 0, fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
 			}
@@ -888,10 +906,10 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 	return code, nil
 }
 
-func capacityCause(v *specs.Variant, sc transitions.Scope, props []*specs.Property, res *check.Result) string {
+func capacityCause(v *specs.Variant, sc transitions.Scope, sym state.Symmetry, props []*specs.Property, res *check.Result) string {
 	for i, p := range props {
 		if p.Limit && res.Violated(i) {
-			t, err := traces.FromPath(v, sc, p, res.Violations[i].Path)
+			t, err := traces.FromPathSym(v, sc, sym, p, res.Violations[i].Path)
 			if err == nil {
 				s := t.Final()
 				return state.CapName(s.Overflow)

@@ -14,19 +14,23 @@ import (
 type Model struct {
 	Variant *Variant
 	Scope   transitions.Scope
+	// Symmetry is the renaming the canonical form applies; the zero value
+	// is state.SymFull. Paths found at one level must be turned into
+	// traces at the same level (traces.FromPathSym).
+	Symmetry state.Symmetry
 }
 
 // Init is the canonical initial state: P1 with an empty address space.
 func (m *Model) Init() state.State {
 	s := transitions.Initial()
 	var c state.State
-	state.Canonical(&c, &s)
+	m.Symmetry.Canonical(&c, &s)
 	return c
 }
 
 // NewWorker returns a worker with its own kernel and scratch state.
 func (m *Model) NewWorker() check.Worker[state.State] {
-	return &worker{k: m.Variant.Kernel(), sc: &m.Scope}
+	return &worker{k: m.Variant.Kernel(), sc: &m.Scope, sym: m.Symmetry}
 }
 
 // Env is the environment the properties see.
@@ -45,6 +49,7 @@ func (m *Model) CheckProperties(props []*Property) []check.Property[state.State]
 type worker struct {
 	k   *transitions.Kernel
 	sc  *transitions.Scope
+	sym state.Symmetry
 	tmp state.State
 }
 
@@ -58,7 +63,7 @@ func (w *worker) Next(s *state.State, a check.Action, out *state.State) bool {
 	if _, err := w.k.Apply(transitions.DecodeOp(a), w.sc); err != nil {
 		return false
 	}
-	state.Canonical(out, &w.tmp)
+	w.sym.Canonical(out, &w.tmp)
 	return true
 }
 
@@ -68,13 +73,15 @@ func (w *worker) Terminal(s *state.State) bool { return s.Faulted() }
 
 // runConfig is what identifies a run's configuration.
 type runConfig struct {
-	Variant string
-	Follows string
-	Pages   int
-	Procs   int
-	Prots   []uint8
-	Advices []uint8
-	Bound   int
+	Variant  string
+	Follows  string
+	Pages    int
+	Procs    int
+	Prots    []uint8
+	Advices  []uint8
+	Ops      uint8
+	Symmetry uint8
+	Bound    int
 }
 
 // ConfigDigest identifies the variant, scope and bound of a run, so that
@@ -82,7 +89,8 @@ type runConfig struct {
 // configuration that produced them. It is computed once per run with
 // hashstructure, off the hot path; see docs/ARCHITECTURE.md.
 func (m *Model) ConfigDigest(bound int) string {
-	c := runConfig{Variant: m.Variant.Name, Follows: m.Variant.Follows, Pages: m.Scope.Pages, Procs: m.Scope.Procs, Bound: bound}
+	c := runConfig{Variant: m.Variant.Name, Follows: m.Variant.Follows, Pages: m.Scope.Pages, Procs: m.Scope.Procs, Bound: bound,
+		Ops: uint8(m.Scope.Ops), Symmetry: uint8(m.Symmetry)}
 	for _, p := range m.Scope.Prots {
 		c.Prots = append(c.Prots, uint8(p))
 	}

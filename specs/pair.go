@@ -22,6 +22,11 @@ type Pair struct {
 // variant with num_children/num_active_vmas would otherwise differ from
 // one with degree at the first fault); the counter-accounting property
 // still compares what each counter scheme means.
+//
+// Both sides keep processes in their slots (state.SymObjects): renaming
+// processes on each side separately would let one action name different
+// processes in A and B. Paths are turned into traces with
+// traces.FromPathSym at that level.
 type PairModel struct {
 	A, B  *Variant
 	Scope transitions.Scope
@@ -29,15 +34,15 @@ type PairModel struct {
 
 // Init is both variants' initial state.
 func (m *PairModel) Init() Pair {
-	s := (&Model{Variant: m.A, Scope: m.Scope}).Init()
+	s := (&Model{Variant: m.A, Scope: m.Scope, Symmetry: state.SymObjects}).Init()
 	return Pair{A: s, B: s}
 }
 
 // NewWorker returns a worker holding a kernel for each variant.
 func (m *PairModel) NewWorker() check.Worker[Pair] {
 	return &pairWorker{
-		a: (&Model{Variant: m.A, Scope: m.Scope}).NewWorker(),
-		b: (&Model{Variant: m.B, Scope: m.Scope}).NewWorker(),
+		a: (&Model{Variant: m.A, Scope: m.Scope, Symmetry: state.SymObjects}).NewWorker(),
+		b: (&Model{Variant: m.B, Scope: m.Scope, Symmetry: state.SymObjects}).NewWorker(),
 	}
 }
 

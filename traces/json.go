@@ -32,6 +32,9 @@ type FileScope struct {
 	Pages int      `json:"pages"`
 	Procs int      `json:"procs"`
 	Prots []string `json:"prots"`
+	// Ops lists the operation kinds the run explored (--ops); absent
+	// means all.
+	Ops string `json:"ops,omitempty"`
 }
 
 // FileStep is one operation. Processes are numbered from 1, as traces
@@ -62,6 +65,9 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 	}
 	for _, p := range t.Scope.Prots {
 		f.Scope.Prots = append(f.Scope.Prots, p.String())
+	}
+	if t.Scope.Ops != 0 {
+		f.Scope.Ops = t.Scope.Ops.String()
 	}
 	for _, st := range t.Steps {
 		fs := FileStep{Proc: int(st.Op.Proc) + 1, Setup: st.Setup, Result: transitions.ErrnoName(st.Errno),
@@ -206,6 +212,11 @@ func (f *File) ScopeValue() (transitions.Scope, error) {
 	if len(sc.Prots) == 0 {
 		sc.Prots = transitions.DefaultScope().Prots
 	}
+	ops, err := transitions.ParseOps(f.Scope.Ops)
+	if err != nil {
+		return sc, fmt.Errorf("scope: %v", err)
+	}
+	sc.Ops = ops
 	if err := sc.Validate(); err != nil {
 		return sc, fmt.Errorf("scope: %v", err)
 	}

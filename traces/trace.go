@@ -90,13 +90,39 @@ func (st *Step) Syscall() string {
 	return st.Op.String()
 }
 
-// FromPath replays an explorer path.
+// FromPath replays a path found by an explorer run at full symmetry (the
+// default of specs.Model).
 func FromPath(v *specs.Variant, sc transitions.Scope, p *specs.Property, path []check.Step) (*Trace, error) {
+	return FromPathSym(v, sc, state.SymFull, p, path)
+}
+
+// FromPathSym replays a path found by an explorer run at symmetry level
+// sym. The explorer's actions name processes as the canonical state before
+// each action numbers them; under full symmetry that numbering moves as
+// processes are sorted. The replay runs on the state as the kernel would
+// have it, with processes in the slots fork gave them, and renames each
+// action's process back through the permutation the canonical form
+// applied, so the trace reads as one run of real processes.
+func FromPathSym(v *specs.Variant, sc transitions.Scope, sym state.Symmetry, p *specs.Property, path []check.Step) (*Trace, error) {
 	ops := make([]transitions.Op, len(path))
 	setup := make([]bool, len(path))
+	k := v.Kernel()
+	s := transitions.Initial()
+	k.S = &s
+	var c state.State
 	for i, st := range path {
-		ops[i] = transitions.DecodeOp(st.Action)
-		setup[i] = st.Setup
+		inv := sym.Canonical(&c, &s).Inverse()
+		op := transitions.DecodeOp(st.Action)
+		if int(op.Proc) < state.MaxProcs {
+			op.Proc = inv[op.Proc]
+		}
+		ops[i], setup[i] = op, st.Setup
+		if s.Faulted() {
+			continue
+		}
+		if _, err := k.Apply(op, &sc); err != nil {
+			return nil, fmt.Errorf("step %d: %v", i+1, err)
+		}
 	}
 	return Replay(v, sc, p, ops, setup)
 }

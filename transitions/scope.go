@@ -15,6 +15,54 @@ type Scope struct {
 	Procs   int      // processes alive at once (--procs)
 	Prots   []Prot   // protections mmap and mprotect use (--prots)
 	Advices []Advice // madvise advices (all four fork-related ones)
+	Ops     OpSet    // operation kinds enabled (--ops); the zero set enables all
+}
+
+// OpSet is a set of operation kinds. The zero value stands for every kind,
+// so a Scope written without it explores everything.
+type OpSet uint8
+
+// Has reports whether kind k is in the set.
+func (o OpSet) Has(k OpKind) bool { return o == 0 || o&(1<<k) != 0 }
+
+// OpKindNames are the names --ops takes, in kind order.
+var OpKindNames = [...]string{OpMmap: "mmap", OpWrite: "write", OpMprotect: "mprotect", OpMadvise: "madvise",
+	OpMunmap: "munmap", OpFork: "fork", OpExit: "exit"}
+
+// ParseOps parses a comma-separated list of operation kinds ("all" for
+// every kind).
+func ParseOps(s string) (OpSet, error) {
+	if s == "all" || s == "" {
+		return 0, nil
+	}
+	var o OpSet
+	for _, name := range strings.Split(s, ",") {
+		found := false
+		for k, n := range OpKindNames {
+			if n != "" && n == strings.TrimSpace(name) {
+				o |= 1 << k
+				found = true
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("unknown operation %q: use all or a comma-separated list of mmap, write, mprotect, madvise, munmap, fork, exit", name)
+		}
+	}
+	return o, nil
+}
+
+// String renders the set as --ops takes it.
+func (o OpSet) String() string {
+	if o == 0 {
+		return "all"
+	}
+	var parts []string
+	for k, n := range OpKindNames {
+		if n != "" && o&(1<<k) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // DefaultScope is the scope of `anoncheck` with no scope flags.
@@ -60,7 +108,8 @@ func Initial() state.State {
 
 // Actions appends to buf the operations enabled in s, as encoded action
 // ids. With setup, only process P1's mmap, write, mprotect, madvise and
-// munmap: the operations that build one-process layouts. Operations whose
+// munmap: the operations that build one-process layouts. Only the kinds in
+// sc.Ops are enabled, except that setup may always mmap. Operations whose
 // only effect is an error return (a write that would be SIGSEGV or takes no
 // fault, mprotect/madvise/munmap of a range with nothing mapped) are left
 // out; they do not change the state.
@@ -70,6 +119,8 @@ func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
 		procs = 1
 	}
 	n := uint8(sc.Pages)
+	mmap := setup || sc.Ops.Has(OpMmap)
+	write, mprotect, madvise, munmap := sc.Ops.Has(OpWrite), sc.Ops.Has(OpMprotect), sc.Ops.Has(OpMadvise), sc.Ops.Has(OpMunmap)
 	for pi := 0; pi < procs; pi++ {
 		if s.MMs[pi].Live == 0 {
 			continue
@@ -84,7 +135,7 @@ func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
 			mapped[a] = true
 			vv := s.VMA(v)
 			pte := s.PT[pi][a]
-			if vv.Flags&state.VMWrite != 0 && (pte.Page() == state.NoPage || !pte.Writable()) {
+			if write && vv.Flags&state.VMWrite != 0 && (pte.Page() == state.NoPage || !pte.Writable()) {
 				buf = append(buf, Op{Kind: OpWrite, Proc: p, Start: a}.Encode())
 			}
 		}
@@ -92,27 +143,33 @@ func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
 			any := false
 			for b := a + 1; b <= n; b++ {
 				any = any || mapped[b-1]
-				for _, pr := range sc.Prots {
-					buf = append(buf, Op{Kind: OpMmap, Proc: p, Start: a, End: b, Arg: uint8(pr)}.Encode())
+				if mmap {
+					for _, pr := range sc.Prots {
+						buf = append(buf, Op{Kind: OpMmap, Proc: p, Start: a, End: b, Arg: uint8(pr)}.Encode())
+					}
 				}
-				if mapped[a] {
+				if mprotect && mapped[a] {
 					for _, pr := range sc.Prots {
 						buf = append(buf, Op{Kind: OpMprotect, Proc: p, Start: a, End: b, Arg: uint8(pr)}.Encode())
 					}
 				}
-				if any {
+				if any && madvise {
 					for _, ad := range sc.Advices {
 						buf = append(buf, Op{Kind: OpMadvise, Proc: p, Start: a, End: b, Arg: uint8(ad)}.Encode())
 					}
+				}
+				if any && munmap {
 					buf = append(buf, Op{Kind: OpMunmap, Proc: p, Start: a, End: b}.Encode())
 				}
 			}
 		}
 		if !setup {
-			if freeProc(s, sc) >= 0 {
+			if sc.Ops.Has(OpFork) && freeProc(s, sc) >= 0 {
 				buf = append(buf, Op{Kind: OpFork, Proc: p}.Encode())
 			}
-			buf = append(buf, Op{Kind: OpExit, Proc: p}.Encode())
+			if sc.Ops.Has(OpExit) {
+				buf = append(buf, Op{Kind: OpExit, Proc: p}.Encode())
+			}
 		}
 	}
 	return buf
