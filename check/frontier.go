@@ -8,25 +8,50 @@ type Packer[S any] interface {
 	Unpack(src []byte, s *S)
 }
 
+// chunkSize is the size of the blocks packed states are stored in. A
+// frontier grows by whole chunks and never copies what it holds: doubling
+// one slice would copy every state at each growth, and at tens of millions
+// of states that copying (and the page faults of the new copy) was a
+// tenth of the run.
+const chunkSize = 1 << 22
+
 // frontier holds the states of one BFS level with their indexes, packed
 // when the worker can pack them.
 type frontier[S any] struct {
-	p    Packer[S]
-	idx  []uint32
-	st   []S      // unpacked states, without a Packer
-	data []byte   // packed states, with a Packer
-	end  []uint32 // end offset of state i in data
+	p      Packer[S]
+	idx    []uint32
+	st     []S      // unpacked states, without a Packer
+	chunks [][]byte // packed states, with a Packer; none straddles two chunks
+	loc    []uint64 // state i: chunk<<40 | offset<<16 | length
+	room   int      // the most bytes one packed state may need
 }
 
 func newFrontier[S any](w Worker[S]) *frontier[S] {
 	f := &frontier[S]{}
 	if p, ok := w.(Packer[S]); ok {
 		f.p = p
+		var s S
+		f.room = 2*len(p.Pack(nil, &s)) + 1024 // a guess; push copes with more
 	}
 	return f
 }
 
 func (f *frontier[S]) len() int { return len(f.idx) }
+
+// tail returns the chunk new states are packed into, with room for one.
+func (f *frontier[S]) tail(need int) []byte {
+	if n := len(f.chunks); n > 0 && cap(f.chunks[n-1])-len(f.chunks[n-1]) >= need {
+		return f.chunks[n-1]
+	}
+	f.chunks = append(f.chunks, make([]byte, 0, max(chunkSize, need)))
+	return f.chunks[len(f.chunks)-1]
+}
+
+func (f *frontier[S]) record(c []byte, start int) {
+	n := len(f.chunks) - 1
+	f.chunks[n] = c
+	f.loc = append(f.loc, uint64(n)<<40|uint64(start)<<16|uint64(len(c)-start))
+}
 
 func (f *frontier[S]) push(idx uint32, s *S) {
 	f.idx = append(f.idx, idx)
@@ -34,15 +59,32 @@ func (f *frontier[S]) push(idx uint32, s *S) {
 		f.st = append(f.st, *s)
 		return
 	}
-	f.data = f.p.Pack(f.data, s)
-	f.end = append(f.end, uint32(len(f.data)))
+	c := f.tail(f.room)
+	start := len(c)
+	out := f.p.Pack(c, s)
+	if cap(out) != cap(c) {
+		// Larger than room: Pack grew the chunk into a new array. Keep
+		// the chunk as it was and give the state a chunk of its own.
+		f.pushPacked(0, out[start:])
+		f.idx = f.idx[:len(f.idx)-1]
+		return
+	}
+	f.record(out, start)
 }
 
 // pushPacked adds a state already packed by the Packer.
 func (f *frontier[S]) pushPacked(idx uint32, packed []byte) {
 	f.idx = append(f.idx, idx)
-	f.data = append(f.data, packed...)
-	f.end = append(f.end, uint32(len(f.data)))
+	c := f.tail(len(packed))
+	start := len(c)
+	f.record(append(c, packed...), start)
+}
+
+// packed returns state i's encoding.
+func (f *frontier[S]) packed(i int) []byte {
+	l := f.loc[i]
+	start := int(l>>16) & (1<<24 - 1)
+	return f.chunks[l>>40][start : start+int(l&0xffff)]
 }
 
 // get writes state i to s and returns its index.
@@ -51,24 +93,27 @@ func (f *frontier[S]) get(i int, s *S) uint32 {
 		*s = f.st[i]
 		return f.idx[i]
 	}
-	start := uint32(0)
-	if i > 0 {
-		start = f.end[i-1]
-	}
-	f.p.Unpack(f.data[start:f.end[i]], s)
+	f.p.Unpack(f.packed(i), s)
 	return f.idx[i]
 }
 
 // appendAll adds the states of g to f.
 func (f *frontier[S]) appendAll(g *frontier[S]) {
-	var s S
 	for i := 0; i < g.len(); i++ {
-		idx := g.get(i, &s)
-		f.push(idx, &s)
+		if f.p == nil {
+			f.idx = append(f.idx, g.idx[i])
+			f.st = append(f.st, g.st[i])
+			continue
+		}
+		f.pushPacked(g.idx[i], g.packed(i))
 	}
 }
 
 // bytes is the memory the frontier holds, roughly.
 func (f *frontier[S]) bytes(stateSize int) int {
-	return cap(f.idx)*4 + cap(f.st)*stateSize + cap(f.data) + cap(f.end)*4
+	n := cap(f.idx)*4 + cap(f.st)*stateSize + cap(f.loc)*8
+	for _, c := range f.chunks {
+		n += cap(c)
+	}
+	return n
 }

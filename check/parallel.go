@@ -1,117 +1,221 @@
 package check
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Parallel expansion. A level is expanded in batches of batchStates
-// states. Each batch is cut into one contiguous part per worker; the
-// workers compute successors, canonical forms and fingerprints, and drop
-// the successors whose fingerprint is already in the visited set (a
-// read-only lookup: nothing writes the set while they run). The explorer
-// then merges the parts in order, inserting, checking properties and
-// assigning indexes exactly as a single worker would, so states, counts,
-// depths and violating paths do not depend on the number of workers.
+// states, each in three phases:
+//
+//  1. Successors (parallel). Workers take units of unitStates frontier
+//     states from a shared counter, compute successors, canonical forms,
+//     fingerprints and the properties each violates, and drop those whose
+//     fingerprint is already visited (a read-only lookup). Each unit's
+//     output is kept apart, so the batch's successors have a global order:
+//     unit by unit, state by state, action by action, exactly the order in
+//     which one worker would have met them.
+//  2. Deduplication (parallel). The visited set is sharded by fingerprint;
+//     workers take shards, and each scans the batch's successors in order,
+//     inserting those of its shard. The first occurrence of a fingerprint
+//     in the global order is the one marked new, as with one worker.
+//  3. Recording (sequential). The explorer walks the successors in order
+//     and gives each new one its index, parent link and action, records
+//     the first violation of each property, and packs it into the next
+//     frontier.
+//
+// Phase 3 of one batch runs while the workers do phase 1 of the next: phase
+// 1 only reads the visited set and the current frontier, and phase 3 only
+// writes the parent links, violations and next frontier. Phase 2 waits for
+// both. States, counts, depths and violating paths therefore do not depend
+// on the number of workers; only the Transitions count of a run stopped
+// early may include the batch that was in flight.
 
-const batchStates = 2048
+// Batch and unit sizes; variables so that tests can make them small.
+var (
+	batchStates = 8192
+	unitStates  = 64
+)
 
-// succ is a successor a worker found not yet visited: its fingerprint,
-// the properties it violates, and the state itself, packed in the part's
-// arena when the worker can pack states.
+// succ is a successor not visited before its batch: its fingerprint, the
+// properties it violates, and the state, packed in its unit's arena when
+// the worker can pack states.
 type succ[S any] struct {
 	parent   uint32
 	action   Action
 	fp       uint64
 	violated uint64
 	end      uint32 // end of the packed state in the arena
+	isNew    bool   // set by phase 2: first occurrence, inserted
 	s        S      // the state, when the worker cannot pack
 }
 
-// part is one worker's share of a batch and its output.
-type part[S any] struct {
-	w           Worker[S]
-	p           Packer[S]
-	lo, hi      int
+// unit is phase 1's output for unitStates consecutive frontier states.
+type unit[S any] struct {
 	out         []succ[S]
 	arena       []byte
 	transitions int
-	cur         S
-	buf         []Action
 }
 
-func (p *part[S]) run(e *explorer[S], cur *frontier[S], setup bool, pending uint64) {
-	p.out = p.out[:0]
-	p.arena = p.arena[:0]
-	p.transitions = 0
-	var next S
-	for i := p.lo; i < p.hi; i++ {
+// batch is the output of one batch: its units in frontier order.
+type batch[S any] struct {
+	units []unit[S]
+	n     int // units in use
+}
+
+// part is one worker's scratch space.
+type part[S any] struct {
+	w   Worker[S]
+	p   Packer[S]
+	cur S
+	nxt S
+	buf []Action
+}
+
+// expandUnit computes the successors of frontier states [lo, hi) into u.
+func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup bool, pending uint64, u *unit[S]) {
+	u.out = u.out[:0]
+	u.arena = u.arena[:0]
+	u.transitions = 0
+	for i := lo; i < hi; i++ {
 		pidx := cur.get(i, &p.cur)
 		if p.w.Terminal(&p.cur) {
 			continue
 		}
 		p.buf = p.w.Actions(&p.cur, setup, p.buf[:0])
 		for _, a := range p.buf {
-			if !p.w.Next(&p.cur, a, &next) {
+			if !p.w.Next(&p.cur, a, &p.nxt) {
 				continue
 			}
-			p.transitions++
-			fp := p.w.Fingerprint(&next)
+			u.transitions++
+			fp := p.w.Fingerprint(&p.nxt)
 			if e.visited.contains(fp) {
 				continue
 			}
-			sc := succ[S]{parent: pidx, action: a, fp: fp, violated: e.violations(&next, pending)}
+			sc := succ[S]{parent: pidx, action: a, fp: fp, violated: e.violations(&p.nxt, pending)}
 			if p.p != nil {
-				p.arena = p.p.Pack(p.arena, &next)
-				sc.end = uint32(len(p.arena))
+				u.arena = p.p.Pack(u.arena, &p.nxt)
+				sc.end = uint32(len(u.arena))
 			} else {
-				sc.s = next
+				sc.s = p.nxt
 			}
-			p.out = append(p.out, sc)
+			u.out = append(u.out, sc)
 		}
 	}
+}
+
+// successors is phase 1 for frontier states [lo, hi) into b.
+func (e *explorer[S]) successors(cur *frontier[S], lo, hi int, setup bool, pending uint64, b *batch[S]) {
+	b.n = (hi - lo + unitStates - 1) / unitStates
+	for len(b.units) < b.n {
+		b.units = append(b.units, unit[S]{})
+	}
+	var next atomic.Int64
+	e.each(func(p *part[S]) {
+		for {
+			k := int(next.Add(1) - 1)
+			if k >= b.n {
+				return
+			}
+			ulo := lo + k*unitStates
+			p.expandUnit(e, cur, ulo, min(ulo+unitStates, hi), setup, pending, &b.units[k])
+		}
+	})
+}
+
+// dedup is phase 2: it marks the first occurrence of each fingerprint in
+// b that was not yet visited, and inserts it.
+func (e *explorer[S]) dedup(b *batch[S]) {
+	var next atomic.Int64
+	e.each(func(p *part[S]) {
+		for {
+			sh := int(next.Add(1) - 1)
+			if sh >= numShards {
+				return
+			}
+			set := &e.visited.shards[sh]
+			for k := 0; k < b.n; k++ {
+				out := b.units[k].out
+				for i := range out {
+					if shardOf(out[i].fp) == sh {
+						out[i].isNew = set.insert(out[i].fp)
+					}
+				}
+			}
+		}
+	})
+}
+
+// record is phase 3: it gives b's new states their indexes, in order, and
+// puts them on nxt.
+func (e *explorer[S]) record(b *batch[S], nxt *frontier[S], depth int) {
+	for k := 0; k < b.n; k++ {
+		u := &b.units[k]
+		e.res.Stats.Transitions += u.transitions
+		start := uint32(0)
+		for i := range u.out {
+			sc := &u.out[i]
+			if sc.isNew {
+				idx := e.record1(sc.parent, sc.action, depth, sc.violated)
+				if e.parts[0].p != nil {
+					nxt.pushPacked(uint32(idx), u.arena[start:sc.end])
+				} else {
+					nxt.push(uint32(idx), &sc.s)
+				}
+			}
+			start = sc.end
+			if e.stop {
+				return
+			}
+		}
+	}
+}
+
+// each runs f on every part in its own goroutine and waits for all.
+func (e *explorer[S]) each(f func(p *part[S])) {
+	var wg sync.WaitGroup
+	for _, p := range e.parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(p)
+		}()
+	}
+	wg.Wait()
 }
 
 // expandParallel is expand with the explorer's parts as workers.
 func (e *explorer[S]) expandParallel(cur *frontier[S], setup bool, depth int, cancelled func() bool) *frontier[S] {
 	nxt := newFrontier(e.w)
-	for lo := 0; lo < cur.len(); lo += batchStates {
+	var bufs [2]batch[S]
+	var done *batch[S] // a batch whose phase 3 is still to run
+	for lo, turn := 0, 0; ; lo, turn = lo+batchStates, 1-turn {
+		b := &bufs[turn]
 		hi := min(lo+batchStates, cur.len())
-		n := len(e.parts)
-		pending := e.pending()
-		var wg sync.WaitGroup
-		for k, p := range e.parts {
-			p.lo = lo + (hi-lo)*k/n
-			p.hi = lo + (hi-lo)*(k+1)/n
+		if lo < hi {
+			pending := e.pending() // may include properties record then finds violated: harmless
+			var wg sync.WaitGroup
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p.run(e, cur, setup, pending)
+				e.successors(cur, lo, hi, setup, pending, b)
 			}()
-		}
-		wg.Wait()
-		for _, p := range e.parts {
-			e.res.Stats.Transitions += p.transitions
-			start := uint32(0)
-			for i := range p.out {
-				sc := &p.out[i]
-				if idx := e.addChecked(sc.fp, sc.parent, sc.action, depth, sc.violated); idx >= 0 {
-					if p.p != nil {
-						nxt.pushPacked(uint32(idx), p.arena[start:sc.end])
-					} else {
-						nxt.push(uint32(idx), &sc.s)
-					}
-				}
-				start = sc.end
-				if e.stop {
-					return nxt
-				}
+			if done != nil {
+				e.record(done, nxt, depth)
 			}
+			wg.Wait()
+		} else if done != nil {
+			e.record(done, nxt, depth)
 		}
-		if cancelled() {
+		done = nil
+		if e.stop || cancelled() {
 			return nxt
 		}
 		e.progress(depth, nxt.len())
-		if e.stop {
+		if e.stop || lo >= hi {
 			return nxt
 		}
+		e.dedup(b)
+		done = b
 	}
-	return nxt
 }

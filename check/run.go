@@ -143,7 +143,7 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 	e := &explorer[S]{
 		w:       w,
 		cfg:     cfg,
-		visited: newVisitedSet(1 << 16),
+		visited: newShardedSet(1 << 16),
 		start:   start,
 		init:    m.Init(),
 	}
@@ -175,7 +175,7 @@ type explorer[S any] struct {
 	w       Worker[S]
 	cfg     Config[S]
 	init    S
-	visited *visitedSet
+	visited *shardedSet
 	parent  []uint32
 	action  []Action
 	nSetup  int
@@ -237,6 +237,12 @@ func (e *explorer[S]) addChecked(fp uint64, parent uint32, a Action, depth int, 
 	if !e.visited.insert(fp) {
 		return -1
 	}
+	return e.record1(parent, a, depth, violated)
+}
+
+// record1 gives a new state, already inserted in the visited set, the next
+// index, and records the first violations among violated.
+func (e *explorer[S]) record1(parent uint32, a Action, depth int, violated uint64) int {
 	idx := len(e.parent)
 	e.parent = append(e.parent, parent)
 	e.action = append(e.action, a)

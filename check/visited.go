@@ -91,3 +91,54 @@ func mix(x uint64) uint64 {
 	x ^= x >> 33
 	return x
 }
+
+// shardBits selects the shard of a fingerprint: the top bits of its mix,
+// independent of the low bits each shard indexes by.
+const (
+	shardBits = 6
+	numShards = 1 << shardBits
+)
+
+// shardedSet is the visited set split into shards by fingerprint, so that
+// parallel workers can insert into different shards without locks.
+type shardedSet struct {
+	shards [numShards]visitedSet
+}
+
+func newShardedSet(capacity int) *shardedSet {
+	s := &shardedSet{}
+	for i := range s.shards {
+		s.shards[i] = *newVisitedSet(capacity / numShards)
+	}
+	return s
+}
+
+func shardOf(fp uint64) int { return int(mix(fp) >> (64 - shardBits)) }
+
+// insert adds fp and reports whether it was new.
+func (s *shardedSet) insert(fp uint64) bool { return s.shards[shardOf(fp)].insert(fp) }
+
+// contains reports whether fp is in the set; read-only, like
+// visitedSet.contains.
+func (s *shardedSet) contains(fp uint64) bool { return s.shards[shardOf(fp)].contains(fp) }
+
+// bytes is the memory the set holds.
+func (s *shardedSet) bytes() int {
+	n := 0
+	for i := range s.shards {
+		n += s.shards[i].bytes()
+	}
+	return n
+}
+
+// len is the number of fingerprints held.
+func (s *shardedSet) len() int {
+	n := 0
+	for i := range s.shards {
+		n += s.shards[i].n
+		if s.shards[i].hasZero {
+			n++
+		}
+	}
+	return n
+}

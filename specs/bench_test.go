@@ -1,9 +1,12 @@
 package specs_test
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
+	"anoncheck/check"
 	"anoncheck/specs"
 	"anoncheck/state"
 	"anoncheck/transitions"
@@ -46,5 +49,23 @@ func BenchmarkTransition(b *testing.B) {
 		w.Next(&it.s, it.a[(i/len(pool))%len(it.a)], &out)
 		_ = w.Fingerprint(&out)
 		i++
+	}
+}
+
+// BenchmarkExplore measures the explorer on the v5.4 model at the default
+// scope, bound 4, with one and two workers: states/s is the figure to
+// compare (docs/PERFORMANCE.md).
+func BenchmarkExplore(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			m := &specs.Model{Variant: specs.V54, Scope: transitions.DefaultScope()}
+			var res check.Result
+			for b.Loop() {
+				res = check.Run[state.State](context.Background(), m, check.Config[state.State]{
+					Bound: 4, Properties: m.CheckProperties(specs.Properties()), Workers: workers})
+			}
+			b.ReportMetric(float64(res.Stats.States)*float64(b.N)/b.Elapsed().Seconds(), "states/s")
+			b.ReportMetric(float64(res.Stats.Transitions)*float64(b.N)/b.Elapsed().Seconds(), "transitions/s")
+		})
 	}
 }

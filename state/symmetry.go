@@ -221,6 +221,10 @@ func applyOrder(dst, s *State, order *[MaxProcs]uint8, n int) Perm {
 			next++
 		}
 	}
+	if perm == Identity() {
+		Canonical(dst, s)
+		return perm
+	}
 	var t State
 	t = *s
 	for p := 0; p < MaxProcs; p++ {
