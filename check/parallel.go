@@ -65,15 +65,16 @@ type batch[S any] struct {
 
 // part is one worker's scratch space.
 type part[S any] struct {
-	w   Worker[S]
-	p   Packer[S]
-	cur S
-	nxt S
-	buf []Action
+	w    Worker[S]
+	p    Packer[S]
+	cur  S
+	nxt  S
+	buf  []Action
+	vbuf []byte // scratch for VerifyStates
 }
 
 // expandUnit computes the successors of frontier states [lo, hi) into u.
-func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup bool, pending uint64, u *unit[S]) {
+func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup bool, depth int, pending uint64, u *unit[S]) {
 	u.out = u.out[:0]
 	u.arena = u.arena[:0]
 	u.transitions = 0
@@ -90,6 +91,12 @@ func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup
 			u.transitions++
 			fp := p.w.Fingerprint(&p.nxt)
 			if e.visited.contains(fp) {
+				if e.full != nil {
+					p.vbuf = p.p.Pack(p.vbuf[:0], &p.nxt)
+					if !e.sameAsStored(fp, p.vbuf) {
+						e.collided(fp, depth)
+					}
+				}
 				continue
 			}
 			sc := succ[S]{parent: pidx, action: a, fp: fp, violated: e.violations(&p.nxt, pending)}
@@ -105,7 +112,7 @@ func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup
 }
 
 // successors is phase 1 for frontier states [lo, hi) into b.
-func (e *explorer[S]) successors(cur *frontier[S], lo, hi int, setup bool, pending uint64, b *batch[S]) {
+func (e *explorer[S]) successors(cur *frontier[S], lo, hi int, setup bool, depth int, pending uint64, b *batch[S]) {
 	b.n = (hi - lo + unitStates - 1) / unitStates
 	for len(b.units) < b.n {
 		b.units = append(b.units, unit[S]{})
@@ -118,14 +125,14 @@ func (e *explorer[S]) successors(cur *frontier[S], lo, hi int, setup bool, pendi
 				return
 			}
 			ulo := lo + k*unitStates
-			p.expandUnit(e, cur, ulo, min(ulo+unitStates, hi), setup, pending, &b.units[k])
+			p.expandUnit(e, cur, ulo, min(ulo+unitStates, hi), setup, depth, pending, &b.units[k])
 		}
 	})
 }
 
 // dedup is phase 2: it marks the first occurrence of each fingerprint in
 // b that was not yet visited, and inserts it.
-func (e *explorer[S]) dedup(b *batch[S]) {
+func (e *explorer[S]) dedup(b *batch[S], depth int) {
 	var next atomic.Int64
 	e.each(func(p *part[S]) {
 		for {
@@ -135,15 +142,32 @@ func (e *explorer[S]) dedup(b *batch[S]) {
 			}
 			set := &e.visited.shards[sh]
 			for k := 0; k < b.n; k++ {
-				out := b.units[k].out
-				for i := range out {
-					if shardOf(out[i].fp) == sh {
-						out[i].isNew = set.insert(out[i].fp)
+				u := &b.units[k]
+				start := uint32(0)
+				for i := range u.out {
+					sc := &u.out[i]
+					if shardOf(sc.fp) == sh {
+						sc.isNew = set.insert(sc.fp)
+						if e.full != nil {
+							e.verifyInBatch(sh, sc, u.arena[start:sc.end], depth)
+						}
 					}
+					start = sc.end
 				}
 			}
 		}
 	})
+}
+
+// verifyInBatch stores a new state, or compares a repeated one with the
+// state stored, for VerifyStates. Only the worker owning shard sh writes
+// its map.
+func (e *explorer[S]) verifyInBatch(sh int, sc *succ[S], packed []byte, depth int) {
+	if sc.isNew {
+		e.full[sh][sc.fp] = string(packed)
+	} else if e.full[sh][sc.fp] != string(packed) {
+		e.collided(sc.fp, depth)
+	}
 }
 
 // record is phase 3: it gives b's new states their indexes, in order, and
@@ -185,11 +209,11 @@ func (e *explorer[S]) each(f func(p *part[S])) {
 }
 
 // expandParallel is expand with the explorer's parts as workers.
-func (e *explorer[S]) expandParallel(cur *frontier[S], setup bool, depth int, cancelled func() bool) *frontier[S] {
-	nxt := newFrontier(e.w)
+func (e *explorer[S]) expandParallel(setup bool, depth int, cancelled func() bool) {
+	cur, nxt := e.level, e.next
 	var bufs [2]batch[S]
 	var done *batch[S] // a batch whose phase 3 is still to run
-	for lo, turn := 0, 0; ; lo, turn = lo+batchStates, 1-turn {
+	for lo, turn := e.pos, 0; ; lo, turn = lo+batchStates, 1-turn {
 		b := &bufs[turn]
 		hi := min(lo+batchStates, cur.len())
 		if lo < hi {
@@ -198,7 +222,7 @@ func (e *explorer[S]) expandParallel(cur *frontier[S], setup bool, depth int, ca
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				e.successors(cur, lo, hi, setup, pending, b)
+				e.successors(cur, lo, hi, setup, depth, pending, b)
 			}()
 			if done != nil {
 				e.record(done, nxt, depth)
@@ -208,14 +232,26 @@ func (e *explorer[S]) expandParallel(cur *frontier[S], setup bool, depth int, ca
 			e.record(done, nxt, depth)
 		}
 		done = nil
-		if e.stop || cancelled() {
-			return nxt
+		if e.stopCollision(); e.stop {
+			return
+		}
+		// Every state before lo is recorded; b is computed but not yet
+		// deduplicated, so nothing of it is in the visited set.
+		e.pos = min(lo, cur.len())
+		if cancelled() {
+			return
 		}
 		e.progress(depth, nxt.len())
 		if e.stop || lo >= hi {
-			return nxt
+			return
 		}
-		e.dedup(b)
+		if !setup {
+			e.checkpointIfDue()
+		}
+		e.dedup(b, depth)
+		if e.stopCollision(); e.stop {
+			return
+		}
 		done = b
 	}
 }

@@ -2,7 +2,10 @@ package check
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -63,6 +66,25 @@ type Config[S any] struct {
 	// Workers is the number of goroutines computing successors; 0 or 1
 	// means one. The results do not depend on it.
 	Workers int
+
+	// VerifyStates keeps every state, packed, beside its fingerprint and
+	// compares each state met again with the one stored: a fingerprint
+	// collision, which would otherwise hide a state, stops the run with
+	// StopReason Collision. It needs a Packer and memory for every state;
+	// it is meant for small scopes.
+	VerifyStates bool
+
+	// Identity names the model and options a checkpoint belongs to; a
+	// checkpoint of another identity is refused.
+	Identity string
+	// Checkpoint, if set, is the file a checkpoint is written to every
+	// CheckpointEvery (default 5 minutes) and when the run is cancelled or
+	// reaches MaxMemory. It needs a Packer.
+	Checkpoint      string
+	CheckpointEvery time.Duration
+	// Resume, if set, is a checkpoint file to continue from instead of
+	// starting afresh.
+	Resume string
 }
 
 // Stats describes a run.
@@ -88,6 +110,8 @@ const (
 	MaxStates                     // Config.MaxStates was reached
 	MaxMemory                     // Config.MaxMemory was reached
 	Cancelled                     // the context was cancelled
+	Collision                     // VerifyStates found two states with one fingerprint
+	Failed                        // the run could not start (Result.Err)
 )
 
 func (r StopReason) String() string {
@@ -102,6 +126,10 @@ func (r StopReason) String() string {
 		return "memory limit"
 	case Cancelled:
 		return "cancelled"
+	case Collision:
+		return "fingerprint collision"
+	case Failed:
+		return "failed"
 	}
 	return "unknown"
 }
@@ -127,6 +155,20 @@ type Result struct {
 	Stop       StopReason
 	Complete   bool        // every state within the bound was explored
 	Violations []Violation // indexed by property; Path is nil where it holds
+
+	// Collision describes the fingerprint collision VerifyStates found.
+	Collision *CollisionInfo
+	// Err is why the run could not start (a checkpoint that cannot be
+	// resumed) or could not write its checkpoint.
+	Err error
+	// Checkpoints is the number of checkpoints written.
+	Checkpoints int
+}
+
+// CollisionInfo is a fingerprint shared by two different states.
+type CollisionInfo struct {
+	Fingerprint uint64
+	Depth       int
 }
 
 // Violated reports whether property i was violated.
@@ -158,6 +200,11 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 		e.cfg.ProgressEvery = time.Second
 	}
 	e.lastProgress = start
+	e.violIdx = make([]uint32, len(cfg.Properties))
+	e.ckpt = checkpointer{path: cfg.Checkpoint, every: cfg.CheckpointEvery, last: start}
+	if e.ckpt.every == 0 {
+		e.ckpt.every = 5 * time.Minute
+	}
 	if cfg.Workers > 1 {
 		for k := 0; k < cfg.Workers; k++ {
 			pw := m.NewWorker()
@@ -165,8 +212,26 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 			e.parts = append(e.parts, &part[S]{w: pw, p: pk})
 		}
 	}
+	if cfg.VerifyStates {
+		if _, ok := w.(Packer[S]); !ok {
+			return e.fail(errors.New("check: VerifyStates needs a worker that packs states (check.Packer)"))
+		}
+		e.full = new([numShards]map[uint64]string)
+		for i := range e.full {
+			e.full[i] = map[uint64]string{}
+		}
+	}
+	if cfg.Resume != "" {
+		if cfg.VerifyStates {
+			return e.fail(errors.New("check: VerifyStates cannot resume a checkpoint: it has no stored states"))
+		}
+		if err := e.loadCheckpoint(cfg.Resume); err != nil {
+			return e.fail(fmt.Errorf("resuming from %s: %v", cfg.Resume, err))
+		}
+	}
 	e.run(ctx)
-	e.res.Stats.Elapsed = time.Since(start)
+	e.res.Checkpoints, e.res.Err = e.ckpt.saves, e.ckpt.err
+	e.res.Stats.Elapsed = time.Since(e.start)
 	e.sampleMemory()
 	return e.res
 }
@@ -189,9 +254,26 @@ type explorer[S any] struct {
 
 	parts []*part[S] // the workers of a parallel run
 
-	buf  []Action // scratch for Actions
-	cur  S        // the state being expanded
-	next S        // scratch for Next
+	violIdx []uint32 // the state index of each property's violation
+
+	// With VerifyStates: every state, packed, by shard and fingerprint,
+	// and the first collision found (set under collMu by workers).
+	full      *[numShards]map[uint64]string
+	vbuf      []byte
+	collMu    sync.Mutex
+	collision *CollisionInfo
+
+	// The level being expanded, how many of its states are done, and the
+	// new states found so far; depth is the level's depth.
+	level, next *frontier[S]
+	pos, depth  int
+	resumed     bool // started from a checkpoint
+
+	ckpt checkpointer
+
+	buf   []Action // scratch for Actions
+	cur   S        // the state being expanded
+	next1 S        // scratch for Next
 }
 
 // add records a new state if it is new; it returns its index or -1.
@@ -202,10 +284,50 @@ func (e *explorer[S]) add(s *S, parent uint32, a Action, depth int) int {
 // addFP is add with the fingerprint already computed. Properties are
 // evaluated only for a state that is new.
 func (e *explorer[S]) addFP(s *S, fp uint64, parent uint32, a Action, depth int) int {
+	if e.full != nil {
+		e.vbuf = e.w.(Packer[S]).Pack(e.vbuf[:0], s)
+	}
 	if e.visited.contains(fp) {
+		if e.full != nil && !e.sameAsStored(fp, e.vbuf) {
+			e.collided(fp, depth)
+			e.stopCollision()
+		}
 		return -1
 	}
+	if e.full != nil {
+		e.full[shardOf(fp)][fp] = string(e.vbuf)
+	}
 	return e.addChecked(fp, parent, a, depth, e.violations(s, e.pending()))
+}
+
+// sameAsStored reports whether packed is the state stored under fp.
+func (e *explorer[S]) sameAsStored(fp uint64, packed []byte) bool {
+	return e.full[shardOf(fp)][fp] == string(packed)
+}
+
+// collided records a collision; workers may call it concurrently.
+func (e *explorer[S]) collided(fp uint64, depth int) {
+	e.collMu.Lock()
+	if e.collision == nil {
+		e.collision = &CollisionInfo{Fingerprint: fp, Depth: depth}
+	}
+	e.collMu.Unlock()
+}
+
+// stopCollision stops the run if a collision was found.
+func (e *explorer[S]) stopCollision() {
+	if e.collision != nil && !e.stop {
+		e.res.Collision = e.collision
+		e.res.Stop = Collision
+		e.stop = true
+	}
+}
+
+// fail ends a run that could not start.
+func (e *explorer[S]) fail(err error) Result {
+	e.res.Err = err
+	e.res.Stop = Failed
+	return e.res
 }
 
 // pending is the set of properties not yet violated, as a bit mask.
@@ -253,6 +375,7 @@ func (e *explorer[S]) record1(parent uint32, a Action, depth int, violated uint6
 		}
 		v.Depth = depth
 		v.Path = e.path(uint32(idx))
+		e.violIdx[i] = uint32(idx)
 		e.violated++
 	}
 	if e.cfg.StopWhenAllViolated && e.violated == len(e.cfg.Properties) {
@@ -283,79 +406,91 @@ func (e *explorer[S]) path(idx uint32) []Step {
 }
 
 func (e *explorer[S]) run(ctx context.Context) {
-	// Setup closure: every state reachable from the initial one by setup
-	// actions, all at depth 0.
-	cur := newFrontier(e.w)
-	cur.push(e.initState(), &e.init)
-	all := newFrontier(e.w)
-	all.push(0, &e.init)
-	for cur.len() > 0 && !e.stop {
-		cur = e.expand(ctx, cur, true, 0)
-		all.appendAll(cur)
-	}
-	e.nSetup = len(e.parent)
-	e.res.Stats.Setup = e.nSetup
-	e.res.Stats.PerDepth = []int{e.nSetup}
-	if e.stop {
-		e.finish(false)
-		return
-	}
-
-	cur = all
-	for depth := 1; e.cfg.Bound == 0 || depth <= e.cfg.Bound; depth++ {
-		nxt := e.expand(ctx, cur, false, depth)
+	if !e.resumed {
+		// Setup closure: every state reachable from the initial one by
+		// setup actions, all at depth 0.
+		cur := newFrontier(e.w)
+		cur.push(e.initState(), &e.init)
+		all := newFrontier(e.w)
+		all.push(0, &e.init)
+		for cur.len() > 0 && !e.stop {
+			e.level, e.next, e.pos = cur, newFrontier(e.w), 0
+			e.expand(ctx, true, 0)
+			cur = e.next
+			all.appendAll(cur)
+		}
+		e.nSetup = len(e.parent)
+		e.res.Stats.Setup = e.nSetup
+		e.res.Stats.PerDepth = []int{e.nSetup}
 		if e.stop {
 			e.finish(false)
 			return
 		}
-		if nxt.len() == 0 {
-			e.res.Stats.Depth = depth - 1
+		e.level, e.next, e.pos, e.depth = all, newFrontier(e.w), 0, 1
+	}
+	for e.cfg.Bound == 0 || e.depth <= e.cfg.Bound {
+		e.expand(ctx, false, e.depth)
+		if e.stop {
+			e.interrupted()
+			e.finish(false)
+			return
+		}
+		if e.next.len() == 0 {
+			e.res.Stats.Depth = e.depth - 1
 			e.finish(true)
 			return
 		}
-		e.res.Stats.PerDepth = append(e.res.Stats.PerDepth, nxt.len())
-		e.res.Stats.Depth = depth
-		cur = nxt
+		e.res.Stats.PerDepth = append(e.res.Stats.PerDepth, e.next.len())
+		e.res.Stats.Depth = e.depth
+		e.level, e.next, e.pos = e.next, newFrontier(e.w), 0
+		e.depth++
+		e.checkpointIfDue()
 	}
 	e.finish(true)
 }
 
-// expand computes the successors of one level (setup actions only, with
-// setup) and returns the new states among them, recorded at depth.
-func (e *explorer[S]) expand(ctx context.Context, cur *frontier[S], setup bool, depth int) *frontier[S] {
+// expand computes the successors of e.level from position e.pos on (setup
+// actions only, with setup) and adds the new states among them to e.next,
+// recorded at depth. Between states (between batches when parallel),
+// e.pos says how many states of e.level are done and e.next holds exactly
+// the states recorded from them: a checkpoint may be taken there.
+func (e *explorer[S]) expand(ctx context.Context, setup bool, depth int) {
 	if len(e.parts) > 1 {
-		return e.expandParallel(cur, setup, depth, func() bool { return e.cancelled(ctx) })
+		e.expandParallel(setup, depth, func() bool { return e.cancelled(ctx) })
+		return
 	}
-	nxt := newFrontier(e.w)
-	for i := 0; i < cur.len(); i++ {
+	cur, nxt := e.level, e.next
+	for i := e.pos; i < cur.len(); i++ {
 		pidx := cur.get(i, &e.cur)
-		if e.w.Terminal(&e.cur) {
-			continue
+		if !e.w.Terminal(&e.cur) {
+			e.buf = e.w.Actions(&e.cur, setup, e.buf[:0])
+			for _, a := range e.buf {
+				if !e.w.Next(&e.cur, a, &e.next1) {
+					continue
+				}
+				e.res.Stats.Transitions++
+				if idx := e.add(&e.next1, pidx, a, depth); idx >= 0 {
+					nxt.push(uint32(idx), &e.next1)
+				}
+				if e.stop {
+					return
+				}
+			}
 		}
-		e.buf = e.w.Actions(&e.cur, setup, e.buf[:0])
-		for _, a := range e.buf {
-			if !e.w.Next(&e.cur, a, &e.next) {
-				continue
-			}
-			e.res.Stats.Transitions++
-			if idx := e.add(&e.next, pidx, a, depth); idx >= 0 {
-				nxt.push(uint32(idx), &e.next)
-			}
-			if e.stop {
-				return nxt
-			}
-		}
+		e.pos = i + 1
 		if e.cancelled(ctx) {
-			return nxt
+			return
 		}
 		if i&255 == 0 {
 			e.progress(depth, nxt.len())
 			if e.stop {
-				return nxt
+				return
+			}
+			if !setup {
+				e.checkpointIfDue()
 			}
 		}
 	}
-	return nxt
 }
 
 // initState records the initial state as state 0.

@@ -1,0 +1,357 @@
+package check
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+	"unsafe"
+)
+
+// Checkpoints. A checkpoint is the whole search at a point where it is
+// consistent: between two states (two batches, when parallel) of a level,
+// the visited set holds exactly the recorded states, the parent links and
+// actions of all of them, the level's frontier, how many of its states are
+// done, and the new states recorded from those. A run resumed from it
+// expands the rest of the level in the same order, so it ends with the
+// same states, indexes, counts, violations and paths as a run that was
+// never stopped (TestResumeMatchesUninterrupted).
+//
+// A checkpoint is written every Config.CheckpointEvery and when the run is
+// cancelled or stopped by Config.MaxMemory. A run stopped by MaxStates
+// stops in the middle of a batch and writes none; the last periodic one
+// stays. The file is written to a temporary name and renamed, so it is
+// never half written, and ends with a CRC-32 of its contents.
+
+const (
+	checkpointMagic   = "anoncheck-checkpoint\n"
+	checkpointVersion = 1
+	endianMark        = 0x01020304
+)
+
+type checkpointer struct {
+	path  string
+	every time.Duration
+	last  time.Time
+	err   error
+	saves int
+}
+
+// checkpointIfDue writes a checkpoint if one is configured and due.
+func (e *explorer[S]) checkpointIfDue() {
+	c := &e.ckpt
+	if c.path == "" || c.err != nil || time.Since(c.last) < c.every {
+		return
+	}
+	e.saveCheckpoint()
+}
+
+// interrupted writes a checkpoint when the run was stopped at a
+// consistent point by a cancellation or the memory limit.
+func (e *explorer[S]) interrupted() {
+	if e.ckpt.path != "" && e.ckpt.err == nil && (e.res.Stop == Cancelled || e.res.Stop == MaxMemory) {
+		e.saveCheckpoint()
+	}
+}
+
+func (e *explorer[S]) saveCheckpoint() {
+	c := &e.ckpt
+	c.last = time.Now()
+	if err := e.writeCheckpoint(c.path); err != nil {
+		c.err = fmt.Errorf("writing checkpoint %s: %v", c.path, err)
+		return
+	}
+	c.saves++
+}
+
+// ckptWriter writes little pieces of a checkpoint and sums them.
+type ckptWriter struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+	err error
+}
+
+func (w *ckptWriter) bytes(b []byte) {
+	if w.err == nil {
+		_, w.err = w.w.Write(b)
+		w.crc.Write(b)
+	}
+}
+
+func (w *ckptWriter) u64(v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	w.bytes(b[:])
+}
+
+func (w *ckptWriter) str(s string) {
+	w.u64(uint64(len(s)))
+	w.bytes([]byte(s))
+}
+
+// raw views a slice of fixed-size integers as its bytes.
+func raw[T uint32 | uint64](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
+}
+
+func (e *explorer[S]) writeCheckpoint(path string) error {
+	pk, ok := e.w.(Packer[S])
+	if !ok {
+		return errors.New("the model's worker cannot pack states (check.Packer)")
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a successful rename there is nothing to remove
+	w := &ckptWriter{w: bufio.NewWriterSize(f, 1<<20), crc: crc32.NewIEEE()}
+	w.bytes([]byte(checkpointMagic))
+	w.u64(checkpointVersion)
+	w.u64(endianMark)
+	w.str(e.cfg.Identity)
+	w.u64(uint64(len(e.cfg.Properties)))
+	w.u64(uint64(e.depth))
+	w.u64(uint64(e.pos))
+	w.u64(uint64(e.nSetup))
+	w.u64(uint64(e.res.Stats.Transitions))
+	w.u64(uint64(time.Since(e.start)))
+	w.u64(uint64(len(e.res.Stats.PerDepth)))
+	for _, n := range e.res.Stats.PerDepth {
+		w.u64(uint64(n))
+	}
+	for i := range e.res.Violations {
+		v := &e.res.Violations[i]
+		if v.Path == nil {
+			w.u64(^uint64(0))
+			w.u64(0)
+			continue
+		}
+		w.u64(uint64(v.Depth))
+		w.u64(uint64(e.violIdx[i]))
+	}
+	w.u64(uint64(len(e.parent)))
+	w.bytes(raw(e.parent))
+	w.bytes(raw(e.action))
+	for i := range e.visited.shards {
+		sh := &e.visited.shards[i]
+		w.u64(uint64(sh.n))
+		z := uint64(0)
+		if sh.hasZero {
+			z = 1
+		}
+		w.u64(z)
+		w.u64(uint64(len(sh.slots)))
+		w.bytes(raw(sh.slots))
+	}
+	var s S
+	var buf []byte
+	for _, fr := range []*frontier[S]{e.level, e.next} {
+		w.u64(uint64(fr.len()))
+		w.bytes(raw(fr.idx))
+		for i := 0; i < fr.len(); i++ {
+			if fr.p != nil {
+				buf = fr.packed(i)
+			} else {
+				fr.get(i, &s)
+				buf = pk.Pack(buf[:0], &s)
+			}
+			w.u64(uint64(len(buf)))
+			w.bytes(buf)
+		}
+	}
+	sum := w.crc.Sum32()
+	w.u64(uint64(sum))
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err == nil {
+		w.err = f.Sync()
+	}
+	if err := f.Close(); w.err == nil {
+		w.err = err
+	}
+	if w.err != nil {
+		return w.err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// ckptReader reads a checkpoint and sums what it read.
+type ckptReader struct {
+	r   *bufio.Reader
+	crc hash.Hash32
+	err error
+}
+
+func (r *ckptReader) bytes(b []byte) {
+	if r.err == nil {
+		_, r.err = io.ReadFull(r.r, b)
+		r.crc.Write(b)
+	}
+}
+
+func (r *ckptReader) u64() uint64 {
+	var b [8]byte
+	r.bytes(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// count reads a length and checks it against a sanity limit, so that a
+// corrupt file fails cleanly rather than allocating without end.
+func (r *ckptReader) count(limit uint64, what string) int {
+	n := r.u64()
+	if r.err == nil && n > limit {
+		r.err = fmt.Errorf("%s: %d is implausible (file corrupt?)", what, n)
+	}
+	if r.err != nil {
+		return 0
+	}
+	return int(n)
+}
+
+func (r *ckptReader) str(limit uint64, what string) string {
+	b := make([]byte, r.count(limit, what))
+	r.bytes(b)
+	return string(b)
+}
+
+// loadCheckpoint restores the explorer from path.
+func (e *explorer[S]) loadCheckpoint(path string) error {
+	pk, ok := e.w.(Packer[S])
+	if !ok {
+		return errors.New("the model's worker cannot pack states (check.Packer)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := &ckptReader{r: bufio.NewReaderSize(f, 1<<20), crc: crc32.NewIEEE()}
+	magic := make([]byte, len(checkpointMagic))
+	r.bytes(magic)
+	if r.err != nil || string(magic) != checkpointMagic {
+		return errors.New("not an anoncheck checkpoint")
+	}
+	if v := r.u64(); r.err == nil && v != checkpointVersion {
+		return fmt.Errorf("checkpoint format version %d; this anoncheck reads version %d", v, checkpointVersion)
+	}
+	if m := r.u64(); r.err == nil && m != endianMark {
+		return errors.New("checkpoint written on a machine of another byte order")
+	}
+	const big = 1 << 40
+	if id := r.str(1<<16, "identity"); r.err == nil && id != e.cfg.Identity {
+		return fmt.Errorf("checkpoint is of another run (%s), not of this one (%s): the variant, scope or options differ", id, e.cfg.Identity)
+	}
+	if n := r.count(64, "properties"); r.err == nil && n != len(e.cfg.Properties) {
+		return fmt.Errorf("checkpoint checks %d properties, this run %d", n, len(e.cfg.Properties))
+	}
+	e.depth = r.count(big, "depth")
+	e.pos = r.count(big, "position")
+	e.nSetup = r.count(big, "setup states")
+	e.res.Stats.Transitions = r.count(1<<62, "transitions")
+	elapsed := time.Duration(r.u64())
+	e.res.Stats.PerDepth = make([]int, r.count(1<<20, "levels"))
+	for i := range e.res.Stats.PerDepth {
+		e.res.Stats.PerDepth[i] = r.count(big, "level size")
+	}
+	type viol struct {
+		depth uint64
+		idx   uint32
+	}
+	viols := make([]viol, len(e.cfg.Properties))
+	for i := range viols {
+		viols[i].depth = r.u64()
+		viols[i].idx = uint32(r.u64())
+	}
+	n := r.count(1<<32, "states")
+	e.parent = make([]uint32, n)
+	e.action = make([]Action, n)
+	r.bytes(raw(e.parent))
+	r.bytes(raw(e.action))
+	for i := range e.visited.shards {
+		sh := &e.visited.shards[i]
+		sh.n = r.count(1<<32, "shard size")
+		sh.hasZero = r.u64() == 1
+		size := r.count(1<<36, "shard slots")
+		if r.err == nil && (size == 0 || size&(size-1) != 0 || sh.n >= size) {
+			r.err = fmt.Errorf("visited-set shard %d: %d slots for %d fingerprints (file corrupt?)", i, size, sh.n)
+		}
+		sh.slots = make([]uint64, size)
+		sh.mask = uint64(size - 1)
+		r.bytes(raw(sh.slots))
+	}
+	var s S
+	var buf []byte
+	for k := 0; k < 2; k++ {
+		fr := newFrontier(e.w)
+		m := r.count(1<<32, "frontier size")
+		idx := make([]uint32, m)
+		r.bytes(raw(idx))
+		for i := 0; i < m && r.err == nil; i++ {
+			l := r.count(1<<20, "packed state")
+			if cap(buf) < l {
+				buf = make([]byte, l)
+			}
+			buf = buf[:l]
+			r.bytes(buf)
+			if r.err != nil {
+				break
+			}
+			if idx[i] >= uint32(n) {
+				r.err = fmt.Errorf("frontier state %d has index %d of %d (file corrupt?)", i, idx[i], n)
+				break
+			}
+			if fr.p != nil {
+				fr.pushPacked(idx[i], buf)
+			} else {
+				pk.Unpack(buf, &s)
+				fr.push(idx[i], &s)
+			}
+		}
+		if k == 0 {
+			e.level = fr
+		} else {
+			e.next = fr
+		}
+	}
+	want := r.crc.Sum32()
+	if got := uint32(r.u64()); r.err == nil && got != want {
+		return errors.New("checkpoint checksum mismatch (file corrupt or truncated)")
+	}
+	if r.err != nil {
+		if errors.Is(r.err, io.EOF) || errors.Is(r.err, io.ErrUnexpectedEOF) {
+			return errors.New("checkpoint truncated")
+		}
+		return r.err
+	}
+	if e.pos > e.level.len() {
+		return fmt.Errorf("checkpoint position %d is beyond its level of %d states", e.pos, e.level.len())
+	}
+	for i, v := range viols {
+		if v.depth == ^uint64(0) {
+			continue
+		}
+		if v.idx >= uint32(n) {
+			return fmt.Errorf("violation of property %d at state %d of %d (file corrupt?)", i, v.idx, n)
+		}
+		e.res.Violations[i].Depth = int(v.depth)
+		e.violIdx[i] = v.idx
+		e.res.Violations[i].Path = e.path(v.idx)
+		e.violated++
+	}
+	e.res.Stats.Setup = e.nSetup
+	e.res.Stats.Depth = e.depth - 1
+	e.start = time.Now().Add(-elapsed)
+	e.resumed = true
+	return nil
+}
