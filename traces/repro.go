@@ -49,7 +49,7 @@ var rmapProperties = map[string]bool{
 var reproKnownDifferences = []string{
 	"Known differences: later kernels merge VMAs more often than the v5.x",
 	"models, so on them a trace may show 'maps differ' lines with fewer,",
-	"larger VMAs than predicted, from these changes (none is about rmap):",
+	"larger VMAs than predicted, from these changes (not bugs):",
 	"- \"mm: don't prepare anon_vma if vma has VM_WIPEONFORK\" (v5.7): a",
 	"  VM_WIPEONFORK VMA gets no anon_vma at fork (modelled from v5.7 on);",
 	"- \"mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect()\"",
@@ -1150,7 +1150,8 @@ int main(void)
 	if (probe.err)
 		setup_failed("reading /proc/self/maps", probe.err);
 	if (probe.nvma) {
-		printf("setup failed: [BASE-1, BASE+%d] pages already mapped: %s\n", PAGES, got_text(&probe));
+		printf("setup failed: something is mapped at or next to [BASE, BASE + %d pages), in page slots: %s\n",
+		       PAGES, got_text(&probe));
 		return 2;
 	}
 	printf("page size %ld, BASE %#lx, %d page slots, %d steps\n", pagesize, BASE, PAGES, NSTEPS);
