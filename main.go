@@ -98,6 +98,13 @@ type checkFlags struct {
 	format    string
 	symmetry  string
 	ops       string
+
+	verifyStates    bool
+	checkpoint      string
+	checkpointEvery time.Duration
+	resume          string
+	force           bool
+	shrink          bool
 }
 
 // symmetryOf returns the --symmetry level; prepare has validated it.
@@ -153,11 +160,17 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	fl := root.Flags()
 	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
 	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory (VARIANT.PROPERTY.json), for anoncheck replay")
-	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable, 80 columns) or markdown (with Mermaid diagrams of the anon_vma tree)")
+	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable, 80 columns), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through)")
+	fl.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
+	fl.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
+	fl.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; any --bound)")
+	pf.BoolVar(&f.verifyStates, "verify-states", false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)")
+	pf.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false prints the explorer's own")
+	pf.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
 	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
 
 	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(&f, stdout, stderr),
-		newDiffCmd(&f, stdout, stderr), newReplayCmd(stdout))
+		newDiffCmd(&f, stdout, stderr), newReplayCmd(stdout, stderr), newReproCmd(stdout))
 	return root
 }
 
@@ -266,7 +279,10 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	}
 	incomplete := false
 	for _, v := range variants {
-		res := runVariant(ctx, &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}, f, props, prog)
+		res, err := runVariant(ctx, &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}, f, props, prog)
+		if err != nil {
+			return err
+		}
 		vr := traces.VariantReport{Variant: v, Scope: fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString()),
 			Bound: f.bound, States: res.Stats.States, Seconds: res.Stats.Elapsed.Seconds()}
 		complete := res.Complete
@@ -283,9 +299,9 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 			vd := traces.Verdict{Property: p, Depth: specs.Holds, Complete: complete}
 			if res.Violated(i) {
 				vd.Depth = res.Violations[i].Depth
-				t, err := traces.FromPathSym(v, sc, symmetryOf(f), p, res.Violations[i].Path)
+				t, err := violationTrace(v, sc, f, p, res.Violations[i].Path)
 				if err != nil {
-					return fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
+					return err
 				}
 				vd.Trace = t
 			}
@@ -451,7 +467,7 @@ func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io
 	return &exitError{code: exitViolation, err: errors.New("variants differ")}
 }
 
-func newReplayCmd(stdout io.Writer) *cobra.Command {
+func newReplayCmd(stdout, stderr io.Writer) *cobra.Command {
 	var spec string
 	var quiet bool
 	cmd := &cobra.Command{
@@ -473,11 +489,16 @@ exit 2 with one line naming the file, the step and the reason.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			write, err := traceWriter(cmd.Flag("format").Value.String())
+			format := cmd.Flag("format").Value.String()
+			write, err := traceWriter(format)
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			return runReplay(args[0], spec, quiet, write, stdout)
+			notes := stdout
+			if format == "html" {
+				notes = stderr // keep the page alone on stdout
+			}
+			return runReplay(args[0], spec, quiet, write, stdout, notes)
 		},
 	}
 	cmd.Flags().StringVar(&spec, "spec", "", "replay under this variant instead of the one the trace names")
@@ -485,14 +506,16 @@ exit 2 with one line naming the file, the step and the reason.`,
 	return cmd
 }
 
-func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trace) error, stdout io.Writer) error {
+// loadTrace reads a trace file and replays it under the variant it names,
+// or under spec if given. Every error names the file and is exit 2.
+func loadTrace(path, spec string) (*traces.Trace, *traces.File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return usageErr("%v", err)
+		return nil, nil, usageErr("%v", err)
 	}
 	file, err := traces.DecodeJSON(data)
 	if err != nil {
-		return usageErr("%s: %v", path, err)
+		return nil, nil, usageErr("%s: %v", path, err)
 	}
 	name := file.Variant
 	if spec != "" {
@@ -500,36 +523,47 @@ func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trac
 	}
 	v, err := specs.Lookup(name)
 	if err != nil {
-		return usageErr("%s: %v", path, err)
+		return nil, nil, usageErr("%s: %v", path, err)
 	}
 	var prop *specs.Property
 	if file.Property != "" {
 		if prop, err = specs.LookupProperty(file.Property); err != nil {
-			return usageErr("%s: %v", path, err)
+			return nil, nil, usageErr("%s: %v", path, err)
 		}
 	}
 	sc, err := file.ScopeValue()
 	if err != nil {
-		return usageErr("%s: %v", path, err)
+		return nil, nil, usageErr("%s: %v", path, err)
 	}
 	ops, setup, err := file.Ops()
 	if err != nil {
-		return usageErr("%s: %v", path, err)
+		return nil, nil, usageErr("%s: %v", path, err)
 	}
 	t, err := traces.Replay(v, sc, prop, ops, setup)
 	if err != nil {
-		return usageErr("%s: %v", path, err)
+		return nil, nil, usageErr("%s: %v", path, err)
 	}
+	return t, file, nil
+}
+
+// runReplay replays a trace file, writes the trace to stdout and the
+// verdict and notes to notes.
+func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trace) error, stdout, notes io.Writer) error {
+	t, file, err := loadTrace(path, spec)
+	if err != nil {
+		return err
+	}
+	v, prop := t.Variant, t.Property
 	if v.Name == file.Variant {
 		for i, st := range t.Steps {
 			if d := fmt.Sprintf("%016x", st.After.Fingerprint()); file.Steps[i].Digest != "" && d != file.Steps[i].Digest {
-				fmt.Fprintf(stdout, "note: the state after step %d differs from the one recorded (the model changed since the trace was written)\n", i+1)
+				fmt.Fprintf(notes, "note: the state after step %d differs from the one recorded (the model changed since the trace was written)\n", i+1)
 				break
 			}
 		}
 	}
 	if t.Skipped > 0 {
-		fmt.Fprintf(stdout, "note: the kernel oopsed after step %d; the last %d step(s) were not run\n", len(t.Steps), t.Skipped)
+		fmt.Fprintf(notes, "note: the kernel oopsed after step %d; the last %d step(s) were not run\n", len(t.Steps), t.Skipped)
 	}
 	if prop == nil {
 		if !quiet {
@@ -540,17 +574,71 @@ func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trac
 		return nil
 	}
 	if t.Holds() {
-		fmt.Fprintf(stdout, "%s: %s now holds under %s (exit 0)\n", path, prop.Name, v.Name)
+		fmt.Fprintf(notes, "%s: %s now holds under %s (exit 0)\n", path, prop.Name, v.Name)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s: %s still fails under %s (exit 1)\n", path, prop.Name, v.Name)
+	fmt.Fprintf(notes, "%s: %s still fails under %s (exit 1)\n", path, prop.Name, v.Name)
 	if !quiet {
-		fmt.Fprintln(stdout)
+		if notes == stdout {
+			fmt.Fprintln(stdout)
+		}
 		if err := write(stdout, t); err != nil {
 			return err
 		}
 	}
 	return &exitError{code: exitViolation, err: errors.New("still fails")}
+}
+
+func newReproCmd(stdout io.Writer) *cobra.Command {
+	var spec, output string
+	cmd := &cobra.Command{
+		Use:   "repro FILE",
+		Short: "Turn a JSON trace into a C program that performs it with real system calls",
+		Long: `repro writes a C program (plain gcc, libc only) that performs the trace on the
+running kernel: MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS mmaps, writes for the
+faults, mprotect, madvise, munmap, fork and exit, each process driven in the
+trace's order by a controller. After every step the acting process compares
+its /proc/self/maps with the layout the model predicts and the system call's
+result with the model's, printing each difference; where the property
+concerns rmap, the live processes end with madvise(MADV_PAGEOUT), an rmap
+walk of their pages (when swap is configured).
+
+A patch's bug shows only on a kernel carrying that patch; on another kernel
+the program is expected to run cleanly. The program's header lists the
+known layout differences between the modelled versions and current kernels.
+The program exits 0 when every step matched, 1 when something differed, 2
+when it could not set up.`,
+		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out traces/
+  anoncheck repro traces/khlebnikov-fix-v1.rmap-reachable.json -o repro.c
+  gcc -Wall -O1 -o repro repro.c && ./repro`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr("repro takes one trace file, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutputPath("output", output); err != nil {
+				return usageErr("%v", err)
+			}
+			t, _, err := loadTrace(args[0], spec)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := traces.WriteRepro(&buf, t); err != nil {
+				return usageErr("%s: %v", args[0], err)
+			}
+			if output == "" {
+				_, err := buf.WriteTo(stdout)
+				return err
+			}
+			return traces.WriteFileAtomic(output, func(w io.Writer) error { _, err := buf.WriteTo(w); return err })
+		},
+	}
+	cmd.Flags().StringVar(&spec, "spec", "", "predict the layouts under this variant instead of the one the trace names")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write the program to this file (atomically) instead of standard output")
+	return cmd
 }
 
 func newSpecsCmd(stdout io.Writer) *cobra.Command {
@@ -628,8 +716,10 @@ func traceWriter(format string) (func(io.Writer, *traces.Trace) error, error) {
 		return traces.WriteText, nil
 	case "markdown", "md":
 		return traces.WriteMarkdownTrace, nil
+	case "html":
+		return traces.WriteHTML, nil
 	}
-	return nil, fmt.Errorf("--format %q: must be text or markdown", format)
+	return nil, fmt.Errorf("--format %q: must be text, markdown or html", format)
 }
 
 // prepare validates the flags every exploring command shares (bound,
@@ -675,6 +765,27 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 			return usageErr("--out %q: not an existing directory", f.out)
 		}
 	}
+	for _, c := range []struct{ flag, path string }{{"--checkpoint", f.checkpoint}, {"--resume", f.resume}} {
+		if c.path != "" && len(variants) != 1 {
+			return usageErr("%s: a checkpoint holds one variant's search; choose one with --spec", c.flag)
+		}
+	}
+	if f.checkpoint != "" {
+		if err := checkOutputPath("checkpoint", f.checkpoint); err != nil {
+			return usageErr("%v", err)
+		}
+		if f.checkpointEvery <= 0 {
+			return usageErr("--checkpoint-every %s: must be positive", f.checkpointEvery)
+		}
+	}
+	if f.resume != "" {
+		if _, err := os.Stat(f.resume); err != nil {
+			return usageErr("--resume %s: %v", f.resume, errors.Unwrap(err))
+		}
+		if f.verifyStates {
+			return usageErr("--verify-states cannot be combined with --resume: a checkpoint keeps fingerprints, not states")
+		}
+	}
 
 	props := properties(f)
 	code := exitOK
@@ -685,7 +796,10 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	var after bytes.Buffer
 	for vi, v := range variants {
 		m := &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}
-		res := runVariant(ctx, m, f, props, prog)
+		res, err := runVariant(ctx, m, f, props, prog)
+		if err != nil {
+			return err
+		}
 		w := stdout
 		if matrix {
 			w = &after
@@ -793,11 +907,20 @@ func properties(f checkFlags) []*specs.Property {
 }
 
 // runVariant explores one variant within the bound and limits of f,
-// reporting progress if prog is set.
-func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*specs.Property, prog *progress) check.Result {
+// reporting progress if prog is set. Unless --force, a run that may be
+// large starts with a pilot (see estimateRun); a pilot that finishes is
+// the result.
+func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*specs.Property, prog *progress) (check.Result, error) {
 	mem, _ := parseBytes(f.maxMemory)
 	cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates,
-		MaxMemory: mem, Workers: f.workers}
+		MaxMemory: mem, Workers: f.workers, VerifyStates: f.verifyStates, Identity: m.ConfigDigest(0),
+		Checkpoint: f.checkpoint, CheckpointEvery: f.checkpointEvery, Resume: f.resume}
+	if !f.force && f.resume == "" && f.checkpoint == "" {
+		res, done, err := estimateRun(ctx, m, f, cfg, mem)
+		if done || err != nil {
+			return res, err
+		}
+	}
 	if prog != nil {
 		cfg.Progress, cfg.ProgressEvery = prog.update(m.Variant.Name), prog.every
 	}
@@ -805,7 +928,98 @@ func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*spec
 	if prog != nil {
 		prog.done()
 	}
-	return res
+	if res.Stop == check.Failed {
+		return res, usageErr("--resume %s: %v", f.resume, res.Err)
+	}
+	return res, nil
+}
+
+// Pilot limits and the size model of estimateRun.
+const (
+	pilotStates   = 400_000
+	pilotTime     = 2 * time.Second
+	bytesPerState = 32  // visited set, parent link and action, frontier share; a low guess
+	absurdFactor  = 4   // refuse runs estimated at more than this times the memory limit
+	defaultGrowth = 8.0 // states per level over the one before, when the pilot saw too few levels
+	setupPerPage  = 57  // one-process layouts grow by about this per page slot (1,445 at 2, 82,677 at 3)
+)
+
+// estimateRun runs a pilot of the run, limited to pilotStates states and
+// pilotTime. If the pilot finishes, it is the run (done). If not, the size
+// of the whole run is extrapolated from the levels the pilot completed,
+// and a run estimated far beyond the memory limit is refused with a hint,
+// rather than left to thrash until --max-memory stops it.
+func estimateRun(ctx context.Context, m *specs.Model, f checkFlags, cfg check.Config[state.State], mem uint64) (check.Result, bool, error) {
+	pilot := cfg
+	pilot.MaxMemory = 0 // pilotStates bounds it; the limit is for the run
+	if pilot.MaxStates == 0 || pilot.MaxStates > pilotStates {
+		pilot.MaxStates = pilotStates
+	}
+	pctx, cancel := context.WithTimeout(ctx, pilotTime)
+	res := check.Run[state.State](pctx, m, pilot)
+	cancel()
+	cut := (res.Stop == check.MaxStates && pilot.MaxStates != cfg.MaxStates) ||
+		(res.Stop == check.Cancelled && ctx.Err() == nil)
+	if !cut {
+		return res, true, nil
+	}
+	if mem == 0 {
+		mem = physicalMemory()
+	}
+	levels := append([]int(nil), res.Stats.PerDepth...)
+	if res.Stats.States <= res.Stats.Setup {
+		// The pilot may not have finished the initial layouts.
+		setup := 1445 * math.Pow(setupPerPage, float64(m.Scope.Pages-2))
+		levels = []int{int(max(setup, float64(res.Stats.States)))}
+	}
+	at := func(bound int) float64 {
+		growth := defaultGrowth
+		if m.Scope.Procs == 1 {
+			growth = 0 // the initial layouts are closed under P1's operations; only exit is left
+		}
+		if n := len(levels); n >= 3 && levels[n-2] > 0 {
+			growth = max(1, float64(levels[n-1])/float64(levels[n-2]))
+		}
+		total, last := 0.0, float64(levels[len(levels)-1])
+		for d := 0; d <= bound; d++ {
+			if d < len(levels) {
+				total += float64(levels[d])
+				continue
+			}
+			last *= growth
+			total += last
+		}
+		return total
+	}
+	bound := f.bound
+	if bound == 0 {
+		bound = len(levels) - 1 // a fixpoint's depth is unknown: judge what is already known
+	}
+	est := at(bound)
+	if est*bytesPerState <= float64(mem)*absurdFactor {
+		return res, false, nil
+	}
+	fits := -1
+	for b := 0; b <= bound && at(b)*bytesPerState <= float64(mem); b++ {
+		fits = b
+	}
+	hint := "even the initial layouts do not fit: lower --pages"
+	if fits >= 0 {
+		hint = fmt.Sprintf("the largest bound that fits is about %d (~%.1e states): lower --bound, --pages or --procs", fits, at(fits))
+	}
+	return res, false, usageErr("--bound %d at pages=%d procs=%d: estimated ~%.1e states (~%s at %d bytes each), far beyond the memory limit %s; %s, or pass --force to try anyway",
+		f.bound, m.Scope.Pages, m.Scope.Procs, est, humanBytes(est*bytesPerState), bytesPerState, humanBytes(float64(mem)), hint)
+}
+
+// humanBytes renders a byte count as KiB, MiB, GiB, TiB or PiB.
+func humanBytes(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", b, units[i])
 }
 
 // report prints a variant's verdicts and returns the exit code it calls for.
@@ -828,7 +1042,14 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 		st.States, st.Setup, st.Transitions, st.Depth, st.Elapsed.Round(time.Millisecond), rate, st.HeapBytes>>20)
 	fmt.Fprintf(out, "  states per depth: %s\n", joinInts(st.PerDepth))
 	n := float64(st.States)
-	fmt.Fprintf(out, "  fingerprints: 64-bit; probability that a hash collision hid a state <= %.1e (n^2/2^65)\n", n*n/math.Exp2(65))
+	if f.verifyStates && res.Collision == nil {
+		fmt.Fprintf(out, "  fingerprints: 64-bit, verified against the stored states: no collision\n")
+	} else {
+		fmt.Fprintf(out, "  fingerprints: 64-bit; probability that a hash collision hid a state <= %.1e (n^2/2^65)\n", n*n/math.Exp2(65))
+	}
+	if st.States > 0 {
+		fmt.Fprintf(out, "  memory: visited set %.1f bytes/state, parent links and actions 8 bytes/state\n", float64(st.TableBytes)/n)
+	}
 
 	limited := !res.Complete
 	capacity := false
@@ -870,6 +1091,19 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 	if limited {
 		fmt.Fprintf(w, "  %s incomplete: explored %d states to depth %d of bound %s; stopped by %s\n", v.Name, st.States, st.Depth, bound, stopFlag(res.Stop))
 	}
+	if res.Collision != nil {
+		fmt.Fprintf(w, "  %s: two different states share fingerprint %016x (found at depth %d); without --verify-states one of them would have been missed\n",
+			v.Name, res.Collision.Fingerprint, res.Collision.Depth)
+	}
+	switch {
+	case res.Err != nil:
+		fmt.Fprintf(w, "  %s: %v\n", v.Name, res.Err)
+		code = max(code, exitLimit)
+	case res.Checkpoints > 0 && limited:
+		fmt.Fprintf(w, "  checkpoint written to %s; run the same command with --resume %s (instead of --checkpoint, or with both) to continue\n", f.checkpoint, f.checkpoint)
+	case f.checkpoint != "" && limited:
+		fmt.Fprintf(w, "  no checkpoint written: the run stopped during the initial layouts, or by --max-states, before a consistent point\n")
+	}
 	if (limited || capacity) && code == exitOK {
 		code = exitLimit
 	}
@@ -878,9 +1112,9 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 			if !res.Violated(i) || p.Limit {
 				continue
 			}
-			t, err := traces.FromPathSym(v, sc, symmetryOf(f), p, res.Violations[i].Path)
+			t, err := violationTrace(v, sc, f, p, res.Violations[i].Path)
 			if err != nil {
-				return 0, fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
+				return 0, err
 			}
 			if f.out != "" {
 				path := filepath.Join(f.out, v.Name+"."+p.Name+".json")
@@ -906,6 +1140,21 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 	return code, nil
 }
 
+// violationTrace replays the explorer's shortest path to a violation of p
+// and, unless --shrink=false, shrinks it (traces.Shrink).
+func violationTrace(v *specs.Variant, sc transitions.Scope, f checkFlags, p *specs.Property, path []check.Step) (*traces.Trace, error) {
+	t, err := traces.FromPathSym(v, sc, symmetryOf(f), p, path)
+	if err != nil {
+		return nil, fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
+	}
+	if f.shrink {
+		if t, err = traces.Shrink(t); err != nil {
+			return nil, fmt.Errorf("shrinking the trace of %s under %s: %v", p.Name, v.Name, err)
+		}
+	}
+	return t, nil
+}
+
 func capacityCause(v *specs.Variant, sc transitions.Scope, sym state.Symmetry, props []*specs.Property, res *check.Result) string {
 	for i, p := range props {
 		if p.Limit && res.Violated(i) {
@@ -925,6 +1174,8 @@ func stopFlag(r check.StopReason) string {
 		return "--max-states"
 	case check.MaxMemory:
 		return "--max-memory"
+	case check.Collision:
+		return "a fingerprint collision (--verify-states)"
 	case check.Cancelled:
 		if timedOut.Load() {
 			return "--timeout"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -319,7 +320,7 @@ func TestTimeoutAndMemoryLimits(t *testing.T) {
 	if code != exitLimit || !strings.Contains(out, "stopped by --timeout") || strings.Contains(out, "holds (") {
 		t.Fatalf("--timeout: exit %d:\n%s", code, out)
 	}
-	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "8", "--max-memory", "1MiB", "--traces=false")
+	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "8", "--max-memory", "1MiB", "--force", "--traces=false")
 	if code != exitLimit || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
 		t.Fatalf("--max-memory: exit %d:\n%s", code, out)
 	}
@@ -344,7 +345,121 @@ func TestFormatMarkdown(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	code, _, errs := runCLI(t, "--format", "html5")
-	if code != exitUsage || !strings.Contains(errs, `--format "html5": must be text or markdown`) {
+	if code != exitUsage || !strings.Contains(errs, `--format "html5": must be text, markdown or html`) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// --format html writes one page per trace; replay keeps its verdict off
+// stdout so the page can be redirected to a file whole.
+func TestFormatHTMLAndReplay(t *testing.T) {
+	dir := t.TempDir()
+	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--out", dir)
+	if code != exitViolation || !strings.Contains(out, "<!DOCTYPE html>") || strings.Contains(out, "http://") {
+		t.Fatalf("exit %d:\n%.400s", code, out)
+	}
+	file := filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.json")
+	code, out, errs := runCLI(t, "replay", file, "--format", "html")
+	if code != exitViolation || !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.Contains(errs, "still fails") {
+		t.Fatalf("replay --format html: exit %d, stderr %q, stdout %.200q", code, errs, out)
+	}
+}
+
+// repro writes a C program from a trace file, atomically with -o; a bad
+// file is exit 2 naming it. (traces/repro_test.go compiles and runs such
+// programs.)
+func TestReproCommand(t *testing.T) {
+	dir := t.TempDir()
+	runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "2", "--traces=false", "--out", dir)
+	file := filepath.Join(dir, "khlebnikov-fix-v1.rmap-reachable.json")
+	code, out, errs := runCLI(t, "repro", file)
+	if code != exitOK || !strings.Contains(out, "int main(") || !strings.Contains(out, "MAP_FIXED") {
+		t.Fatalf("repro: exit %d, stderr %q", code, errs)
+	}
+	dst := filepath.Join(dir, "r.c")
+	if code, _, errs := runCLI(t, "repro", file, "-o", dst); code != exitOK {
+		t.Fatalf("repro -o: exit %d, stderr %q", code, errs)
+	}
+	if data, err := os.ReadFile(dst); err != nil || string(data) != out {
+		t.Fatalf("repro -o wrote something else than stdout gets (%v)", err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"format":"anoncheck-trace","version":7}`), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"repro", bad}, bad + ": "},
+		{[]string{"repro", filepath.Join(dir, "none.json")}, "no such file"},
+		{[]string{"repro", file, "-o", filepath.Join(dir, "no", "r.c")}, "does not exist"},
+		{[]string{"repro"}, "repro takes one trace file"},
+	} {
+		if code, _, errs := runCLI(t, c.args...); code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// A run interrupted by --timeout writes a checkpoint and exits 3; resumed
+// from it, the run prints the same verdicts and counts as one never
+// interrupted.
+func TestCheckpointAndResume(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "v54.ckpt")
+	args := []string{"--spec", "v5.4", "--bound", "3", "--traces=false", "--progress", "never"}
+	code, full, _ := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d", code)
+	}
+	code, out, _ := runCLI(t, append(args, "--checkpoint", ckpt, "--timeout", "150ms", "--workers", "1")...)
+	if code != exitLimit || !strings.Contains(out, "checkpoint written to "+ckpt) {
+		t.Fatalf("interrupted run: exit %d:\n%s", code, out)
+	}
+	code, resumed, _ := runCLI(t, append(args, "--resume", ckpt)...)
+	if code != exitOK {
+		t.Fatalf("resumed run: exit %d:\n%s", code, resumed)
+	}
+	pick := func(s string) string {
+		var keep []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.Contains(l, "VIOLATED") || strings.Contains(l, "holds") || strings.Contains(l, "states per depth") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if pick(resumed) != pick(full) {
+		t.Fatalf("resumed run differs:\n%s\nuninterrupted:\n%s", pick(resumed), pick(full))
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{append(args[2:], "--resume", ckpt, "--spec", "v5.7"), "another run"},
+		{append(args[2:], "--resume", ckpt), "choose one with --spec"},
+		{append(args, "--resume", filepath.Join(dir, "none")), "--resume"},
+		{append(args, "--checkpoint", filepath.Join(dir, "no", "c")), "does not exist"},
+		{append(args, "--resume", ckpt, "--verify-states"), "--verify-states cannot be combined"},
+	} {
+		if code, _, errs := runCLI(t, c.args...); code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// --verify-states says the fingerprints were checked; an absurd scope is
+// refused before it thrashes, with a hint, unless --force.
+func TestVerifyStatesAndSizeEstimate(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4", "--bound", "2", "--verify-states", "--traces=false")
+	if code != exitOK || !strings.Contains(out, "verified against the stored states: no collision") {
+		t.Fatalf("--verify-states: exit %d:\n%s", code, out)
+	}
+	code, _, errs := runCLI(t, "--spec", "v5.4", "--pages", "8", "--procs", "2", "--bound", "3")
+	if code != exitUsage || !strings.Contains(errs, "far beyond the memory limit") || !strings.Contains(errs, "--force") {
+		t.Fatalf("absurd scope: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = runCLI(t, "--spec", "v5.4", "--procs", "4", "--bound", "14", "--max-memory", "1GiB")
+	if code != exitUsage || !strings.Contains(errs, "the largest bound that fits is about") {
+		t.Fatalf("deep bound: exit %d, stderr %q", code, errs)
 	}
 }
