@@ -46,6 +46,7 @@ type succ[S any] struct {
 	fp       uint64
 	violated uint64
 	end      uint32 // end of the packed state in the arena
+	shard    uint8  // the visited-set shard of fp
 	isNew    bool   // set by phase 2: first occurrence, inserted
 	s        S      // the state, when the worker cannot pack
 }
@@ -99,7 +100,7 @@ func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup
 				}
 				continue
 			}
-			sc := succ[S]{parent: pidx, action: a, fp: fp, violated: e.violations(&p.nxt, pending)}
+			sc := succ[S]{parent: pidx, action: a, fp: fp, shard: uint8(shardOf(fp)), violated: e.violations(&p.nxt, pending)}
 			if p.p != nil {
 				u.arena = p.p.Pack(u.arena, &p.nxt)
 				sc.end = uint32(len(u.arena))
@@ -133,23 +134,27 @@ func (e *explorer[S]) successors(cur *frontier[S], lo, hi int, setup bool, depth
 // dedup is phase 2: it marks the first occurrence of each fingerprint in
 // b that was not yet visited, and inserts it.
 func (e *explorer[S]) dedup(b *batch[S], depth int) {
+	// Shards are handed out in groups: each group scans the batch once,
+	// so few groups keep the scanning cheap and a few per worker keep the
+	// workers evenly loaded.
+	groups := min(numShards, 4*len(e.parts))
 	var next atomic.Int64
 	e.each(func(p *part[S]) {
 		for {
-			sh := int(next.Add(1) - 1)
-			if sh >= numShards {
+			g := int(next.Add(1) - 1)
+			if g >= groups {
 				return
 			}
-			set := &e.visited.shards[sh]
+			lo, hi := uint8(g*numShards/groups), uint8((g+1)*numShards/groups)
 			for k := 0; k < b.n; k++ {
 				u := &b.units[k]
 				start := uint32(0)
 				for i := range u.out {
 					sc := &u.out[i]
-					if shardOf(sc.fp) == sh {
-						sc.isNew = set.insert(sc.fp)
+					if sh := sc.shard; sh >= lo && sh < hi {
+						sc.isNew = e.visited.shards[sh].insert(sc.fp)
 						if e.full != nil {
-							e.verifyInBatch(sh, sc, u.arena[start:sc.end], depth)
+							e.verifyInBatch(int(sh), sc, u.arena[start:sc.end], depth)
 						}
 					}
 					start = sc.end

@@ -1,6 +1,7 @@
 package traces_test
 
 import (
+	"io"
 	"testing"
 
 	"anoncheck/specs"
@@ -8,8 +9,9 @@ import (
 	"anoncheck/transitions"
 )
 
-// FuzzReadTrace feeds arbitrary bytes to the trace reader and replayer:
-// they must return an error or a trace, never panic.
+// FuzzReadTrace feeds arbitrary bytes to the trace reader, the replayer
+// and the renderers a replayed trace goes to (text, Markdown, HTML, the C
+// reproducer): they must return an error or a result, never panic.
 func FuzzReadTrace(f *testing.F) {
 	ops := []transitions.Op{
 		{Kind: transitions.OpMmap, Start: 0, End: 2, Arg: uint8(transitions.ProtRead | transitions.ProtWrite)},
@@ -28,6 +30,10 @@ func FuzzReadTrace(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(seed)
+	tr.Property = nil
+	if noProp, err := traces.EncodeJSON(tr); err == nil {
+		f.Add(noProp)
+	}
 	f.Add([]byte(`{"format":"anoncheck-trace","version":1,"variant":"v5.4","scope":{"pages":2,"procs":2},"steps":[{"op":"write","proc":1,"page":7}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := traces.DecodeJSON(data)
@@ -46,6 +52,17 @@ func FuzzReadTrace(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = traces.Replay(v, sc, nil, ops, setup)
+		var prop *specs.Property
+		if file.Property != "" {
+			prop, _ = specs.LookupProperty(file.Property)
+		}
+		tr, err := traces.Replay(v, sc, prop, ops, setup)
+		if err != nil {
+			return
+		}
+		for _, write := range []func(io.Writer, *traces.Trace) error{
+			traces.WriteText, traces.WriteMarkdownTrace, traces.WriteHTML, traces.WriteRepro} {
+			_ = write(io.Discard, tr)
+		}
 	})
 }
