@@ -1036,7 +1036,14 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 		out = io.Discard
 	}
 	fmt.Fprintf(out, "variant %s: %s\n", v.Name, v.Follows)
-	fmt.Fprintf(out, "  scope: pages=%d procs=%d prots=%s, bound %s (config %s)\n", sc.Pages, sc.Procs, sc.ProtsString(), bound, digest)
+	extra := ""
+	if sc.Ops != 0 {
+		extra += " ops=" + sc.Ops.String()
+	}
+	if y := symmetryOf(f); y != state.SymFull {
+		extra += " symmetry=" + y.String()
+	}
+	fmt.Fprintf(out, "  scope: pages=%d procs=%d prots=%s%s, bound %s (config %s)\n", sc.Pages, sc.Procs, sc.ProtsString(), extra, bound, digest)
 	rate := float64(st.States) / st.Elapsed.Seconds()
 	fmt.Fprintf(out, "  explored %d states (%d initial layouts), %d transitions, depth %d, %s, %.0f states/s, heap %d MiB\n",
 		st.States, st.Setup, st.Transitions, st.Depth, st.Elapsed.Round(time.Millisecond), rate, st.HeapBytes>>20)
