@@ -278,8 +278,9 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 		rep.Title += " against " + base.Name
 	}
 	incomplete := false
+	sized := false
 	for _, v := range variants {
-		res, err := runVariant(ctx, &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}, f, props, prog)
+		res, err := runVariant(ctx, &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}, f, props, prog, &sized)
 		if err != nil {
 			return err
 		}
@@ -794,9 +795,10 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	// With several variants the matrix comes first; what each variant's
 	// report adds (incomplete runs, traces) follows it.
 	var after bytes.Buffer
+	sized := false
 	for vi, v := range variants {
 		m := &specs.Model{Variant: v, Scope: sc, Symmetry: symmetryOf(f)}
-		res, err := runVariant(ctx, m, f, props, prog)
+		res, err := runVariant(ctx, m, f, props, prog, &sized)
 		if err != nil {
 			return err
 		}
@@ -909,17 +911,22 @@ func properties(f checkFlags) []*specs.Property {
 // runVariant explores one variant within the bound and limits of f,
 // reporting progress if prog is set. Unless --force, a run that may be
 // large starts with a pilot (see estimateRun); a pilot that finishes is
-// the result.
-func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*specs.Property, prog *progress) (check.Result, error) {
+// the result. A pilot that is cut is work thrown away, so once one
+// variant's pilot was cut and its run accepted (*sized), later variants
+// of the same scope skip the pilot: variants of one scope differ in size
+// far less than the estimate's margin, and --max-memory still stops a
+// run that outgrows the limit.
+func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*specs.Property, prog *progress, sized *bool) (check.Result, error) {
 	mem, _ := parseBytes(f.maxMemory)
 	cfg := check.Config[state.State]{Bound: f.bound, Properties: m.CheckProperties(props), MaxStates: f.maxStates,
 		MaxMemory: mem, Workers: f.workers, VerifyStates: f.verifyStates, Identity: m.ConfigDigest(0),
 		Checkpoint: f.checkpoint, CheckpointEvery: f.checkpointEvery, Resume: f.resume}
-	if !f.force && f.resume == "" && f.checkpoint == "" {
+	if !f.force && !*sized && f.resume == "" && f.checkpoint == "" {
 		res, done, err := estimateRun(ctx, m, f, cfg, mem)
 		if done || err != nil {
 			return res, err
 		}
+		*sized = true
 	}
 	if prog != nil {
 		cfg.Progress, cfg.ProgressEvery = prog.update(m.Variant.Name), prog.every

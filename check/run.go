@@ -28,7 +28,9 @@ type Worker[S any] interface {
 	// the setup actions.
 	Actions(s *S, setup bool, buf []Action) []Action
 	// Next writes to out the successor of s under a, in canonical form.
-	// It returns false if a is not enabled in s.
+	// It returns false if a is not enabled in s; it may also return false
+	// when the successor is s itself, a self-loop that adds nothing to
+	// the search.
 	Next(s *S, a Action, out *S) bool
 	// Fingerprint hashes a canonical state.
 	Fingerprint(s *S) uint64
@@ -90,7 +92,7 @@ type Config[S any] struct {
 // Stats describes a run.
 type Stats struct {
 	States      int           // distinct states found
-	Transitions int           // successor computations of enabled actions
+	Transitions int           // successors computed, self-loops the worker drops excepted
 	Setup       int           // states at depth 0 (the setup closure)
 	Depth       int           // deepest completed level
 	PerDepth    []int         // new states found at each depth
