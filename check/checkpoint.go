@@ -31,7 +31,7 @@ import (
 
 const (
 	checkpointMagic   = "anoncheck-checkpoint\n"
-	checkpointVersion = 1
+	checkpointVersion = 2
 	endianMark        = 0x01020304
 )
 
@@ -283,11 +283,10 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 		sh.n = r.count(1<<32, "shard size")
 		sh.hasZero = r.u64() == 1
 		size := r.count(1<<36, "shard slots")
-		if r.err == nil && (size == 0 || size&(size-1) != 0 || sh.n >= size) {
+		if r.err == nil && (size < minVisitedSetSlots || sh.n >= size) {
 			r.err = fmt.Errorf("visited-set shard %d: %d slots for %d fingerprints (file corrupt?)", i, size, sh.n)
 		}
 		sh.slots = make([]uint64, size)
-		sh.mask = uint64(size - 1)
 		r.bytes(raw(sh.slots))
 	}
 	var s S

@@ -15,6 +15,7 @@ package floor
 import (
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,3 +177,65 @@ func TestFingerprintsAgree(t *testing.T) {
 		t.Fatalf("only %d distinct states in the pool", len(hOf))
 	}
 }
+
+// BenchmarkScaling measures what a second core adds on this machine, with
+// nothing shared: the same total work done by one goroutine and split
+// over two, for a pure arithmetic loop (alu), the floor loop (floor) and
+// the model's transition (copy, apply, canonicalise, fingerprint) with a
+// private worker per goroutine (transition). The speedup metric is the
+// one-goroutine time over the two-goroutine time: the ceiling for the
+// explorer's two workers, which also share a visited set and a frontier.
+func BenchmarkScaling(b *testing.B) {
+	p := pool(b, 4096)
+	m := &specs.Model{Variant: specs.V54, Scope: transitions.DefaultScope()}
+	acts := make([][]uint32, len(p))
+	for i := range p {
+		acts[i] = m.NewWorker().Actions(&p[i], false, nil)
+	}
+	loads := []struct {
+		name string
+		n    int // units of work per op
+		run  func(from, n int)
+	}{
+		{"alu", 1 << 24, func(from, n int) {
+			x := uint64(from) | 1
+			for i := 0; i < n; i++ {
+				x ^= x << 13
+				x ^= x >> 7
+				x ^= x << 17
+			}
+			sink.Add(x)
+		}},
+		{"floor", 1 << 20, func(from, n int) { floorLoop(p[from%len(p):], n) }},
+		{"transition", 1 << 18, func(from, n int) {
+			w := m.NewWorker()
+			var out state.State
+			for i := from; i < from+n; i++ {
+				s := &p[i%len(p)]
+				a := acts[i%len(p)]
+				if len(a) > 0 && w.Next(s, a[(i/len(p))%len(a)], &out) {
+					sink.Add(w.Fingerprint(&out))
+				}
+			}
+		}},
+	}
+	for _, l := range loads {
+		b.Run(l.name, func(b *testing.B) {
+			var one, two time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				l.run(0, l.n)
+				one += time.Since(t0)
+				t0 = time.Now()
+				done := make(chan struct{})
+				go func() { l.run(l.n/2, l.n/2); close(done) }()
+				l.run(0, l.n/2)
+				<-done
+				two += time.Since(t0)
+			}
+			b.ReportMetric(float64(one)/float64(two), "speedup")
+		})
+	}
+}
+
+var sink atomic.Uint64
