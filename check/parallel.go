@@ -66,12 +66,53 @@ type batch[S any] struct {
 
 // part is one worker's scratch space.
 type part[S any] struct {
-	w    Worker[S]
-	p    Packer[S]
-	cur  S
-	nxt  S
-	buf  []Action
-	vbuf []byte // scratch for VerifyStates
+	w     Worker[S]
+	p     Packer[S]
+	cur   S
+	nxt   S
+	buf   []Action
+	vbuf  []byte   // scratch for VerifyStates
+	local unitSeen // fingerprints met in the unit being expanded
+}
+
+// unitSeen is a small set of the fingerprints a unit has produced, so
+// that phase 1 drops a successor met earlier in the same unit: that one
+// comes first in the global order, so the later one can never be new.
+// Siblings in the frontier share parents, so diamonds (the same two
+// operations in either order) mostly meet within one unit; dropping the
+// later copies spares their properties, packing and deduplication.
+type unitSeen struct {
+	slots   [unitSeenSlots]uint64
+	touched []uint32
+}
+
+const unitSeenSlots = 1 << 13
+
+// reset empties the set, clearing only the slots in use.
+func (u *unitSeen) reset() {
+	for _, i := range u.touched {
+		u.slots[i] = 0
+	}
+	u.touched = u.touched[:0]
+}
+
+// firstTime adds fp and reports whether it was absent. When the set is
+// three quarters full it reports every fingerprint as new: the later
+// phases deduplicate exactly, this only saves them work.
+func (u *unitSeen) firstTime(fp uint64) bool {
+	if fp == 0 || len(u.touched) >= unitSeenSlots*3/4 {
+		return true
+	}
+	for i := uint32(mix(fp)) & (unitSeenSlots - 1); ; i = (i + 1) & (unitSeenSlots - 1) {
+		switch u.slots[i] {
+		case 0:
+			u.slots[i] = fp
+			u.touched = append(u.touched, i)
+			return true
+		case fp:
+			return false
+		}
+	}
 }
 
 // expandUnit computes the successors of frontier states [lo, hi) into u.
@@ -79,6 +120,7 @@ func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup
 	u.out = u.out[:0]
 	u.arena = u.arena[:0]
 	u.transitions = 0
+	p.local.reset()
 	for i := lo; i < hi; i++ {
 		pidx := cur.get(i, &p.cur)
 		if p.w.Terminal(&p.cur) {
@@ -99,6 +141,9 @@ func (p *part[S]) expandUnit(e *explorer[S], cur *frontier[S], lo, hi int, setup
 					}
 				}
 				continue
+			}
+			if e.full == nil && !p.local.firstTime(fp) {
+				continue // VerifyStates compares every copy in dedup instead
 			}
 			sc := succ[S]{parent: pidx, action: a, fp: fp, shard: uint8(shardOf(fp)), violated: e.violations(&p.nxt, pending)}
 			if p.p != nil {
