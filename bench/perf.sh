@@ -20,6 +20,7 @@ echo "date: $(date -u +%Y-%m-%d)  go: $(go env GOVERSION)  cpus: $(nproc)  $(gre
 
 floor=$(go test -run '^$' -bench '^BenchmarkFloor$' -benchtime 3000000x ./bench/floor | awk '/^BenchmarkFloor/ {print $3}')
 echo "floor (copy + XXH3 + insert, per state): $floor ns"
+echo "two goroutines over one, nothing shared (bench/floor BenchmarkScaling): $(go test -run '^$' -bench '^BenchmarkScaling$' -benchtime 3x ./bench/floor | awk '/^BenchmarkScaling/ {n = split($1, a, "/"); sub(/-[0-9]+$/, "", a[n]); printf "%s %sx  ", a[n], $(NF-1)}')"
 echo
 
 row() { # row LABEL ARGS...: one line of the table

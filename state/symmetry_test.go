@@ -1,6 +1,8 @@
 package state_test
 
 import (
+	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -123,5 +125,55 @@ func BenchmarkCanonicalFullFingerprint(b *testing.B) {
 		state.CanonicalFull(&c, &states[i%len(states)])
 		_ = c.Fingerprint()
 		i++
+	}
+}
+
+// describe renders what each process holds without naming any slot: its
+// VMAs in list order with the anon_vma each points at described by shape,
+// and its page table with each page's fields and its mapping's shape.
+func describe(s *state.State, p int) string {
+	av := func(id state.AVID) string {
+		if id == state.NoAV {
+			return "-"
+		}
+		a := s.AV(id)
+		return fmt.Sprintf("av(st%d ref%d deg%d root%t tree%d)", a.Status, a.Refcount, a.Degree, a.Root == id, bits.OnesCount16(a.Tree))
+	}
+	out := fmt.Sprintf("mm live%d count%d:", s.MMs[p].Live, s.MMs[p].MapCount)
+	s.ForEachVMA(p, func(id state.VMAID) bool {
+		v := s.VMA(id)
+		out += fmt.Sprintf(" [%d,%d) pgoff%d %v %s chain", v.Start, v.End, v.Pgoff, v.Flags, av(v.AnonVMA))
+		for j := uint8(0); j < v.NChain; j++ {
+			out += " " + av(v.Chain[j])
+		}
+		return true
+	})
+	for a := 0; a < state.MaxSlots; a++ {
+		if pte := s.PT[p][a]; pte.Page() != state.NoPage {
+			pg := s.Page(pte.Page())
+			out += fmt.Sprintf(" pte%d(w%t idx%d map%d fl%d %s)", a, pte.Writable(), pg.Index, pg.Mapcount, pg.Flags, av(pg.Mapping))
+		}
+	}
+	return out
+}
+
+// The canonical forms rename slots and nothing else: each process holds
+// the same VMAs, anon_vmas and pages, by shape, before and after. (The
+// renaming tests above cannot see a canonical form that is consistent
+// but wrong.)
+func TestCanonicalKeepsWhatEachProcessHolds(t *testing.T) {
+	for i, s := range randomStates(t, 600) {
+		var o, f state.State
+		state.Canonical(&o, &s)
+		perm := state.CanonicalFull(&f, &s)
+		for p := 0; p < state.MaxProcs; p++ {
+			want := describe(&s, p)
+			if got := describe(&o, p); got != want {
+				t.Fatalf("state %d, process %d: Canonical holds\n%s\nwant\n%s", i, p, got, want)
+			}
+			if got := describe(&f, int(perm[p])); got != want {
+				t.Fatalf("state %d, process %d (now %d): CanonicalFull holds\n%s\nwant\n%s", i, p, perm[p], got, want)
+			}
+		}
 	}
 }
