@@ -945,7 +945,7 @@ func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*spec
 const (
 	pilotStates   = 400_000
 	pilotTime     = 2 * time.Second
-	bytesPerState = 32  // visited set, parent link and action, frontier share; a low guess
+	bytesPerState = 256 // of maximum RSS: 206-261 measured on the largest runs of docs/PERFORMANCE.md (visited set, parent links, packed frontiers, batches, heap headroom)
 	absurdFactor  = 100 // refuse runs estimated at more than this times the memory limit: the extrapolation overestimates spaces that saturate
 	defaultGrowth = 8.0 // states per level over the one before, when the pilot saw too few levels
 	setupPerPage  = 57  // one-process layouts grow by about this per page slot (1,445 at 2, 82,677 at 3)
