@@ -194,16 +194,11 @@ func TestShrinkExplorerTraces(t *testing.T) {
 				if err := checkExplorerPath(orig); err != nil {
 					t.Fatalf("the explorer's own trace: %v", err)
 				}
-				start := time.Now()
 				got, err := Shrink(orig)
-				took := time.Since(start)
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Logf("%v: %s\n  cost %v\n  ->   %v", took, opsString(got), TraceCost(orig), TraceCost(got))
-				if took > time.Second {
-					t.Errorf("shrinking took %v", took)
-				}
+				t.Logf("%s\n  cost %v\n  ->   %v", opsString(got), TraceCost(orig), TraceCost(got))
 				if err := checkShrunk(orig, got); err != nil {
 					t.Fatalf("shrunk trace %s: %v", opsString(got), err)
 				}
