@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"anoncheck/specs"
 	"anoncheck/state"
@@ -411,9 +412,19 @@ func TestCheckpointAndResume(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("uninterrupted run: exit %d", code)
 	}
-	code, out, _ := runCLI(t, append(args, "--checkpoint", ckpt, "--timeout", "150ms", "--workers", "1")...)
-	if code != exitLimit || !strings.Contains(out, "checkpoint written to "+ckpt) {
-		t.Fatalf("interrupted run: exit %d:\n%s", code, out)
+	// The timeout must fall after the initial layouts (a run stopped
+	// during them writes no checkpoint) and before the end: start short and
+	// lengthen it until it does, so that a slow or loaded machine still
+	// tests the resume rather than failing on the clock.
+	var out string
+	for timeout := 50 * time.Millisecond; ; timeout = timeout * 3 / 2 {
+		code, out, _ = runCLI(t, append(args, "--checkpoint", ckpt, "--timeout", timeout.String(), "--workers", "1")...)
+		if code == exitLimit && strings.Contains(out, "checkpoint written to "+ckpt) {
+			break
+		}
+		if code != exitLimit || !strings.Contains(out, "stopped during the initial layouts") || timeout > time.Minute {
+			t.Fatalf("interrupted run (--timeout %v): exit %d:\n%s", timeout, code, out)
+		}
 	}
 	code, resumed, _ := runCLI(t, append(args, "--resume", ckpt)...)
 	if code != exitOK {

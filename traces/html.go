@@ -69,12 +69,10 @@ func newHTMLTrace(t *Trace) *htmlTrace {
 		h.Facts = append(h.Facts, htmlFact{"not run", fmt.Sprintf("%d operation(s) after the kernel stopped", t.Skipped)})
 	}
 
-	prev := transitions.Initial()
-	var c state.State
-	state.Canonical(&c, &prev)
-	prevLines := StateLines(&c, t.Variant.Counters)
+	initial := transitions.Initial()
+	prevLines := StateLines(&initial, t.Variant.Counters)
 	for i := range t.Steps {
-		lines := StateLines(&t.Steps[i].After, t.Variant.Counters)
+		lines := StateLines(&t.Steps[i].Raw, t.Variant.Counters)
 		h.Steps = append(h.Steps, newHTMLStep(t, i, lines, prevLines))
 		prevLines = lines
 	}
@@ -106,7 +104,7 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 	}
 	changed := map[string]bool{}
 	hs.Lines, hs.Gone = diffLines(lines, prev, changed)
-	hs.Picture = drawStateSVG(&st.After, t.Variant.Counters, t.Scope.Pages, changed)
+	hs.Picture = drawStateSVG(&st.Raw, t.Variant.Counters, t.Scope.Pages, changed)
 	return hs
 }
 

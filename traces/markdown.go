@@ -53,8 +53,8 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 		if !t.ShowsState(i) {
 			continue
 		}
-		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(StateLines(&st.After, t.Variant.Counters), "\n"))
-		writeMermaid(&b, &st.After)
+		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(StateLines(&st.Raw, t.Variant.Counters), "\n"))
+		writeMermaid(&b, &st.Raw)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

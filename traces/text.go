@@ -37,13 +37,8 @@ func WriteText(w io.Writer, t *Trace) error {
 		fmt.Fprintf(&b, "  overflow: %s\n", state.CapName(final.Overflow))
 	}
 
-	prev := transitions.Initial()
-	var prevLines []string
-	{
-		var c state.State
-		state.Canonical(&c, &prev)
-		prevLines = StateLines(&c, t.Variant.Counters)
-	}
+	initial := transitions.Initial()
+	prevLines := StateLines(&initial, t.Variant.Counters)
 	for i, st := range t.Steps {
 		if i == 0 && st.Setup {
 			b.WriteString("\nsetup (builds the initial layout):\n")
@@ -59,7 +54,7 @@ func WriteText(w io.Writer, t *Trace) error {
 		for _, c := range st.Calls {
 			fmt.Fprintf(&b, "         %s%s\n", strings.Repeat("  ", c.Depth), c.Name)
 		}
-		lines := StateLines(&st.After, t.Variant.Counters)
+		lines := StateLines(&st.Raw, t.Variant.Counters)
 		if t.ShowsState(i) {
 			writeMarked(&b, lines, prevLines)
 		}
@@ -83,7 +78,7 @@ func writeMarked(b *strings.Builder, lines, prev []string) {
 	}
 }
 
-// vmaLetter names VMA id v (canonical) in drawings: A, B, C, ...
+// vmaLetter names VMA id v in drawings: A, B, C, ...
 func vmaLetter(v state.VMAID) string {
 	if v == state.NoVMA {
 		return "NULL"
@@ -98,7 +93,8 @@ func avName(a state.AVID) string {
 	return fmt.Sprintf("av%d", a)
 }
 
-// StateLines draws a canonical state: per process the layout as
+// StateLines draws a state (a step's Raw state, so that names are stable
+// from step to step): per process the layout as
 // tools/testing/vma draws it (one letter per page slot) and each VMA's
 // range, flags, anon_vma and chain; then the anon_vmas and the pages.
 func StateLines(s *state.State, counters transitions.Counters) []string {

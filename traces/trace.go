@@ -19,7 +19,16 @@ type Step struct {
 	Setup bool // part of the setup that built the initial layout
 	Errno int  // what the system call returned
 	Calls []transitions.Call
-	After state.State // canonical state after the step
+	// After is the canonical state after the step (state.Canonical): what
+	// digests, properties and comparisons between runs use.
+	After state.State
+	// Raw is the same state as the kernel functions left it: every object
+	// keeps the slot it was allocated in, as a kernel object keeps its
+	// address, so av2 or VMA B names one object from its allocation until
+	// it is freed, and a freed slot is reused lowest first, as allocAV,
+	// allocVMA and allocPage take them. Renderings draw Raw, so that names
+	// do not move between steps and the marks show what a step changed.
+	Raw state.State
 }
 
 // Trace is a replayed path.
@@ -148,6 +157,7 @@ func Replay(v *specs.Variant, sc transitions.Scope, p *specs.Property, ops []tra
 		st := Step{Op: op, Setup: setup != nil && setup[i], Errno: res.Errno,
 			Calls: append([]transitions.Call(nil), k.Rec.Calls...)}
 		state.Canonical(&st.After, &s)
+		st.Raw = s
 		t.Steps = append(t.Steps, st)
 	}
 	return t, nil

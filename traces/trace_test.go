@@ -59,6 +59,51 @@ func TestReplayForkTrace(t *testing.T) {
 	}
 }
 
+// 0
+// A    P1: written at 0, forks P2, which forks P3; then P1 exits
+// B    P2
+// C    P3
+//
+// Objects keep their names from step to step: after P1 exits, the root is
+// still av1 and P2's VMA still B, and the lines of what the exit did not
+// touch (B, C, av2, av3) are not marked. Named by the canonical form of each
+// state instead, the survivors would be renumbered from av1 and A, and
+// every line would read as changed.
+func TestTraceNamesAreStable(t *testing.T) {
+	ops := []transitions.Op{
+		{Kind: transitions.OpMmap, Proc: 0, Start: 0, End: 1, Arg: rw},
+		{Kind: transitions.OpWrite, Proc: 0, Start: 0},
+		{Kind: transitions.OpFork, Proc: 0},
+		{Kind: transitions.OpFork, Proc: 1},
+		{Kind: transitions.OpExit, Proc: 0},
+	}
+	tr, err := traces.Replay(specs.V54, sc(), nil, ops, []bool{true, true, false, false, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := traces.WriteText(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	exit := out[strings.Index(out, "3.   exit(P1)"):]
+	for _, want := range []string{
+		"\n         P2  B  ptes 0:pg1/ro\n",
+		"\n             B [0,1) rw- account anon_vma=av2 chain=[av2 av1]\n",
+		"\n             C [0,1) rw- account anon_vma=av3 chain=[av3 av2 av1]\n",
+		"\n       * av1 root=av1 parent=av1 refcount=3 degree=2 tree={B,C}\n",
+		"\n         av2 root=av1 parent=av1 refcount=1 degree=2 tree={B,C}\n",
+		"\n         av3 root=av1 parent=av2 refcount=1 degree=1 tree={C}\n",
+	} {
+		if !strings.Contains(exit, want) {
+			t.Errorf("after exit(P1) the trace lacks %q:\n%s", want, exit)
+		}
+	}
+	if strings.Contains(exit, "P1 ") || strings.Contains(exit, " A [") {
+		t.Errorf("P1 and its VMA A should be gone after exit(P1):\n%s", exit)
+	}
+}
+
 func TestReplayRejectsImpossibleStep(t *testing.T) {
 	ops := []transitions.Op{
 		{Kind: transitions.OpMmap, Proc: 0, Start: 0, End: 1, Arg: rw},
