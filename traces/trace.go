@@ -18,6 +18,7 @@ type Step struct {
 	Op    transitions.Op
 	Setup bool // part of the setup that built the initial layout
 	Errno int  // what the system call returned
+	Child int  // the process a fork created; -1 for other operations
 	Calls []transitions.Call
 	// After is the canonical state after the step (state.Canonical): what
 	// digests, properties and comparisons between runs use.
@@ -91,10 +92,19 @@ func (t *Trace) ShowsState(i int) bool {
 	return !t.Steps[i].Setup || i+1 == len(t.Steps) || !t.Steps[i+1].Setup
 }
 
-// Syscall renders the step's operation and, if not 0, what it returned.
+// Syscall renders the step's operation and, if not 0, what it returned; a
+// fork names its child ("fork(P2) -> P3", as the reproducer's plan does),
+// since process slots are reused after an exit. A use-after-free is named
+// as such: the model ends the operation at KASAN's report, where a kernel
+// without KASAN would carry on.
 func (st *Step) Syscall() string {
-	if st.Errno != 0 {
+	switch {
+	case st.Errno == transitions.EOOPS && transitions.Assertion(st.After.Bug) == transitions.BugUseAfterFree:
+		return st.Op.String() + " = use-after-free (KASAN; the model ends the operation here)"
+	case st.Errno != 0:
 		return st.Op.String() + " = " + transitions.ErrnoName(st.Errno)
+	case st.Child >= 0:
+		return st.Op.String() + " -> " + transitions.ProcName(uint8(st.Child))
 	}
 	return st.Op.String()
 }
@@ -154,7 +164,7 @@ func Replay(v *specs.Variant, sc transitions.Scope, p *specs.Property, ops []tra
 		if err != nil {
 			return t, fmt.Errorf("step %d: %v", i+1, err)
 		}
-		st := Step{Op: op, Setup: setup != nil && setup[i], Errno: res.Errno,
+		st := Step{Op: op, Setup: setup != nil && setup[i], Errno: res.Errno, Child: res.Child,
 			Calls: append([]transitions.Call(nil), k.Rec.Calls...)}
 		state.Canonical(&st.After, &s)
 		st.Raw = s

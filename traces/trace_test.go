@@ -42,7 +42,7 @@ func TestReplayForkTrace(t *testing.T) {
 		"setup (builds the initial layout):",
 		"s1.  mmap(P1, [0,2), rw)",
 		"operations:",
-		"1.   fork(P1)",
+		"1.   fork(P1) -> P2",
 		"dup_mmap",
 		"anon_vma_fork",
 		"anon_vma_clone",
@@ -137,7 +137,7 @@ func TestMarkdownTrace(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"### anoncheck: `rmap-reachable` violated by `v5.4` after 1 operation(s)",
-		"#### operation 1: `fork(P1)`",
+		"#### operation 1: `fork(P1) -> P2`",
 		"<details><summary>kernel path</summary>",
 		"```mermaid\ngraph TD\n",
 		`av1["av1 (root)"]`,
