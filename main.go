@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -62,7 +63,7 @@ func main() {
 
 // run executes the command line and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
@@ -158,7 +159,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
-	fl.StringVar(&f.spec, "spec", "", "variants to check, comma-separated (default: all; anoncheck specs lists them)")
+	fl.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
 	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory (VARIANT.PROPERTY.json), for anoncheck replay")
 	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable, 80 columns), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through)")
 	fl.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
@@ -313,19 +314,36 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 			break
 		}
 	}
-	// Which of the candidate's violations gate.
+	// Which of the candidate's violations gate. A violation found is real
+	// however far its run got, but "the baseline satisfies it" needs the
+	// baseline's run to have finished: against a baseline cut short (or
+	// never run, when the candidate's run was interrupted) the violation
+	// decides nothing, and the gate is incomplete.
 	failed := false
+	undecided := map[string]bool{}
 	cv := &rep.Variants[0]
 	for i := range cv.Verdicts {
 		vd := &cv.Verdicts[i]
 		if vd.Holds() || vd.Property.Advisory {
 			continue
 		}
-		if len(rep.Variants) > 1 && !rep.Variants[1].Verdicts[i].Holds() {
-			continue
+		if base != nil {
+			if len(rep.Variants) < 2 {
+				undecided[vd.Property.Name] = true
+				continue
+			}
+			if bv := rep.Variants[1].Verdicts[i]; !bv.Holds() {
+				continue
+			} else if !bv.Complete {
+				undecided[vd.Property.Name] = true
+				continue
+			}
 		}
 		vd.Gating = true
 		failed = true
+	}
+	if len(undecided) > 0 {
+		incomplete = true
 	}
 
 	for _, o := range []struct {
@@ -346,6 +364,8 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 			mark := ""
 			if vd.Gating {
 				mark = "  <- fails the gate"
+			} else if vr.Variant == cand && undecided[vd.Property.Name] {
+				mark = "  (undecided: the baseline's run did not finish)"
 			} else if !vd.Holds() && vr.Variant == cand && !vd.Property.Advisory {
 				mark = "  (the baseline violates it too)"
 			}
@@ -556,11 +576,8 @@ func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trac
 	}
 	v, prop := t.Variant, t.Property
 	if v.Name == file.Variant {
-		for i, st := range t.Steps {
-			if d := fmt.Sprintf("%016x", st.After.Fingerprint()); file.Steps[i].Digest != "" && d != file.Steps[i].Digest {
-				fmt.Fprintf(notes, "note: the state after step %d differs from the one recorded (the model changed since the trace was written)\n", i+1)
-				break
-			}
+		if err := file.Check(t); err != nil {
+			return usageErr("%s: %v", path, err)
 		}
 	}
 	if t.Skipped > 0 {
@@ -696,15 +713,25 @@ func parseScope(f checkFlags) (transitions.Scope, error) {
 }
 
 func selectVariants(list string) ([]*specs.Variant, error) {
-	if strings.TrimSpace(list) == "" {
+	if strings.TrimSpace(list) == "all" {
 		return specs.All(), nil
 	}
+	if strings.TrimSpace(list) == "" {
+		// Most often an unset variable in a CI script: running every
+		// variant instead would gate on the wrong thing.
+		return nil, fmt.Errorf("--spec %q: empty; name variants (anoncheck specs lists them) or all", list)
+	}
 	var out []*specs.Variant
+	seen := map[*specs.Variant]bool{}
 	for _, n := range strings.Split(list, ",") {
 		v, err := specs.Lookup(strings.TrimSpace(n))
 		if err != nil {
 			return nil, fmt.Errorf("--spec: %v", err)
 		}
+		if seen[v] {
+			return nil, fmt.Errorf("--spec %q: %s is named twice", list, v.Name)
+		}
+		seen[v] = true
 		out = append(out, v)
 	}
 	return out, nil
@@ -765,6 +792,9 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		if st, err := os.Stat(f.out); err != nil || !st.IsDir() {
 			return usageErr("--out %q: not an existing directory", f.out)
 		}
+	}
+	if f.format == "html" && f.out == "" {
+		return usageErr("--format html: one page per trace; add --out DIR to write each as DIR/VARIANT.PROPERTY.html, or render one with anoncheck replay FILE --format html")
 	}
 	for _, c := range []struct{ flag, path string }{{"--checkpoint", f.checkpoint}, {"--resume", f.resume}} {
 		if c.path != "" && len(variants) != 1 {
@@ -957,8 +987,9 @@ const (
 // and a run estimated far beyond the memory limit is refused with a hint,
 // rather than left to thrash until --max-memory stops it.
 func estimateRun(ctx context.Context, m *specs.Model, f checkFlags, cfg check.Config[state.State], mem uint64) (check.Result, bool, error) {
+	// The pilot keeps the run's limits: a pilot stopped by --max-memory
+	// or --max-states that the user set is the run, stopped by them.
 	pilot := cfg
-	pilot.MaxMemory = 0 // pilotStates bounds it; the limit is for the run
 	if pilot.MaxStates == 0 || pilot.MaxStates > pilotStates {
 		pilot.MaxStates = pilotStates
 	}
@@ -1143,6 +1174,14 @@ func report(w io.Writer, digest string, v *specs.Variant, sc transitions.Scope, 
 			if !f.traces {
 				continue
 			}
+			if f.format == "html" {
+				path := filepath.Join(f.out, v.Name+"."+p.Name+".html")
+				if err := traces.WriteFileAtomic(path, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
+					return 0, fmt.Errorf("writing %s: %v", path, err)
+				}
+				fmt.Fprintf(w, "\n%s violated by %s: %s\n", p.Name, v.Name, path)
+				continue
+			}
 			fmt.Fprintln(w)
 			write, _ := traceWriter(f.format)
 			if err := write(w, t); err != nil {
@@ -1194,7 +1233,7 @@ func stopFlag(r check.StopReason) string {
 		if timedOut.Load() {
 			return "--timeout"
 		}
-		return "an interrupt"
+		return "a signal (SIGINT or SIGTERM)"
 	}
 	return r.String()
 }
@@ -1245,6 +1284,9 @@ func parseBytes(s string) (uint64, error) {
 	n, err := strconv.ParseUint(num, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("--max-memory %q: use auto, 0 or a size like 2GiB or 500MiB", s)
+	}
+	if n > math.MaxUint64/mult {
+		return 0, fmt.Errorf("--max-memory %q: larger than 16 EiB; use 0 for no limit", s)
 	}
 	return n * mult, nil
 }

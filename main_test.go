@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"os"
 	"path/filepath"
@@ -94,6 +95,8 @@ func TestBadInputExit2(t *testing.T) {
 		{[]string{"--bound", "-1"}, "--bound -1"},
 		{[]string{"--prots", "rq"}, `--prots "rq"`},
 		{[]string{"--spec", "v9.9"}, `unknown variant "v9.9" (known: v5.4`},
+		{[]string{"--spec", ""}, `--spec "": empty; name variants`},
+		{[]string{"--spec", "v5.4,v5.7,v5.4"}, `--spec "v5.4,v5.7,v5.4": v5.4 is named twice`},
 		{[]string{"--progress", "sometimes"}, `--progress "sometimes"`},
 		{[]string{"--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{[]string{"extra-arg"}, "unknown command"},
@@ -223,6 +226,13 @@ func TestGate(t *testing.T) {
 	if code != exitLimit || !strings.Contains(out, "INCOMPLETE") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
+
+	// A violation against a baseline whose run did not finish decides
+	// nothing: the baseline might violate the property further on.
+	code, out, _ = runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "v5.4", "--bound", "2", "--max-states", "5000", "--progress", "never")
+	if code != exitLimit || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "(undecided: the baseline's run did not finish)") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
 }
 
 func TestGateBadInput(t *testing.T) {
@@ -299,6 +309,20 @@ func TestOutAndReplay(t *testing.T) {
       "proc": 1`, `"op": "fork",
       "proc": 2`, 1), "fork(P2): process P2 does not exist"},
 		"property.json": {strings.Replace(string(data), `"property": "own-anon-vma-linked"`, `"property": "nope"`, 1), `unknown property "nope"`},
+		// Edited files: under its own variant a replay must not answer
+		// "now holds" for a trace it did not reproduce.
+		"noproperty.json": {edit(t, data, func(f map[string]any) { delete(f, "property") }), "no property named"},
+		"nosteps.json":    {edit(t, data, func(f map[string]any) { f["steps"] = []any{} }), "no steps"},
+		"twice.json":      {string(data) + string(data), "data after the trace"},
+		"latesetup.json": {edit(t, data, func(f map[string]any) { delete(step(f, 1), "setup") }),
+			"step 3 (mprotect): a setup step after an operation"},
+		"baddigest.json": {edit(t, data, func(f map[string]any) { step(f, 0)["digest"] = "zzz" }), `step 1 (mmap): digest "zzz" is not 16 hexadecimal digits`},
+		"digest.json":    {edit(t, data, func(f map[string]any) { step(f, 1)["digest"] = "0123456789abcdef" }), "step 2 (write): the state after it has digest"},
+		"result.json":    {edit(t, data, func(f map[string]any) { step(f, 0)["result"] = "-ENOMEM" }), "step 1 (mmap): returned 0, the file records -ENOMEM"},
+		"skipped.json": {edit(t, data, func(f map[string]any) {
+			steps := f["steps"].([]any)
+			f["steps"] = steps[1:]
+		}), "step 1 (write): "},
 	}
 	for name, c := range bad {
 		p := dir + "/" + name
@@ -316,6 +340,23 @@ func TestOutAndReplay(t *testing.T) {
 	}
 }
 
+// edit changes a trace file through its JSON.
+func edit(t *testing.T, data []byte, change func(map[string]any)) string {
+	t.Helper()
+	var f map[string]any
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	change(f)
+	out, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func step(f map[string]any, i int) map[string]any { return f["steps"].([]any)[i].(map[string]any) }
+
 func TestTimeoutAndMemoryLimits(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4", "--bound", "8", "--timeout", "300ms", "--traces=false")
 	if code != exitLimit || !strings.Contains(out, "stopped by --timeout") || strings.Contains(out, "holds (") {
@@ -325,11 +366,18 @@ func TestTimeoutAndMemoryLimits(t *testing.T) {
 	if code != exitLimit || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
 		t.Fatalf("--max-memory: exit %d:\n%s", code, out)
 	}
+	// Without --force the size estimate's pilot runs first, and it keeps
+	// the limit: a run small enough for the pilot to finish still stops.
+	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "2", "--max-memory", "1KiB", "--traces=false")
+	if code != exitLimit || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
+		t.Fatalf("--max-memory through the pilot: exit %d:\n%s", code, out)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--timeout", "-1s"}, "--timeout -1s: must not be negative"},
+		{[]string{"--max-memory", "17179869184GiB"}, "larger than 16 EiB"},
 		{[]string{"--timeout", "soon"}, `invalid argument "soon" for "--timeout"`},
 		{[]string{"--max-memory", "lots"}, `--max-memory "lots": use auto, 0 or a size like 2GiB`},
 	} {
@@ -351,12 +399,14 @@ func TestFormatMarkdown(t *testing.T) {
 	}
 }
 
-// --format html writes one page per trace; replay keeps its verdict off
+// --format html writes one page per trace, without network references;
+// replay keeps its verdict off
 // stdout so the page can be redirected to a file whole.
 func TestFormatHTMLAndReplay(t *testing.T) {
 	dir := t.TempDir()
 	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--out", dir)
-	if code != exitViolation || !strings.Contains(out, "<!DOCTYPE html>") || strings.Contains(out, "http://") {
+	page, _ := os.ReadFile(filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.html"))
+	if code != exitViolation || !strings.HasPrefix(string(page), "<!DOCTYPE html>") || strings.Contains(string(page), "http://") {
 		t.Fatalf("exit %d:\n%.400s", code, out)
 	}
 	file := filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.json")
@@ -472,5 +522,24 @@ func TestVerifyStatesAndSizeEstimate(t *testing.T) {
 	code, _, errs = runCLI(t, "--spec", "v5.4", "--procs", "4", "--bound", "14", "--max-memory", "1GiB")
 	if code != exitUsage || !strings.Contains(errs, "the largest bound that fits is about") {
 		t.Fatalf("deep bound: exit %d, stderr %q", code, errs)
+	}
+}
+
+// --format html on the main command writes a page per trace beside the
+// JSON, never several documents run together on stdout.
+func TestMainFormatHTML(t *testing.T) {
+	code, _, errs := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--progress", "never")
+	if code != exitUsage || !strings.Contains(errs, "--format html: one page per trace; add --out DIR") {
+		t.Fatalf("without --out: exit %d, stderr %q", code, errs)
+	}
+	dir := t.TempDir()
+	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--out", dir, "--progress", "never")
+	page := filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.html")
+	if code != exitViolation || strings.Contains(out, "<!DOCTYPE") || !strings.Contains(out, page) {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	data, err := os.ReadFile(page)
+	if err != nil || strings.Count(string(data), "<!DOCTYPE html>") != 1 {
+		t.Fatalf("%s: %v, %d documents", page, err, strings.Count(string(data), "<!DOCTYPE html>"))
 	}
 }

@@ -115,10 +115,61 @@ func DecodeJSON(data []byte) (*File, error) {
 	if f.Version != FormatVersion {
 		return nil, fmt.Errorf("format version %d; this anoncheck reads version %d", f.Version, FormatVersion)
 	}
+	if dec.More() {
+		return nil, fmt.Errorf("data after the trace")
+	}
 	if f.Variant == "" {
 		return nil, fmt.Errorf("no variant named")
 	}
+	if f.Property == "" {
+		return nil, fmt.Errorf("no property named")
+	}
+	if len(f.Steps) == 0 {
+		return nil, fmt.Errorf("no steps")
+	}
+	for i, st := range f.Steps {
+		if st.Digest != "" && !isDigest(st.Digest) {
+			return nil, fmt.Errorf("step %d (%s): digest %q is not 16 hexadecimal digits", i+1, st.Op, st.Digest)
+		}
+		if i > 0 && st.Setup && !f.Steps[i-1].Setup {
+			return nil, fmt.Errorf("step %d (%s): a setup step after an operation; setup steps come first", i+1, st.Op)
+		}
+	}
 	return &f, nil
+}
+
+func isDigest(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Check compares a replay of the file under the variant it names with
+// what the file recorded: each step's result and the digest of the state
+// after it. A difference means the file was edited, or written by a model
+// that computes another state; either way its verdict cannot be trusted.
+func (f *File) Check(t *Trace) error {
+	for i, st := range t.Steps {
+		if i >= len(f.Steps) {
+			break
+		}
+		fs := f.Steps[i]
+		if r := transitions.ErrnoName(st.Errno); fs.Result != "" && r != fs.Result {
+			return fmt.Errorf("step %d (%s): returned %s, the file records %s; the file was edited or written by another version of the model",
+				i+1, fs.Op, r, fs.Result)
+		}
+		if d := fmt.Sprintf("%016x", st.After.Fingerprint()); fs.Digest != "" && d != fs.Digest {
+			return fmt.Errorf("step %d (%s): the state after it has digest %s, the file records %s; the file was edited or written by another version of the model",
+				i+1, fs.Op, d, fs.Digest)
+		}
+	}
+	return nil
 }
 
 // Ops converts the file's steps to operations, checking each field.
