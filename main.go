@@ -500,9 +500,9 @@ final state: exit 1 if it still fails, 0 if it now holds, the check to run
 after a fix. A file that does not parse, has another format version, names
 an unknown variant or property, or an operation its state cannot take is
 exit 2 with one line naming the file, the step and the reason.`,
-		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out traces/
-  anoncheck replay traces/khlebnikov-fix-v1.own-anon-vma-linked.json
-  anoncheck replay traces/khlebnikov-fix-v1.own-anon-vma-linked.json --spec khlebnikov-fix-v2`,
+		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out out
+  anoncheck replay out/khlebnikov-fix-v1.own-anon-vma-linked.json
+  anoncheck replay out/khlebnikov-fix-v1.own-anon-vma-linked.json --spec khlebnikov-fix-v2`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErr("replay takes one trace file, got %d", len(args))
@@ -626,8 +626,8 @@ the program is expected to run cleanly. The program's header lists the
 known layout differences between the modelled versions and current kernels.
 The program exits 0 when every step matched, 1 when something differed, 2
 when it could not set up.`,
-		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out traces/
-  anoncheck repro traces/khlebnikov-fix-v1.rmap-reachable.json -o repro.c
+		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out out
+  anoncheck repro out/khlebnikov-fix-v1.rmap-reachable.json -o repro.c
   gcc -Wall -O1 -o repro repro.c && ./repro`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -789,8 +789,8 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		return usageErr("%v", err)
 	}
 	if f.out != "" {
-		if st, err := os.Stat(f.out); err != nil || !st.IsDir() {
-			return usageErr("--out %q: not an existing directory", f.out)
+		if err := os.MkdirAll(f.out, 0o777); err != nil {
+			return usageErr("--out %q: cannot create the directory: %v", f.out, err)
 		}
 	}
 	if f.format == "html" && f.out == "" {

@@ -334,9 +334,13 @@ func TestOutAndReplay(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q, stdout %q; want exit 2 and one line with %q", name, code, errs, out, c.want)
 		}
 	}
-	code, _, errs := runCLI(t, "--out", dir+"/missing", "--bound", "1")
-	if code != exitUsage || !strings.Contains(errs, "--out") {
-		t.Errorf("--out to a missing directory: exit %d, stderr %q", code, errs)
+	code, _, _ = runCLI(t, "--spec", "khlebnikov-fix-v1", "--out", dir+"/new/dir", "--bound", "1", "--traces=false", "--progress", "never")
+	if _, err := os.Stat(dir + "/new/dir/khlebnikov-fix-v1.own-anon-vma-linked.json"); code != exitViolation || err != nil {
+		t.Errorf("--out to a missing directory: exit %d, %v; want it created and the traces in it", code, err)
+	}
+	code, _, errs := runCLI(t, "--out", file, "--bound", "1")
+	if code != exitUsage || !strings.Contains(errs, "--out") || !strings.Contains(errs, "cannot create the directory") {
+		t.Errorf("--out to a file: exit %d, stderr %q", code, errs)
 	}
 }
 

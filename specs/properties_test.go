@@ -255,7 +255,7 @@ func TestEachPropertyCanFailAndHold(t *testing.T) {
 				t.Fatalf("the replayed trace ends in a state where %s holds", c.prop)
 			}
 			var b strings.Builder
-			if err := traces.WriteText(&b, tr); err != nil || !strings.Contains(b.String(), c.prop+" violated") {
+			if err := traces.WriteText(&b, tr); err != nil || !strings.Contains(b.String(), "anoncheck: "+tr.PropertyName()+" violated") {
 				t.Fatalf("text trace lacks its title: %v\n%s", err, b.String())
 			}
 

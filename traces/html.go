@@ -114,9 +114,9 @@ func htmlTitle(t *Trace) string {
 	case t.Property == nil:
 		return fmt.Sprintf("trace under %s, %d operation(s)", t.Variant.Name, t.Depth())
 	case t.Depth() == 0:
-		return fmt.Sprintf("%s violated by %s in its initial layout", t.Property.Name, t.Variant.Name)
+		return fmt.Sprintf("%s violated by %s in its initial layout", t.PropertyName(), t.Variant.Name)
 	}
-	return fmt.Sprintf("%s violated by %s after %d operation(s)", t.Property.Name, t.Variant.Name, t.Depth())
+	return fmt.Sprintf("%s violated by %s after %d operation(s)", t.PropertyName(), t.Variant.Name, t.Depth())
 }
 
 // htmlFaults lists the oops, warning and overflow a state records.
@@ -317,6 +317,7 @@ func (d *svgDrawer) anonVMAs() {
 		text := []string{avName(id) + " FREED", "still referenced"}
 		if a.Status == state.AVFreed {
 			b.Class += " freed"
+			b.Tip = avName(id) + " FREED, still referenced by " + strings.Join(referrers(d.s, id), ", ")
 		} else {
 			text = []string{fmt.Sprintf("%s root=%s parent=%s", avName(id), avName(a.Root), avName(a.Parent)),
 				fmt.Sprintf("refcount=%d degree=%d", a.Refcount, a.Degree), "tree={" + treeLetters(a) + "}"}

@@ -19,6 +19,9 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 	title := fmt.Sprintf("anoncheck: trace under `%s`", t.Variant.Name)
 	if t.Property != nil {
 		title = fmt.Sprintf("anoncheck: `%s` violated by `%s`", t.Property.Name, t.Variant.Name)
+		if t.Property.Advisory {
+			title = fmt.Sprintf("anoncheck: `%s` (advisory) violated by `%s`", t.Property.Name, t.Variant.Name)
+		}
 		if d := t.Depth(); d > 0 {
 			title += fmt.Sprintf(" after %d operation(s)", d)
 		} else {

@@ -2,10 +2,13 @@ package traces
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"anoncheck/specs"
@@ -233,12 +236,22 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	return err
 }
 
-// WriteFileAtomic writes a file through a temporary file in the same
+// WriteFileAtomic writes a file through a temporary file in the target's
 // directory and a rename, so an interrupted run never leaves a truncated
-// file behind.
+// file behind. The file gets mode 0644 less the umask, as os.Create would
+// give it (os.CreateTemp's 0600 would hide CI artifacts from other users).
+// A path that names a directory is refused.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if path == "" {
+		return errors.New("no output file named")
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory: name a file to write", path)
+	}
+	if strings.HasSuffix(path, string(filepath.Separator)) {
+		return fmt.Errorf("%s names a directory (it ends in %c): name a file to write", path, filepath.Separator)
+	}
+	f, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return err
 	}
@@ -257,4 +270,18 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return nil
+}
+
+// createTemp creates a new file in dir named prefix and a random number,
+// as os.CreateTemp does, but with mode 0644: the kernel takes the umask
+// (and a default ACL) off, as for any file a program creates.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if os.IsExist(err) && try < 10000 {
+			continue
+		}
+		return f, err
+	}
 }

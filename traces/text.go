@@ -17,15 +17,18 @@ func WriteText(w io.Writer, t *Trace) error {
 	var b strings.Builder
 	if t.Property != nil {
 		if d := t.Depth(); d == 0 {
-			fmt.Fprintf(&b, "anoncheck: %s violated by %s in its initial layout\n", t.Property.Name, t.Variant.Name)
+			fmt.Fprintf(&b, "anoncheck: %s violated by %s in its initial layout\n", t.PropertyName(), t.Variant.Name)
 		} else {
-			fmt.Fprintf(&b, "anoncheck: %s violated by %s after %d operation(s)\n", t.Property.Name, t.Variant.Name, d)
+			fmt.Fprintf(&b, "anoncheck: %s violated by %s after %d operation(s)\n", t.PropertyName(), t.Variant.Name, d)
 		}
-		fmt.Fprintf(&b, "\n  property: %s\n  failure:  %s\n", t.Property.Statement, t.Property.Failure)
+		b.WriteString("\n")
+		field(&b, "property:", t.Property.Statement)
+		field(&b, "failure:", t.Property.Failure)
 	} else {
 		fmt.Fprintf(&b, "anoncheck: trace under %s, %d operation(s)\n", t.Variant.Name, t.Depth())
 	}
-	fmt.Fprintf(&b, "  variant:  %s\n  scope:    pages=%d procs=%d prots=%s\n", t.Variant.Follows, t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString())
+	field(&b, "variant:", t.Variant.Follows)
+	field(&b, "scope:", fmt.Sprintf("pages=%d procs=%d prots=%s", t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString()))
 	final := t.Final()
 	if final.Bug != 0 {
 		fmt.Fprintf(&b, "  oops:     %s\n", transitions.Assertion(final.Bug))
@@ -78,6 +81,65 @@ func writeMarked(b *strings.Builder, lines, prev []string) {
 	}
 }
 
+// field writes a header line "  name:     value", the value folded at
+// word boundaries to keep within 80 columns (a mailed report's width).
+func field(b *strings.Builder, name, value string) {
+	const indent, width = 12, 80
+	fmt.Fprintf(b, "  %-*s", indent-2, name)
+	col := indent
+	for i, w := range strings.Fields(value) {
+		if i > 0 && col+1+len(w) > width {
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	b.WriteByte('\n')
+}
+
+// referrers lists what still points at anon_vma a: VMAs' ->anon_vma and
+// chains, other anon_vmas' ->parent and ->root, pages' ->mapping.
+func referrers(s *state.State, a state.AVID) []string {
+	var out []string
+	for i := range s.VMAs {
+		v := &s.VMAs[i]
+		if v.MM == 0 {
+			continue
+		}
+		if v.AnonVMA == a {
+			out = append(out, vmaLetter(state.VMAID(i+1))+"->anon_vma")
+		}
+		if v.ChainHas(a) {
+			out = append(out, vmaLetter(state.VMAID(i+1))+"'s chain")
+		}
+	}
+	for i := range s.AnonVMAs {
+		o := &s.AnonVMAs[i]
+		if o.Status != state.AVLive || state.AVID(i+1) == a {
+			continue
+		}
+		if o.Parent == a {
+			out = append(out, avName(state.AVID(i+1))+"->parent")
+		}
+		if o.Root == a {
+			out = append(out, avName(state.AVID(i+1))+"->root")
+		}
+	}
+	for i := range s.Pages {
+		if s.Pages[i].Used != 0 && s.Pages[i].Mapping == a {
+			out = append(out, fmt.Sprintf("pg%d->mapping", i+1))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "nothing (the slot is kept for the step that freed it)")
+	}
+	return out
+}
+
 // vmaLetter names VMA id v in drawings: A, B, C, ...
 func vmaLetter(v state.VMAID) string {
 	if v == state.NoVMA {
@@ -115,6 +177,16 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 			}
 		}
 	}
+	vmaLine := func(v state.VMAID) string {
+		vv := s.VMA(v)
+		chain := make([]string, vv.NChain)
+		for j := uint8(0); j < vv.NChain; j++ {
+			chain[j] = avName(vv.Chain[j])
+		}
+		return fmt.Sprintf("%s [%d,%d) %s anon_vma=%s chain=[%s]", vmaLetter(v), vv.Start, vv.End,
+			vv.Flags, avName(vv.AnonVMA), strings.Join(chain, " "))
+	}
+	var listed [state.MaxVMAs + 1]bool
 	for p := 0; p < state.MaxProcs; p++ {
 		if s.MMs[p].Live == 0 {
 			continue
@@ -123,15 +195,11 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 		var vl []string
 		s.ForEachVMA(p, func(v state.VMAID) bool {
 			vv := s.VMA(v)
+			listed[v] = true
 			for a := vv.Start; a < vv.End && int(a) < slots; a++ {
 				draw[a] = vmaLetter(v)[0]
 			}
-			chain := make([]string, vv.NChain)
-			for j := uint8(0); j < vv.NChain; j++ {
-				chain[j] = avName(vv.Chain[j])
-			}
-			vl = append(vl, fmt.Sprintf("%s [%d,%d) %s anon_vma=%s chain=[%s]", vmaLetter(v), vv.Start, vv.End,
-				vv.Flags, avName(vv.AnonVMA), strings.Join(chain, " ")))
+			vl = append(vl, vmaLine(v))
 			return true
 		})
 		var pt []string
@@ -155,13 +223,21 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 			out = append(out, "    "+l)
 		}
 	}
+	// VMAs alive but on no mm's list: detached by an unmap that stopped
+	// (an oops) before remove_vma() freed them. They still hold their
+	// anon_vma and chain, which is often what the trace is about.
+	for i := range s.VMAs {
+		if v := state.VMAID(i + 1); s.VMAs[i].MM != 0 && !listed[v] {
+			out = append(out, fmt.Sprintf("    %s  (detached from %s's list, not freed)", vmaLine(v), transitions.ProcName(s.VMAs[i].MM-1)))
+		}
+	}
 	for i := range s.AnonVMAs {
 		a := &s.AnonVMAs[i]
 		if a.Status == state.AVUnused {
 			continue
 		}
 		if a.Status == state.AVFreed {
-			out = append(out, fmt.Sprintf("%s FREED (still referenced)", avName(state.AVID(i+1))))
+			out = append(out, fmt.Sprintf("%s FREED, still referenced by %s", avName(state.AVID(i+1)), strings.Join(referrers(s, state.AVID(i+1)), ", ")))
 			continue
 		}
 		var tree []string

@@ -43,6 +43,15 @@ type Trace struct {
 	Skipped int
 }
 
+// PropertyName names the trace's property in titles, marking an advisory
+// one: it reports a shape worth a look, not a kernel failure.
+func (t *Trace) PropertyName() string {
+	if t.Property.Advisory {
+		return t.Property.Name + " (advisory)"
+	}
+	return t.Property.Name
+}
+
 // Depth is the number of operations after setup.
 func (t *Trace) Depth() int {
 	n := 0

@@ -153,3 +153,53 @@ func TestMarkdownTrace(t *testing.T) {
 		t.Errorf("want a diagram after the setup and after the operation, got %d", strings.Count(out, "```mermaid"))
 	}
 }
+
+// 01
+// AB   P1: written at 0, split by mprotect, then fork
+// CD   P2: under khlebnikov-fix-v1, D shares C's av2 without a link to it;
+//
+//	P2's mmap over both unmaps them, frees av2 at C's unlink and
+//	touches it again at D's
+//
+// The drawing after the use-after-free shows the VMAs the unmap detached
+// but never freed, and what still points at the freed anon_vma; the step
+// reads as a use-after-free, and the header keeps to 80 columns.
+func TestTraceShowsDetachedVMAsAndReferrers(t *testing.T) {
+	r := uint8(transitions.ProtRead)
+	ops := []transitions.Op{
+		{Kind: transitions.OpMmap, Proc: 0, Start: 0, End: 2, Arg: rw},
+		{Kind: transitions.OpWrite, Proc: 0, Start: 0},
+		{Kind: transitions.OpMprotect, Proc: 0, Start: 0, End: 1, Arg: r},
+		{Kind: transitions.OpFork, Proc: 0},
+		{Kind: transitions.OpMmap, Proc: 1, Start: 0, End: 2, Arg: r},
+	}
+	p, err := specs.LookupProperty("no-freed-anon-vma")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := traces.Replay(specs.KhlebnikovFixV1, transitions.DefaultScope(), p, ops, []bool{true, true, true, false, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := traces.WriteText(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"2.   mmap(P2, [0,2), r) = use-after-free (KASAN; the model ends the operation here)",
+		"C [0,1) r-- account anon_vma=av2 chain=[]  (detached from P2's list, not freed)",
+		"D [1,2) rw- account anon_vma=av2 chain=[]  (detached from P2's list, not freed)",
+		"av2 FREED, still referenced by C->anon_vma, D->anon_vma",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
+	}
+	head := out[:strings.Index(out, "\nsetup")]
+	for _, l := range strings.Split(head, "\n") {
+		if len(l) > 80 {
+			t.Errorf("header line of %d columns: %q", len(l), l)
+		}
+	}
+}
