@@ -242,6 +242,17 @@ func checkOutputPath(flag, path string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("--%s %q: directory %q does not exist", flag, path, dir)
 	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("--%s %q: is a directory; name a file", flag, path)
+	}
+	// Find out now, not after an hour's run, that the file cannot be
+	// written there (a read-only directory, /proc).
+	probe, err := os.CreateTemp(dir, ".anoncheck-probe*")
+	if err != nil {
+		return fmt.Errorf("--%s %q: cannot write in %q: %v", flag, path, dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	return nil
 }
 

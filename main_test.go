@@ -504,6 +504,8 @@ func TestCheckpointAndResume(t *testing.T) {
 		{append(args[2:], "--resume", ckpt), "choose one with --spec"},
 		{append(args, "--resume", filepath.Join(dir, "none")), "--resume"},
 		{append(args, "--checkpoint", filepath.Join(dir, "no", "c")), "does not exist"},
+		{append(args, "--checkpoint", dir), "is a directory; name a file"},
+		{append(args, "--checkpoint", "/proc/anoncheck.ckpt"), `cannot write in "/proc"`},
 		{append(args, "--resume", ckpt, "--verify-states"), "--verify-states cannot be combined"},
 	} {
 		if code, _, errs := runCLI(t, c.args...); code != exitUsage || !strings.Contains(errs, c.want) {
