@@ -40,7 +40,13 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 	if final.Warn != 0 {
 		fmt.Fprintf(&b, "- **warning:** `%s`\n", transitions.Assertion(final.Warn))
 	}
+	initial := transitions.Initial()
+	prevLines := StateLines(&initial, t.Variant.Counters)
+	legend := false
 	for i, st := range t.Steps {
+		lines := StateLines(&st.Raw, t.Variant.Counters)
+		prev := prevLines
+		prevLines = lines
 		label := fmt.Sprintf("operation %d", t.Number(i))
 		if st.Setup {
 			label = fmt.Sprintf("setup %d", t.Number(i))
@@ -56,7 +62,11 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 		if !t.ShowsState(i) {
 			continue
 		}
-		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(StateLines(&st.Raw, t.Variant.Counters), "\n"))
+		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(markedLines(lines, prev), "\n"))
+		if !legend {
+			b.WriteString("In the diagrams, `==>` is a VMA's own `->anon_vma` (on its chain), `-.->` another anon_vma on its chain, `-->|parent|` an anon_vma's `->parent`, `-.->|mapping|` a page's `->mapping`.\n\n")
+			legend = true
+		}
 		writeMermaid(&b, &st.Raw)
 	}
 	_, err := io.WriteString(w, b.String())
@@ -101,6 +111,11 @@ func writeMermaid(b *strings.Builder, s *state.State) {
 			}
 			return true
 		})
+	}
+	for i := range s.Pages {
+		if pg := &s.Pages[i]; pg.Used != 0 && pg.Mapping != state.NoAV {
+			fmt.Fprintf(b, "  pg%d[/\"pg%d index=%d\"/] -.->|mapping| %s\n", i+1, i+1, pg.Index, avName(pg.Mapping))
+		}
 	}
 	b.WriteString("```\n")
 }

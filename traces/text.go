@@ -68,17 +68,44 @@ func WriteText(w io.Writer, t *Trace) error {
 }
 
 func writeMarked(b *strings.Builder, lines, prev []string) {
+	for _, l := range markedLines(lines, prev) {
+		fmt.Fprintf(b, "       %s\n", l)
+	}
+}
+
+// markedLines prefixes each line of a state's drawing with "* " if the
+// previous drawing lacks it and "  " if not, and ends with a "- gone:"
+// line naming the objects (processes, VMAs, anon_vmas, pages: the first
+// word of their lines) the previous drawing had and this one has not.
+func markedLines(lines, prev []string) []string {
 	old := map[string]bool{}
 	for _, l := range prev {
 		old[l] = true
 	}
+	now := map[string]bool{}
+	var out []string
 	for _, l := range lines {
-		mark := " "
+		mark := "  "
 		if !old[l] {
-			mark = "*"
+			mark = "* "
 		}
-		fmt.Fprintf(b, "       %s %s\n", mark, l)
+		out = append(out, mark+l)
+		if f := strings.Fields(l); len(f) > 0 {
+			now[f[0]] = true
+		}
 	}
+	var gone []string
+	seen := map[string]bool{}
+	for _, l := range prev {
+		if f := strings.Fields(l); len(f) > 0 && !now[f[0]] && !seen[f[0]] {
+			seen[f[0]] = true
+			gone = append(gone, f[0])
+		}
+	}
+	if len(gone) > 0 {
+		out = append(out, "- gone: "+strings.Join(gone, ", "))
+	}
+	return out
 }
 
 // field writes a header line "  name:     value", the value folded at

@@ -94,6 +94,7 @@ func TestTraceNamesAreStable(t *testing.T) {
 		"\n       * av1 root=av1 parent=av1 refcount=3 degree=2 tree={B,C}\n",
 		"\n         av2 root=av1 parent=av1 refcount=1 degree=2 tree={B,C}\n",
 		"\n         av3 root=av1 parent=av2 refcount=1 degree=1 tree={C}\n",
+		"\n       - gone: P1, A\n",
 	} {
 		if !strings.Contains(exit, want) {
 			t.Errorf("after exit(P1) the trace lacks %q:\n%s", want, exit)
