@@ -258,6 +258,15 @@ func TestEachPropertyCanFailAndHold(t *testing.T) {
 			if err := traces.WriteText(&b, tr); err != nil || !strings.Contains(b.String(), "anoncheck: "+tr.PropertyName()+" violated") {
 				t.Fatalf("text trace lacks its title: %v\n%s", err, b.String())
 			}
+			// The trace names what breaks the property, where there is more
+			// to say than the oops or warning line.
+			if why := tr.Why(); c.prop != "kernel-bug" && c.prop != "kernel-warn" && c.prop != "scope-capacity" && why == "" {
+				t.Errorf("the trace does not say what breaks %s:\n%s", c.prop, b.String())
+			} else if why != "" && !strings.Contains(b.String(), "  here:     ") {
+				t.Errorf("the text trace lacks its here: line:\n%s", b.String())
+			} else {
+				t.Logf("%s: here: %s", c.prop, why)
+			}
 
 			base, _ := explore(t, specs.V54, sc, c.bound)
 			if base.Violated(i) {

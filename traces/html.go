@@ -60,6 +60,9 @@ func newHTMLTrace(t *Trace) *htmlTrace {
 	h := &htmlTrace{Title: htmlTitle(t)}
 	if t.Property != nil {
 		h.Facts = append(h.Facts, htmlFact{"property", t.Property.Statement}, htmlFact{"failure", t.Property.Failure})
+		if why := t.Why(); why != "" {
+			h.Facts = append(h.Facts, htmlFact{"here", why})
+		}
 	}
 	h.Facts = append(h.Facts, htmlFact{"variant", t.Variant.Follows},
 		htmlFact{"scope", fmt.Sprintf("pages=%d procs=%d prots=%s", t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString())})

@@ -31,6 +31,9 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 	fmt.Fprintf(&b, "### %s\n\n", title)
 	if t.Property != nil {
 		fmt.Fprintf(&b, "- **property:** %s\n- **kernel failure:** %s\n", t.Property.Statement, t.Property.Failure)
+		if why := t.Why(); why != "" {
+			fmt.Fprintf(&b, "- **here:** %s\n", why)
+		}
 	}
 	fmt.Fprintf(&b, "- **variant:** %s\n- **scope:** pages=%d procs=%d prots=%s\n", t.Variant.Follows, t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString())
 	final := t.Final()

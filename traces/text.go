@@ -24,6 +24,9 @@ func WriteText(w io.Writer, t *Trace) error {
 		b.WriteString("\n")
 		field(&b, "property:", t.Property.Statement)
 		field(&b, "failure:", t.Property.Failure)
+		if why := t.Why(); why != "" {
+			field(&b, "here:", why)
+		}
 	} else {
 		fmt.Fprintf(&b, "anoncheck: trace under %s, %d operation(s)\n", t.Variant.Name, t.Depth())
 	}

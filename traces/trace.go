@@ -52,6 +52,15 @@ func (t *Trace) PropertyName() string {
 	return t.Property.Name
 }
 
+// Why names what breaks the trace's property in its last state, in the
+// names the drawings use (specs.Property.Why); "" if nothing to add.
+func (t *Trace) Why() string {
+	if t.Property == nil || len(t.Steps) == 0 {
+		return ""
+	}
+	return t.Property.Why(&t.Steps[len(t.Steps)-1].Raw, specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs})
+}
+
 // Depth is the number of operations after setup.
 func (t *Trace) Depth() int {
 	n := 0

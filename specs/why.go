@@ -1,0 +1,301 @@
+package specs
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// Why names what breaks the property in s, in the names trace drawings
+// use (P1, VMA B, av2, pg1): the first offending object the property's
+// check meets. It is for reports, off the explorer's hot path; it returns
+// "" when the property holds or has nothing more specific to say than the
+// trace's oops line.
+func (p *Property) Why(s *state.State, env Env) string {
+	if p.Judge(s, env) {
+		return ""
+	}
+	if w, ok := whys[p.Name]; ok {
+		return w(s, env)
+	}
+	return ""
+}
+
+func vmaName(v state.VMAID) string {
+	if v == state.NoVMA {
+		return "NULL"
+	}
+	return "VMA " + string(rune('A'+int(v)-1))
+}
+
+func avName(a state.AVID) string {
+	if a == state.NoAV {
+		return "NULL"
+	}
+	return fmt.Sprintf("av%d", a)
+}
+
+func chainText(v *state.VMA) string {
+	names := make([]string, v.NChain)
+	for j := uint8(0); j < v.NChain; j++ {
+		names[j] = avName(v.Chain[j])
+	}
+	return "[" + strings.Join(names, " ") + "]"
+}
+
+var whys = map[string]func(*state.State, Env) string{
+	"rmap-reachable":           whyRmap,
+	"no-freed-anon-vma":        whyFreed,
+	"own-anon-vma-linked":      whyOwnLink,
+	"one-root-per-chain":       whyRoot,
+	"same-anon-vma-same-chain": whySameChain,
+	"counter-accounting":       whyCounters,
+	"no-leak":                  whyLeak,
+	"hierarchy-growth":         whyGrowth,
+	"mm-list-consistent":       whyMMList,
+}
+
+func whyRmap(s *state.State, _ Env) string {
+	for p := 0; p < state.MaxProcs; p++ {
+		if s.MMs[p].Live == 0 {
+			continue
+		}
+		for a := 0; a < state.MaxSlots; a++ {
+			pg := s.PT[p][a].Page()
+			if pg == state.NoPage {
+				continue
+			}
+			where := fmt.Sprintf("pg%d, mapped by %s at slot %d", pg, transitions.ProcName(uint8(p)), a)
+			v := s.FindVMA(p, uint8(a))
+			if v == state.NoVMA {
+				return where + ", is in no VMA"
+			}
+			page := s.Page(pg)
+			if page.Mapping == state.NoAV {
+				return where + " in " + vmaName(v) + ", has no page->mapping"
+			}
+			m := s.AV(page.Mapping)
+			if m.Status != state.AVLive {
+				return fmt.Sprintf("%s in %s, has page->mapping %s, which is freed", where, vmaName(v), avName(page.Mapping))
+			}
+			if !m.InTree(v) {
+				return fmt.Sprintf("%s in %s, has page->mapping %s, whose tree lacks %s (its chain is %s): an rmap walk from %s never visits it",
+					where, vmaName(v), avName(page.Mapping), vmaName(v), chainText(s.VMA(v)), avName(page.Mapping))
+			}
+			vv := s.VMA(v)
+			if want := vv.Pgoff + (uint8(a) - vv.Start); page.Index != want {
+				return fmt.Sprintf("%s in %s, has index %d where the walk computes the address from %d", where, vmaName(v), page.Index, want)
+			}
+		}
+	}
+	return ""
+}
+
+func whyFreed(s *state.State, _ Env) string {
+	if s.Bug != 0 && transitions.Assertion(s.Bug) == transitions.BugUseAfterFree {
+		return "a kernel path touched a freed object (the step's ! line names where)"
+	}
+	if s.Latent&state.LatentDanglingAVC != 0 {
+		return "a VMA was freed while still in an anon_vma's tree"
+	}
+	freed := func(a state.AVID) bool { return a != state.NoAV && s.AV(a).Status != state.AVLive }
+	for i := range s.VMAs {
+		v := &s.VMAs[i]
+		if v.MM == 0 {
+			continue
+		}
+		id := state.VMAID(i + 1)
+		if freed(v.AnonVMA) {
+			return fmt.Sprintf("%s->anon_vma is %s, which is freed", vmaName(id), avName(v.AnonVMA))
+		}
+		for j := uint8(0); j < v.NChain; j++ {
+			if freed(v.Chain[j]) {
+				return fmt.Sprintf("%s's chain %s links %s, which is freed", vmaName(id), chainText(v), avName(v.Chain[j]))
+			}
+		}
+	}
+	for i := range s.AnonVMAs {
+		a := &s.AnonVMAs[i]
+		if a.Status != state.AVLive {
+			continue
+		}
+		id := state.AVID(i + 1)
+		if freed(a.Parent) {
+			return fmt.Sprintf("%s->parent is %s, which is freed", avName(id), avName(a.Parent))
+		}
+		if freed(a.Root) {
+			return fmt.Sprintf("%s->root is %s, which is freed", avName(id), avName(a.Root))
+		}
+		for t := a.Tree; t != 0; t &= t - 1 {
+			if v := bits.TrailingZeros16(t); s.VMAs[v].MM == 0 {
+				return fmt.Sprintf("%s's tree holds %s, which is freed", avName(id), vmaName(state.VMAID(v+1)))
+			}
+		}
+	}
+	for i := range s.Pages {
+		if pg := &s.Pages[i]; pg.Used != 0 && pg.Mapcount > 0 && freed(pg.Mapping) {
+			return fmt.Sprintf("pg%d is mapped and its page->mapping %s is freed", i+1, avName(pg.Mapping))
+		}
+	}
+	return ""
+}
+
+func whyOwnLink(s *state.State, _ Env) string {
+	for i := range s.VMAs {
+		v := &s.VMAs[i]
+		if v.MM == 0 {
+			continue
+		}
+		id := state.VMAID(i + 1)
+		if v.AnonVMA == state.NoAV && v.NChain != 0 {
+			return fmt.Sprintf("%s has no anon_vma but its chain is %s", vmaName(id), chainText(v))
+		}
+		if v.AnonVMA != state.NoAV && !v.ChainHas(v.AnonVMA) {
+			return fmt.Sprintf("%s->anon_vma is %s, but its chain %s lacks it: pages %s faults in get page->mapping %s and are not found through %s",
+				vmaName(id), avName(v.AnonVMA), chainText(v), vmaName(id), avName(v.AnonVMA), vmaName(id))
+		}
+	}
+	return ""
+}
+
+func whyRoot(s *state.State, _ Env) string {
+	for i := range s.VMAs {
+		v := &s.VMAs[i]
+		if v.MM == 0 {
+			continue
+		}
+		for j := uint8(1); j < v.NChain; j++ {
+			if r0, rj := s.AV(v.Chain[0]).Root, s.AV(v.Chain[j]).Root; r0 != rj {
+				return fmt.Sprintf("%s's chain %s holds %s (root %s) and %s (root %s)",
+					vmaName(state.VMAID(i+1)), chainText(v), avName(v.Chain[0]), avName(r0), avName(v.Chain[j]), avName(rj))
+			}
+		}
+	}
+	return ""
+}
+
+func whySameChain(s *state.State, _ Env) string {
+	for i := range s.VMAs {
+		vi := &s.VMAs[i]
+		if vi.MM == 0 || vi.AnonVMA == state.NoAV {
+			continue
+		}
+		for j := i + 1; j < len(s.VMAs); j++ {
+			vj := &s.VMAs[j]
+			if vj.MM == vi.MM && vj.AnonVMA == vi.AnonVMA && chainSet(vi) != chainSet(vj) {
+				return fmt.Sprintf("%s and %s of %s share anon_vma %s but their chains differ: %s and %s; merging them drops one chain",
+					vmaName(state.VMAID(i+1)), vmaName(state.VMAID(j+1)), transitions.ProcName(vi.MM-1), avName(vi.AnonVMA), chainText(vi), chainText(vj))
+			}
+		}
+	}
+	return ""
+}
+
+func whyCounters(s *state.State, env Env) string {
+	if s.Latent&state.LatentUnderflow != 0 {
+		return "an anon_vma counter was decremented below zero"
+	}
+	active, children, refs := trueCounts(s)
+	for i := range s.AnonVMAs {
+		a := &s.AnonVMAs[i]
+		if a.Status != state.AVLive {
+			continue
+		}
+		id := avName(state.AVID(i + 1))
+		if int(a.Refcount) != refs[i] {
+			return fmt.Sprintf("%s->refcount is %d; its tree and the anon_vmas rooted at it account for %d", id, a.Refcount, refs[i])
+		}
+		switch env.Counters {
+		case transitions.CountDegree:
+			if int(a.Degree) != active[i]+children[i] {
+				return fmt.Sprintf("%s->degree is %d; it has %d VMA(s) using it as ->anon_vma and %d child anon_vma(s)", id, a.Degree, active[i], children[i])
+			}
+		case transitions.CountChildrenActive:
+			if int(a.NumActiveVMAs) != active[i] {
+				return fmt.Sprintf("%s->num_active_vmas is %d; %d VMA(s) use it as ->anon_vma", id, a.NumActiveVMAs, active[i])
+			}
+			if int(a.NumChildren) != children[i] {
+				return fmt.Sprintf("%s->num_children is %d; it has %d child anon_vma(s)", id, a.NumChildren, children[i])
+			}
+		}
+	}
+	return ""
+}
+
+func whyLeak(s *state.State, _ Env) string {
+	var isRoot uint32
+	for i := range s.AnonVMAs {
+		a := &s.AnonVMAs[i]
+		if a.Status == state.AVLive && a.Root != state.NoAV && int(a.Root-1) != i {
+			isRoot |= 1 << (a.Root - 1)
+		}
+	}
+	for i := range s.AnonVMAs {
+		a := &s.AnonVMAs[i]
+		if a.Status == state.AVLive && a.Tree == 0 && isRoot&(1<<i) == 0 {
+			return fmt.Sprintf("%s is live, but no VMA is linked to it and it is no live anon_vma's root", avName(state.AVID(i+1)))
+		}
+	}
+	for i := range s.Pages {
+		if s.Pages[i].Used != 0 && s.Pages[i].Mapcount <= 0 {
+			return fmt.Sprintf("pg%d is allocated but mapped nowhere", i+1)
+		}
+	}
+	return ""
+}
+
+func whyGrowth(s *state.State, env Env) string {
+	avs, vmas := 0, 0
+	for i := range s.AnonVMAs {
+		if s.AnonVMAs[i].Status == state.AVLive {
+			avs++
+		}
+	}
+	for i := range s.VMAs {
+		if s.VMAs[i].MM != 0 && s.VMAs[i].AnonVMA != state.NoAV {
+			vmas++
+		}
+	}
+	return fmt.Sprintf("%d live anon_vmas for %d VMA(s) with an anon_vma; the bound is %d (procs+1 per VMA)", avs, vmas, (env.Procs+1)*vmas)
+}
+
+func whyMMList(s *state.State, _ Env) string {
+	var inList [state.MaxVMAs + 1]bool
+	for p := 0; p < state.MaxProcs; p++ {
+		if s.MMs[p].Live == 0 {
+			continue
+		}
+		proc := transitions.ProcName(uint8(p))
+		n, prev := 0, state.NoVMA
+		for v := s.MMs[p].Mmap; v != state.NoVMA; v = s.VMA(v).Next {
+			vv := s.VMA(v)
+			switch {
+			case n >= state.MaxVMAs || inList[v]:
+				return fmt.Sprintf("%s's VMA list loops at %s", proc, vmaName(v))
+			case int(vv.MM) != p+1:
+				return fmt.Sprintf("%s's VMA list holds %s, which belongs to another mm", proc, vmaName(v))
+			case vv.Prev != prev:
+				return fmt.Sprintf("%s->vm_prev is %s, but it follows %s on %s's list", vmaName(v), vmaName(vv.Prev), vmaName(prev), proc)
+			case vv.Start >= vv.End:
+				return fmt.Sprintf("%s is empty: [%d,%d)", vmaName(v), vv.Start, vv.End)
+			case prev != state.NoVMA && s.VMA(prev).End > vv.Start:
+				return fmt.Sprintf("%s and %s overlap or are out of order on %s's list", vmaName(prev), vmaName(v), proc)
+			}
+			inList[v] = true
+			prev = v
+			n++
+		}
+		if n != int(s.MMs[p].MapCount) {
+			return fmt.Sprintf("%s's map_count is %d; its list holds %d VMA(s)", proc, s.MMs[p].MapCount, n)
+		}
+	}
+	for i := range s.VMAs {
+		if s.VMAs[i].MM != 0 && !inList[i+1] {
+			return fmt.Sprintf("%s is live but on no mm's list", vmaName(state.VMAID(i+1)))
+		}
+	}
+	return ""
+}
