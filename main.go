@@ -164,7 +164,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable, 80 columns), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through)")
 	fl.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
 	fl.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
-	fl.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; any --bound)")
+	fl.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)")
 	pf.BoolVar(&f.verifyStates, "verify-states", false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)")
 	pf.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false prints the explorer's own")
 	pf.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
@@ -977,7 +977,7 @@ func runVariant(ctx context.Context, m *specs.Model, f checkFlags, props []*spec
 		prog.done()
 	}
 	if res.Stop == check.Failed {
-		return res, usageErr("--resume %s: %v", f.resume, res.Err)
+		return res, usageErr("--resume: %v", res.Err)
 	}
 	return res, nil
 }
@@ -1015,7 +1015,9 @@ func estimateRun(ctx context.Context, m *specs.Model, f checkFlags, cfg check.Co
 	if mem == 0 {
 		mem = physicalMemory()
 	}
-	levels := append([]int(nil), res.Stats.PerDepth...)
+	// The complete levels only: a stopped run also counts the level it
+	// was part way through.
+	levels := append([]int(nil), res.Stats.PerDepth[:min(len(res.Stats.PerDepth), res.Stats.Depth+1)]...)
 	if res.Stats.States <= res.Stats.Setup {
 		// The pilot may not have finished the initial layouts.
 		setup := 1445 * math.Pow(setupPerPage, float64(m.Scope.Pages-2))

@@ -132,7 +132,7 @@ func (e *explorer[S]) writeCheckpoint(path string) error {
 	for i := range e.res.Violations {
 		v := &e.res.Violations[i]
 		if v.Path == nil {
-			w.u64(^uint64(0))
+			w.u64(noViolation)
 			w.u64(0)
 			continue
 		}
@@ -186,16 +186,25 @@ func (e *explorer[S]) writeCheckpoint(path string) error {
 	return os.Rename(f.Name(), path)
 }
 
-// ckptReader reads a checkpoint and sums what it read.
+// ckptReader reads a checkpoint and sums what it read. Its checksum is
+// known only at the end, so the counts read before are checked another
+// way: left is what the file holds beyond what was read, and a count of
+// things the file must hold is refused when the rest of the file is too
+// short for them, before anything is allocated for them. A corrupt count
+// so fails cleanly, and nothing allocated exceeds a small multiple of the
+// file's size.
 type ckptReader struct {
-	r   *bufio.Reader
-	crc hash.Hash32
-	err error
+	r    *bufio.Reader
+	crc  hash.Hash32
+	err  error
+	left int64
 }
 
 func (r *ckptReader) bytes(b []byte) {
 	if r.err == nil {
-		_, r.err = io.ReadFull(r.r, b)
+		var n int
+		n, r.err = io.ReadFull(r.r, b)
+		r.left -= int64(n)
 		r.crc.Write(b)
 	}
 }
@@ -206,12 +215,12 @@ func (r *ckptReader) u64() uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-// count reads a length and checks it against a sanity limit, so that a
-// corrupt file fails cleanly rather than allocating without end.
+// count reads a number that sizes nothing in the file and checks it
+// against a sanity limit.
 func (r *ckptReader) count(limit uint64, what string) int {
 	n := r.u64()
 	if r.err == nil && n > limit {
-		r.err = fmt.Errorf("%s: %d is implausible (file corrupt?)", what, n)
+		r.err = fmt.Errorf("corrupt (%s: %d is implausible)", what, n)
 	}
 	if r.err != nil {
 		return 0
@@ -219,8 +228,28 @@ func (r *ckptReader) count(limit uint64, what string) int {
 	return int(n)
 }
 
+// sized reads the number of items of what that follow in the file, each
+// of at least per bytes, and refuses a number above limit or one the
+// rest of the file, less its checksum, cannot hold.
+func (r *ckptReader) sized(per int64, limit uint64, what string) int {
+	n := r.u64()
+	if r.err != nil {
+		return 0
+	}
+	room := max(r.left-8, 0)
+	if n > uint64(room/per) {
+		r.err = fmt.Errorf("corrupt or truncated (%s: %d of at least %d bytes each, but %d bytes are left)", what, n, per, room)
+		return 0
+	}
+	if n > limit {
+		r.err = fmt.Errorf("corrupt (%s: %d is implausible)", what, n)
+		return 0
+	}
+	return int(n)
+}
+
 func (r *ckptReader) str(limit uint64, what string) string {
-	b := make([]byte, r.count(limit, what))
+	b := make([]byte, r.sized(1, limit, what))
 	r.bytes(b)
 	return string(b)
 }
@@ -236,7 +265,11 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 		return err
 	}
 	defer f.Close()
-	r := &ckptReader{r: bufio.NewReaderSize(f, 1<<20), crc: crc32.NewIEEE()}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	r := &ckptReader{r: bufio.NewReaderSize(f, 1<<20), crc: crc32.NewIEEE(), left: fi.Size()}
 	magic := make([]byte, len(checkpointMagic))
 	r.bytes(magic)
 	if r.err != nil || string(magic) != checkpointMagic {
@@ -260,44 +293,51 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 	e.nSetup = r.count(big, "setup states")
 	e.res.Stats.Transitions = r.count(1<<62, "transitions")
 	elapsed := time.Duration(r.u64())
-	e.res.Stats.PerDepth = make([]int, r.count(1<<20, "levels"))
+	e.res.Stats.PerDepth = make([]int, r.sized(8, 1<<20, "levels"))
 	for i := range e.res.Stats.PerDepth {
 		e.res.Stats.PerDepth[i] = r.count(big, "level size")
 	}
-	type viol struct {
-		depth uint64
-		idx   uint32
-	}
-	viols := make([]viol, len(e.cfg.Properties))
+	viols := make([]savedViolation, len(e.cfg.Properties))
 	for i := range viols {
 		viols[i].depth = r.u64()
-		viols[i].idx = uint32(r.u64())
+		viols[i].idx = r.u64()
 	}
-	n := r.count(1<<32, "states")
+	n := r.sized(8, 1<<32-1, "states") // a parent link and an action each
 	e.parent = make([]uint32, n)
 	e.action = make([]Action, n)
 	r.bytes(raw(e.parent))
 	r.bytes(raw(e.action))
+	fingerprints := 0
 	for i := range e.visited.shards {
 		sh := &e.visited.shards[i]
 		sh.n = r.count(1<<32, "shard size")
 		sh.hasZero = r.u64() == 1
-		size := r.count(1<<36, "shard slots")
+		size := r.sized(8, 1<<36, "shard slots")
 		if r.err == nil && (size < minVisitedSetSlots || sh.n >= size) {
-			r.err = fmt.Errorf("visited-set shard %d: %d slots for %d fingerprints (file corrupt?)", i, size, sh.n)
+			r.err = fmt.Errorf("corrupt (visited-set shard %d: %d slots for %d fingerprints)", i, size, sh.n)
 		}
 		sh.slots = make([]uint64, size)
 		r.bytes(raw(sh.slots))
+		fingerprints += sh.n
+		if sh.hasZero {
+			fingerprints++
+		}
+	}
+	// The states recorded before the level being expanded: its states
+	// then the new ones found from it are numbered from there on.
+	levelStart := 0
+	for _, c := range e.res.Stats.PerDepth[:max(len(e.res.Stats.PerDepth)-1, 0)] {
+		levelStart += c
 	}
 	var s S
 	var buf []byte
 	for k := 0; k < 2; k++ {
 		fr := newFrontier(e.w)
-		m := r.count(1<<32, "frontier size")
+		m := r.sized(4+8, 1<<32-1, "frontier states") // an index and a length each
 		idx := make([]uint32, m)
 		r.bytes(raw(idx))
 		for i := 0; i < m && r.err == nil; i++ {
-			l := r.count(1<<20, "packed state")
+			l := r.sized(1, 1<<16-1, "packed state") // the frontier keeps 16 bits of length
 			if cap(buf) < l {
 				buf = make([]byte, l)
 			}
@@ -306,8 +346,8 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 			if r.err != nil {
 				break
 			}
-			if idx[i] >= uint32(n) {
-				r.err = fmt.Errorf("frontier state %d has index %d of %d (file corrupt?)", i, idx[i], n)
+			if want := levelStart + fr.len(); int(idx[i]) != want {
+				r.err = fmt.Errorf("corrupt (frontier state %d has index %d, not %d)", i, idx[i], want)
 				break
 			}
 			if fr.p != nil {
@@ -319,33 +359,31 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 		}
 		if k == 0 {
 			e.level = fr
+			levelStart += fr.len()
 		} else {
 			e.next = fr
 		}
 	}
 	want := r.crc.Sum32()
 	if got := uint32(r.u64()); r.err == nil && got != want {
-		return errors.New("checkpoint checksum mismatch (file corrupt or truncated)")
+		return errors.New("corrupt (checksum mismatch)")
 	}
 	if r.err != nil {
 		if errors.Is(r.err, io.EOF) || errors.Is(r.err, io.ErrUnexpectedEOF) {
-			return errors.New("checkpoint truncated")
+			return errors.New("truncated")
 		}
 		return r.err
 	}
-	if e.pos > e.level.len() {
-		return fmt.Errorf("checkpoint position %d is beyond its level of %d states", e.pos, e.level.len())
+	if err := e.checkLoaded(viols, fingerprints); err != nil {
+		return fmt.Errorf("corrupt (%v)", err)
 	}
 	for i, v := range viols {
-		if v.depth == ^uint64(0) {
+		if v.depth == noViolation {
 			continue
 		}
-		if v.idx >= uint32(n) {
-			return fmt.Errorf("violation of property %d at state %d of %d (file corrupt?)", i, v.idx, n)
-		}
 		e.res.Violations[i].Depth = int(v.depth)
-		e.violIdx[i] = v.idx
-		e.res.Violations[i].Path = e.path(v.idx)
+		e.violIdx[i] = uint32(v.idx)
+		e.res.Violations[i].Path = e.path(uint32(v.idx))
 		e.violated++
 	}
 	e.res.Stats.Setup = e.nSetup
@@ -353,4 +391,91 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 	e.start = time.Now().Add(-elapsed)
 	e.resumed = true
 	return nil
+}
+
+// savedViolation is a property's violation as a checkpoint keeps it: its
+// depth and state index, or noViolation.
+type savedViolation struct{ depth, idx uint64 }
+
+const noViolation = ^uint64(0)
+
+// checkLoaded checks that a checkpoint read whole, with its checksum
+// right, is the consistent search that writeCheckpoint saves: levels
+// 0..depth-1 complete, the states numbered level by level, the level
+// being expanded and the new states found from it, parent links to
+// earlier states, and violations at the depth of their states.
+func (e *explorer[S]) checkLoaded(viols []savedViolation, fingerprints int) error {
+	per, n := e.res.Stats.PerDepth, len(e.parent)
+	if e.depth < 1 || len(per) != e.depth {
+		return fmt.Errorf("%d complete levels at depth %d", len(per), e.depth)
+	}
+	if e.nSetup < 1 || per[0] != e.nSetup {
+		return fmt.Errorf("%d setup states, %d at depth 0", e.nSetup, per[0])
+	}
+	if e.level.len() != per[e.depth-1] {
+		return fmt.Errorf("the level being expanded has %d states, depth %d had %d", e.level.len(), e.depth-1, per[e.depth-1])
+	}
+	if e.pos > e.level.len() {
+		return fmt.Errorf("position %d is beyond its level of %d states", e.pos, e.level.len())
+	}
+	if e.pos == 0 && e.next.len() > 0 {
+		return fmt.Errorf("%d states found from a level not yet begun", e.next.len())
+	}
+	total := e.next.len()
+	for _, c := range per {
+		total += c
+	}
+	if total != n || fingerprints != n {
+		return fmt.Errorf("%d states by depth, %d recorded, %d fingerprints", total, n, fingerprints)
+	}
+	for i, p := range e.parent {
+		if (i == 0) != (p == noParent) || (i > 0 && p >= uint32(i)) {
+			return fmt.Errorf("state %d has parent %d", i, p)
+		}
+	}
+	for i, v := range viols {
+		if v.depth == noViolation {
+			continue
+		}
+		if v.idx >= uint64(n) {
+			return fmt.Errorf("violation of property %d at state %d of %d", i, v.idx, n)
+		}
+		// The depth of state v.idx: the states are numbered by depth.
+		d, end := 0, per[0]
+		for d < len(per) && uint64(end) <= v.idx {
+			if d++; d < len(per) {
+				end += per[d]
+			}
+		}
+		if v.depth != uint64(d) {
+			return fmt.Errorf("violation of property %d at depth %d, but its state %d is at depth %d", i, v.depth, v.idx, d)
+		}
+	}
+	return nil
+}
+
+// reached is the deepest depth a resumed search has gone into: the depth
+// of the level it is finding once it has begun to (expanded a state of
+// the level before), else its last complete level.
+func (e *explorer[S]) reached() int {
+	if e.pos > 0 {
+		return e.depth
+	}
+	return e.depth - 1
+}
+
+// checkResumeBound refuses to resume with a bound below the depth the
+// checkpoint has reached: the states, transitions and violations it
+// holds beyond the bound cannot be taken back. (checkLoaded checks that
+// a violation is at the depth of its state, so none is beyond the bound.)
+func (e *explorer[S]) checkResumeBound() error {
+	d := e.reached()
+	if e.cfg.Bound == 0 || e.cfg.Bound >= d {
+		return nil
+	}
+	part := ""
+	if d == e.depth {
+		part = fmt.Sprintf(" (depth %d complete, depth %d in part)", d-1, d)
+	}
+	return fmt.Errorf("the search has explored to depth %d%s, beyond bound %d; resume with --bound %d or more (0 for no bound)", d, part, e.cfg.Bound, d)
 }

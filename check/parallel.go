@@ -231,6 +231,9 @@ func (e *explorer[S]) record(b *batch[S], nxt *frontier[S], depth int) {
 			sc := &u.out[i]
 			if sc.isNew {
 				idx := e.record1(sc.parent, sc.action, depth, sc.violated)
+				if idx < 0 {
+					return // beyond MaxStates: stopped, not recorded
+				}
 				if e.parts[0].p != nil {
 					nxt.pushPacked(uint32(idx), u.arena[start:sc.end])
 				} else {

@@ -52,11 +52,13 @@ type Config[S any] struct {
 	Bound int
 	// Properties are checked in every state.
 	Properties []Property[S]
-	// MaxStates stops the run when more states than this were found; 0
-	// means no limit.
+	// MaxStates stops the run when it finds a new state beyond this many:
+	// a search of exactly MaxStates states completes. 0 means no limit.
 	MaxStates int
 	// MaxMemory stops the run when the Go heap in use exceeds this many
-	// bytes (sampled about every 250 ms); 0 means no limit.
+	// bytes (sampled about every 250 ms); 0 means no limit. Run collects
+	// the garbage before it starts, so that what an earlier run left
+	// does not count against it.
 	MaxMemory uint64
 	// Progress, if set, is called about every ProgressEvery with the
 	// statistics so far.
@@ -95,7 +97,7 @@ type Stats struct {
 	Transitions int           // successors computed, self-loops the worker drops excepted
 	Setup       int           // states at depth 0 (the setup closure)
 	Depth       int           // deepest completed level
-	PerDepth    []int         // new states found at each depth
+	PerDepth    []int         // new states found at each depth; they sum to States (a stopped run's last depth may be partial: beyond Depth)
 	Frontier    int           // states waiting at the current level
 	Elapsed     time.Duration // wall time so far
 	HeapBytes   uint64        // Go heap in use at the last sample
@@ -182,6 +184,12 @@ const noParent = ^uint32(0)
 // deterministic: the same model and configuration give the same states,
 // counts and paths.
 func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
+	if cfg.MaxMemory > 0 {
+		// The limit is judged by the heap in use, which counts garbage
+		// until a collection: start from a collected heap, or what the
+		// caller left (a pilot run, say) stops this run at once.
+		runtime.GC()
+	}
 	start := time.Now()
 	w := m.NewWorker()
 	e := &explorer[S]{
@@ -228,7 +236,10 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 			return e.fail(errors.New("check: VerifyStates cannot resume a checkpoint: it has no stored states"))
 		}
 		if err := e.loadCheckpoint(cfg.Resume); err != nil {
-			return e.fail(fmt.Errorf("resuming from %s: %v", cfg.Resume, err))
+			return e.fail(fmt.Errorf("checkpoint %s: %v", cfg.Resume, err))
+		}
+		if err := e.checkResumeBound(); err != nil {
+			return e.fail(fmt.Errorf("checkpoint %s: %v", cfg.Resume, err))
 		}
 	}
 	e.run(ctx)
@@ -325,11 +336,14 @@ func (e *explorer[S]) stopCollision() {
 	}
 }
 
-// fail ends a run that could not start.
+// fail ends a run that could not start. Its result reports nothing found,
+// not even what a checkpoint it refused held.
 func (e *explorer[S]) fail(err error) Result {
-	e.res.Err = err
-	e.res.Stop = Failed
-	return e.res
+	r := Result{Err: err, Stop: Failed, Violations: make([]Violation, len(e.cfg.Properties))}
+	for i := range r.Violations {
+		r.Violations[i].Property = i
+	}
+	return r
 }
 
 // pending is the set of properties not yet violated, as a bit mask.
@@ -366,8 +380,16 @@ func (e *explorer[S]) addChecked(fp uint64, parent uint32, a Action, depth int, 
 
 // record1 gives a new state, already inserted in the visited set, the next
 // index, and records the first violations among violated.
+//
+// A new state beyond Config.MaxStates is not recorded: the run stops, and
+// record1 returns -1. A run of exactly MaxStates states so completes.
 func (e *explorer[S]) record1(parent uint32, a Action, depth int, violated uint64) int {
 	idx := len(e.parent)
+	if e.cfg.MaxStates > 0 && idx >= e.cfg.MaxStates {
+		e.res.Stop = MaxStates
+		e.stop = true
+		return -1
+	}
 	e.parent = append(e.parent, parent)
 	e.action = append(e.action, a)
 	for i := range e.cfg.Properties {
@@ -382,10 +404,6 @@ func (e *explorer[S]) record1(parent uint32, a Action, depth int, violated uint6
 	}
 	if e.cfg.StopWhenAllViolated && e.violated == len(e.cfg.Properties) {
 		e.res.Stop = AllViolated
-		e.stop = true
-	}
-	if e.cfg.MaxStates > 0 && len(e.parent) >= e.cfg.MaxStates {
-		e.res.Stop = MaxStates
 		e.stop = true
 	}
 	return idx
@@ -434,6 +452,13 @@ func (e *explorer[S]) run(ctx context.Context) {
 		e.expand(ctx, false, e.depth)
 		if e.stop {
 			e.interrupted()
+			if n := e.next.len(); n > 0 {
+				// The states found at the depth being explored, so
+				// that PerDepth sums to States; Depth stays the last
+				// complete level. (After the checkpoint, which keeps
+				// complete levels only.)
+				e.res.Stats.PerDepth = append(e.res.Stats.PerDepth, n)
+			}
 			e.finish(false)
 			return
 		}
