@@ -107,6 +107,21 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 	}
 	changed := map[string]bool{}
 	hs.Lines, hs.Gone = diffLines(lines, prev, changed)
+	// PTEs print on their process's line; outline the VMA a changed PTE
+	// is in, too, where the picture draws it.
+	before := transitions.Initial()
+	if i > 0 {
+		before = t.Steps[i-1].Raw
+	}
+	for p := 0; p < state.MaxProcs; p++ {
+		for a := 0; a < state.MaxSlots; a++ {
+			if st.Raw.MMs[p].Live != 0 && st.Raw.PT[p][a] != before.PT[p][a] {
+				if v := st.Raw.FindVMA(p, uint8(a)); v != state.NoVMA {
+					changed[vmaLetter(v)] = true
+				}
+			}
+		}
+	}
 	hs.Picture = drawStateSVG(&st.Raw, t.Variant.Counters, t.Scope.Pages, changed)
 	return hs
 }

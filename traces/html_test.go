@@ -305,3 +305,17 @@ func TestHTMLInBrowserCatchesBrokenPages(t *testing.T) {
 		}
 	}
 }
+
+// A write fault changes only a PTE, which prints on the process's line;
+// the picture still outlines the VMA the new PTE is in.
+func TestHTMLOutlinesTheVMAOfAChangedPTE(t *testing.T) {
+	tr := htmlViolation(t, "khlebnikov-fix-v1", "rmap-reachable", 2, 2, 2)
+	page := renderHTML(t, tr)
+	last := page[strings.LastIndex(page, `<section class="step"`):]
+	if !strings.Contains(last, `<g class="vma v3 changed"><title>P2 D [1,2)`) {
+		t.Errorf("the VMA of the written page is not outlined:\n%s", last)
+	}
+	if strings.Contains(last, `<g class="vma v2 changed">`) {
+		t.Errorf("VMA C, untouched by the write, is outlined:\n%s", last)
+	}
+}
