@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"anoncheck/check"
@@ -175,6 +177,22 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	return root
 }
 
+// unusedFlags refuses flags a subcommand inherits but does not use, so
+// that a flag given there is never silently ignored. With no names, every
+// flag set on the command line is refused.
+func unusedFlags(cmd *cobra.Command, names ...string) error {
+	var err error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if err != nil {
+			return
+		}
+		if len(names) == 0 || slices.Contains(names, fl.Name) {
+			err = usageErr("%s: --%s does not apply to this command", cmd.Name(), fl.Name)
+		}
+	})
+	return err
+}
+
 func newPropertiesCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:     "properties",
@@ -182,6 +200,9 @@ func newPropertiesCmd(stdout io.Writer) *cobra.Command {
 		Example: "  anoncheck properties",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := unusedFlags(cmd); err != nil {
+				return err
+			}
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			for _, p := range specs.Properties() {
 				kind := "safety"
@@ -421,6 +442,9 @@ difference within the bound, 1 a difference, 2 bad input, 3 incomplete.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := unusedFlags(cmd, "symmetry", "self-check", "format", "verify-states", "shrink", "force"); err != nil {
+				return err
+			}
 			return runDiff(cmd.Context(), *f, args[0], args[1], stdout, stderr)
 		},
 	}
@@ -677,6 +701,9 @@ func newSpecsCmd(stdout io.Writer) *cobra.Command {
 		Example: "  anoncheck specs\n  anoncheck --spec v5.5-rc5,khlebnikov-fix-v1 --bound 4",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := unusedFlags(cmd); err != nil {
+				return err
+			}
 			for _, v := range specs.All() {
 				base := v.Base
 				if base == "" {
