@@ -162,8 +162,8 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
 	fl := root.Flags()
 	fl.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
-	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory (VARIANT.PROPERTY.json), for anoncheck replay")
-	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable, 80 columns), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through)")
+	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay; with --format html also VARIANT.PROPERTY.html)")
+	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through; the main command writes one per trace into --out)")
 	fl.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
 	fl.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
 	fl.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)")
@@ -361,13 +361,13 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 		}
 		if base != nil {
 			if len(rep.Variants) < 2 {
-				undecided[vd.Property.Name] = true
+				undecided[vd.Property.Name], vd.Undecided = true, true
 				continue
 			}
 			if bv := rep.Variants[1].Verdicts[i]; !bv.Holds() {
 				continue
 			} else if !bv.Complete {
-				undecided[vd.Property.Name] = true
+				undecided[vd.Property.Name], vd.Undecided = true, true
 				continue
 			}
 		}
@@ -397,7 +397,7 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 			if vd.Gating {
 				mark = "  <- fails the gate"
 			} else if vr.Variant == cand && undecided[vd.Property.Name] {
-				mark = "  (undecided: the baseline's run did not finish)"
+				mark = "  (undecided: the baseline run did not finish)"
 			} else if !vd.Holds() && vr.Variant == cand && !vd.Property.Advisory {
 				mark = "  (the baseline violates it too)"
 			}
@@ -534,7 +534,10 @@ names or the one given with --spec, and judges the property it names in the
 final state: exit 1 if it still fails, 0 if it now holds, the check to run
 after a fix. A file that does not parse, has another format version, names
 an unknown variant or property, or an operation its state cannot take is
-exit 2 with one line naming the file, the step and the reason.`,
+exit 2 with one line naming the file, the step and the reason. So is,
+replayed under the variant the file names, a step whose result or state
+digest differs from the one recorded: the file was edited or written by
+another version of the model, and its verdict would prove nothing.`,
 		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out out
   anoncheck replay out/khlebnikov-fix-v1.own-anon-vma-linked.json
   anoncheck replay out/khlebnikov-fix-v1.own-anon-vma-linked.json --spec khlebnikov-fix-v2`,
@@ -826,12 +829,7 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if f.out != "" {
-		if err := os.MkdirAll(f.out, 0o777); err != nil {
-			return usageErr("--out %q: cannot create the directory: %v", f.out, err)
-		}
-	}
-	if f.format == "html" && f.out == "" {
+	if f.format == "html" && f.out == "" && f.traces {
 		return usageErr("--format html: one page per trace; add --out DIR to write each as DIR/VARIANT.PROPERTY.html, or render one with anoncheck replay FILE --format html")
 	}
 	for _, c := range []struct{ flag, path string }{{"--checkpoint", f.checkpoint}, {"--resume", f.resume}} {
@@ -854,6 +852,20 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		if f.verifyStates {
 			return usageErr("--verify-states cannot be combined with --resume: a checkpoint keeps fingerprints, not states")
 		}
+	}
+	// Last of the checks, so a refused command leaves no directory behind;
+	// probed, so a directory that cannot be written fails now, not after
+	// the run.
+	if f.out != "" {
+		if err := os.MkdirAll(f.out, 0o777); err != nil {
+			return usageErr("--out %q: cannot create the directory: %v", f.out, err)
+		}
+		probe, err := os.CreateTemp(f.out, ".anoncheck-probe*")
+		if err != nil {
+			return usageErr("--out %q: cannot write in it: %v", f.out, err)
+		}
+		probe.Close()
+		os.Remove(probe.Name())
 	}
 
 	props := properties(f)

@@ -232,9 +232,18 @@ func TestGate(t *testing.T) {
 
 	// A violation against a baseline whose run did not finish decides
 	// nothing: the baseline might violate the property further on.
-	code, out, _ = runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "v5.4", "--bound", "2", "--max-states", "5000", "--progress", "never")
-	if code != exitLimit || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "(undecided: the baseline's run did not finish)") {
+	code, out, _ = runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "v5.4", "--bound", "2", "--max-states", "5000", "--progress", "never",
+		"--junit", junit, "--ktap", ktap, "--markdown", md)
+	if code != exitLimit || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "(undecided: the baseline run did not finish)") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	// The files CI reads say so too, not "not gating" as for a violation
+	// the baseline shares.
+	for _, f := range []string{junit, ktap, md} {
+		data, _ := os.ReadFile(f)
+		if !strings.Contains(string(data), "undecided: the baseline run did not finish") || strings.Contains(string(data), "not gating") {
+			t.Errorf("%s:\n%s", f, data)
+		}
 	}
 }
 
@@ -317,6 +326,9 @@ func TestOutAndReplay(t *testing.T) {
 		"noproperty.json": {edit(t, data, func(f map[string]any) { delete(f, "property") }), "no property named"},
 		"nosteps.json":    {edit(t, data, func(f map[string]any) { f["steps"] = []any{} }), "no steps"},
 		"twice.json":      {string(data) + string(data), "data after the trace"},
+		"brace.json":      {string(data) + "}", "data after the trace"},
+		"noresult.json":   {edit(t, data, func(f map[string]any) { delete(step(f, 0), "result") }), "step 1 (mmap): no result recorded"},
+		"nodigest.json":   {edit(t, data, func(f map[string]any) { delete(step(f, 2), "digest") }), `step 3 (mprotect): digest "" is not 16 hexadecimal digits`},
 		"latesetup.json": {edit(t, data, func(f map[string]any) { delete(step(f, 1), "setup") }),
 			"step 3 (mprotect): a setup step after an operation"},
 		"baddigest.json": {edit(t, data, func(f map[string]any) { step(f, 0)["digest"] = "zzz" }), `step 1 (mmap): digest "zzz" is not 16 hexadecimal digits`},
@@ -344,6 +356,14 @@ func TestOutAndReplay(t *testing.T) {
 	code, _, errs := runCLI(t, "--out", file, "--bound", "1")
 	if code != exitUsage || !strings.Contains(errs, "--out") || !strings.Contains(errs, "cannot create the directory") {
 		t.Errorf("--out to a file: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = runCLI(t, "--out", "/proc", "--bound", "1")
+	if code != exitUsage || !strings.Contains(errs, `--out "/proc": cannot write in it`) {
+		t.Errorf("--out /proc: exit %d, stderr %q", code, errs)
+	}
+	code, _, _ = runCLI(t, "--spec", "v5.4", "--out", dir+"/refused", "--checkpoint", dir+"/no/ckpt", "--bound", "1")
+	if _, err := os.Stat(dir + "/refused"); code != exitUsage || err == nil {
+		t.Errorf("a refused command: exit %d, and it left %s/refused behind (%v)", code, dir, err)
 	}
 }
 

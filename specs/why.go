@@ -96,7 +96,7 @@ func whyRmap(s *state.State, _ Env) string {
 
 func whyFreed(s *state.State, _ Env) string {
 	if s.Bug != 0 && transitions.Assertion(s.Bug) == transitions.BugUseAfterFree {
-		return "a kernel path touched a freed object (the step's ! line names where)"
+		return "a kernel path touched a freed object (the step's !! line names where)"
 	}
 	if s.Latent&state.LatentDanglingAVC != 0 {
 		return "a VMA was freed while still in an anon_vma's tree"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"anoncheck/transitions"
@@ -115,7 +116,7 @@ func DecodeJSON(data []byte) (*File, error) {
 	if f.Version != FormatVersion {
 		return nil, fmt.Errorf("format version %d; this anoncheck reads version %d", f.Version, FormatVersion)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("data after the trace")
 	}
 	if f.Variant == "" {
@@ -128,7 +129,12 @@ func DecodeJSON(data []byte) (*File, error) {
 		return nil, fmt.Errorf("no steps")
 	}
 	for i, st := range f.Steps {
-		if st.Digest != "" && !isDigest(st.Digest) {
+		// anoncheck writes both on every step; without them a replay
+		// could not tell an edited file from the trace it was.
+		if st.Result == "" {
+			return nil, fmt.Errorf("step %d (%s): no result recorded", i+1, st.Op)
+		}
+		if !isDigest(st.Digest) {
 			return nil, fmt.Errorf("step %d (%s): digest %q is not 16 hexadecimal digits", i+1, st.Op, st.Digest)
 		}
 		if i > 0 && st.Setup && !f.Steps[i-1].Setup {
@@ -155,16 +161,20 @@ func isDigest(s string) bool {
 // after it. A difference means the file was edited, or written by a model
 // that computes another state; either way its verdict cannot be trusted.
 func (f *File) Check(t *Trace) error {
+	if n := len(t.Steps); n > 0 && n < len(f.Steps) {
+		return fmt.Errorf("step %d (%s): the kernel stopped here, yet the file records %d step(s) after it; the file was edited or written by another version of the model",
+			n, f.Steps[n-1].Op, len(f.Steps)-n)
+	}
 	for i, st := range t.Steps {
 		if i >= len(f.Steps) {
 			break
 		}
 		fs := f.Steps[i]
-		if r := transitions.ErrnoName(st.Errno); fs.Result != "" && r != fs.Result {
+		if r := transitions.ErrnoName(st.Errno); r != fs.Result {
 			return fmt.Errorf("step %d (%s): returned %s, the file records %s; the file was edited or written by another version of the model",
 				i+1, fs.Op, r, fs.Result)
 		}
-		if d := fmt.Sprintf("%016x", st.After.Fingerprint()); fs.Digest != "" && d != fs.Digest {
+		if d := fmt.Sprintf("%016x", st.After.Fingerprint()); d != fs.Digest {
 			return fmt.Errorf("step %d (%s): the state after it has digest %s, the file records %s; the file was edited or written by another version of the model",
 				i+1, fs.Op, d, fs.Digest)
 		}

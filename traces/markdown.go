@@ -95,23 +95,27 @@ func writeMermaid(b *strings.Builder, s *state.State) {
 			fmt.Fprintf(b, "  %s -->|parent| %s\n", avName(id), avName(a.Parent))
 		}
 	}
+	var listed [state.MaxVMAs + 1]bool
 	for p := 0; p < state.MaxProcs; p++ {
 		if s.MMs[p].Live == 0 {
 			continue
 		}
 		s.ForEachVMA(p, func(v state.VMAID) bool {
-			vv := s.VMA(v)
-			fmt.Fprintf(b, "  vma%s([\"%s %s [%d,%d) %s\"])\n", vmaLetter(v), transitions.ProcName(uint8(p)), vmaLetter(v), vv.Start, vv.End, strings.Fields(vv.Flags.String())[0])
-			for j := uint8(0); j < vv.NChain; j++ {
-				arrow := "-.->"
-				if vv.Chain[j] == vv.AnonVMA {
-					arrow = "==>"
-				}
-				fmt.Fprintf(b, "  vma%s %s %s\n", vmaLetter(v), arrow, avName(vv.Chain[j]))
-			}
-			if vv.AnonVMA != state.NoAV && !vv.ChainHas(vv.AnonVMA) {
-				fmt.Fprintf(b, "  vma%s ==>|anon_vma, not on chain| %s\n", vmaLetter(v), avName(vv.AnonVMA))
-			}
+			listed[v] = true
+			return true
+		})
+	}
+	for i := range s.VMAs {
+		if v := state.VMAID(i + 1); s.VMAs[i].MM != 0 && !listed[v] {
+			mermaidVMA(b, s, int(s.VMAs[i].MM-1), v, " (detached, not freed)")
+		}
+	}
+	for p := 0; p < state.MaxProcs; p++ {
+		if s.MMs[p].Live == 0 {
+			continue
+		}
+		s.ForEachVMA(p, func(v state.VMAID) bool {
+			mermaidVMA(b, s, p, v, "")
 			return true
 		})
 	}
@@ -121,4 +125,20 @@ func writeMermaid(b *strings.Builder, s *state.State) {
 		}
 	}
 	b.WriteString("```\n")
+}
+
+// mermaidVMA draws VMA v of process p and its links to anon_vmas.
+func mermaidVMA(b *strings.Builder, s *state.State, p int, v state.VMAID, note string) {
+	vv := s.VMA(v)
+	fmt.Fprintf(b, "  vma%s([\"%s %s [%d,%d) %s%s\"])\n", vmaLetter(v), transitions.ProcName(uint8(p)), vmaLetter(v), vv.Start, vv.End, strings.Fields(vv.Flags.String())[0], note)
+	for j := uint8(0); j < vv.NChain; j++ {
+		arrow := "-.->"
+		if vv.Chain[j] == vv.AnonVMA {
+			arrow = "==>"
+		}
+		fmt.Fprintf(b, "  vma%s %s %s\n", vmaLetter(v), arrow, avName(vv.Chain[j]))
+	}
+	if vv.AnonVMA != state.NoAV && !vv.ChainHas(vv.AnonVMA) {
+		fmt.Fprintf(b, "  vma%s ==>|anon_vma, not on chain| %s\n", vmaLetter(v), avName(vv.AnonVMA))
+	}
 }

@@ -26,6 +26,18 @@ type Verdict struct {
 	Trace *Trace
 	// Gating reports whether this verdict fails the gate.
 	Gating bool
+	// Undecided marks a candidate's violation the gate could not judge:
+	// the baseline run did not finish, so whether it violates the
+	// property too is unknown, and the gate is incomplete.
+	Undecided bool
+}
+
+// notGating says why a violation does not fail the gate.
+func (v Verdict) notGating() string {
+	if v.Undecided {
+		return "undecided: the baseline run did not finish"
+	}
+	return "not gating"
 }
 
 // Holds reports whether no violation was found.
@@ -107,7 +119,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 				}
 				typ := "violation"
 				if !v.Gating {
-					typ = "violation (not gating)"
+					typ = "violation (" + v.notGating() + ")"
 				}
 				tc.Failure = &failure{Message: fmt.Sprintf("%s %s (%s, bound %d)", v.Property.Name, v.Status(), vr.Scope, vr.Bound), Type: typ, Body: body}
 				ts.Failures++
@@ -160,7 +172,7 @@ func WriteKTAP(w io.Writer, r *Report) error {
 					allOK = false
 					fmt.Fprintf(&b, "    not ok %d %s\n", j+1, v.Property.Name)
 				} else {
-					fmt.Fprintf(&b, "    ok %d %s # SKIP violated, not gating\n", j+1, v.Property.Name)
+					fmt.Fprintf(&b, "    ok %d %s # SKIP violated, %s\n", j+1, v.Property.Name, v.notGating())
 				}
 			case !v.Complete:
 				allOK = false
@@ -207,7 +219,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			case !v.Holds() && v.Gating:
 				cell = fmt.Sprintf("**violated** (depth %d)", v.Depth)
 			case !v.Holds():
-				cell = fmt.Sprintf("violated (depth %d, not gating)", v.Depth)
+				cell = fmt.Sprintf("violated (depth %d, %s)", v.Depth, v.notGating())
 			case !v.Complete:
 				cell = "incomplete"
 			}

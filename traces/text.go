@@ -256,9 +256,16 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 	// VMAs alive but on no mm's list: detached by an unmap that stopped
 	// (an oops) before remove_vma() freed them. They still hold their
 	// anon_vma and chain, which is often what the trace is about.
-	for i := range s.VMAs {
-		if v := state.VMAID(i + 1); s.VMAs[i].MM != 0 && !listed[v] {
-			out = append(out, fmt.Sprintf("    %s  (detached from %s's list, not freed)", vmaLine(v), transitions.ProcName(s.VMAs[i].MM-1)))
+	for p := 0; p < state.MaxProcs; p++ {
+		head := false
+		for i := range s.VMAs {
+			if v := state.VMAID(i + 1); int(s.VMAs[i].MM) == p+1 && !listed[v] {
+				if !head {
+					out = append(out, fmt.Sprintf("detached from %s's list, not freed:", transitions.ProcName(uint8(p))))
+					head = true
+				}
+				out = append(out, "    "+vmaLine(v))
+			}
 		}
 	}
 	for i := range s.AnonVMAs {

@@ -118,7 +118,7 @@ func (t *Trace) ShowsState(i int) bool {
 func (st *Step) Syscall() string {
 	switch {
 	case st.Errno == transitions.EOOPS && transitions.Assertion(st.After.Bug) == transitions.BugUseAfterFree:
-		return st.Op.String() + " = use-after-free (KASAN; the model ends the operation here)"
+		return st.Op.String() + " = use-after-free (KASAN; the model stops here)"
 	case st.Errno != 0:
 		return st.Op.String() + " = " + transitions.ErrnoName(st.Errno)
 	case st.Child >= 0:
