@@ -69,3 +69,42 @@ func BenchmarkExplore(b *testing.B) {
 		})
 	}
 }
+
+// Judging a state allocates nothing: each property's check formats its
+// explanation only when the property fails, so the explorer's hot path
+// stays free of allocations. The states are a random walk of the
+// khlebnikov-fix-v1 model; a failing verdict may allocate (its
+// explanation), a holding one must not. (It found two checks that named
+// their process or anon_vma before knowing they would fail.)
+func TestPropertiesDoNotAllocate(t *testing.T) {
+	m := &specs.Model{Variant: specs.KhlebnikovFixV1, Scope: transitions.DefaultScope()}
+	w := m.NewWorker()
+	r := rand.New(rand.NewPCG(7, 8))
+	env := specs.Env{Counters: m.Variant.Counters, Procs: m.Scope.Procs}
+	s := m.Init()
+	holding, failing := 0, 0
+	for i := 0; i < 2000; i++ {
+		acts := w.Actions(&s, false, nil)
+		if len(acts) == 0 || s.Faulted() || r.IntN(8) == 0 {
+			s = m.Init()
+			continue
+		}
+		var next state.State
+		if w.Next(&s, acts[r.IntN(len(acts))], &next) {
+			s = next
+		}
+		for _, p := range specs.Properties() {
+			if !p.Judge(&s, env) {
+				failing++
+				continue
+			}
+			holding++
+			if n := testing.AllocsPerRun(10, func() { p.Judge(&s, env) }); n != 0 {
+				t.Fatalf("judging %s on a state where it holds allocates %.0f times", p.Name, n)
+			}
+		}
+	}
+	if holding < 1000 {
+		t.Fatalf("the walk judged only %d holding verdicts (%d failing)", holding, failing)
+	}
+}

@@ -2,7 +2,6 @@ package specs
 
 import (
 	"fmt"
-	"math/bits"
 	"strings"
 
 	"anoncheck/state"
@@ -25,8 +24,14 @@ type Property struct {
 	// oopsed part-way through an operation; the others are not, since such
 	// a state is half-finished.
 	AfterOops bool
-	// Holds reports whether the property holds in s, for a kernel whose
-	// counters are c and a scope of procs processes.
+	// Explain names the first object that breaks the property in s, in
+	// the names trace drawings use (P1, VMA B, av2, pg1), and returns ""
+	// when the property holds: one function is both the check and its
+	// explanation, so the two cannot drift. It formats only on failure,
+	// so a holding state costs no allocation.
+	Explain func(s *state.State, env Env) string
+	// Holds is the check of a property with nothing to explain beyond
+	// the trace's oops or warning line; used when Explain is nil.
 	Holds func(s *state.State, env Env) bool
 }
 
@@ -46,6 +51,9 @@ func (p *Property) Judge(s *state.State, env Env) bool {
 	}
 	if s.Bug != 0 && !p.AfterOops {
 		return true
+	}
+	if p.Explain != nil {
+		return p.Explain(s, env) == ""
 	}
 	return p.Holds(s, env)
 }
@@ -74,7 +82,7 @@ var properties = []*Property{
 		Statement: "every mapped anonymous page is found by an rmap walk from its page->mapping at the address it is mapped",
 		Failure:   "rmap miss: reclaim, migration and KSM cannot unmap the page; page->mapping may dangle",
 		Invariant: "I4",
-		Holds:     rmapReachable,
+		Explain:   rmapReachable,
 	},
 	{
 		Name:      "no-freed-anon-vma",
@@ -83,7 +91,7 @@ var properties = []*Property{
 		Failure:   "use-after-free (KASAN report, memory corruption)",
 		Invariant: "I5",
 		AfterOops: true,
-		Holds:     noFreedAnonVMA,
+		Explain:   noFreedAnonVMA,
 	},
 	{
 		Name:      "own-anon-vma-linked",
@@ -91,7 +99,7 @@ var properties = []*Property{
 		Statement: "a VMA's own anon_vma is on its anon_vma_chain, and a VMA with no anon_vma has an empty chain",
 		Failure:   "missing anon_vma_chain link: pages the VMA faults in are unreachable by rmap",
 		Invariant: "I1",
-		Holds:     ownAnonVMALinked,
+		Explain:   ownAnonVMALinked,
 	},
 	{
 		Name:      "one-root-per-chain",
@@ -99,7 +107,7 @@ var properties = []*Property{
 		Statement: "all anon_vmas on one VMA's chain share one root",
 		Failure:   "WARN in lock_anon_vma_root(); VMA ranges updated under the wrong root lock",
 		Invariant: "I2",
-		Holds:     oneRootPerChain,
+		Explain:   oneRootPerChain,
 	},
 	{
 		Name:      "same-anon-vma-same-chain",
@@ -107,7 +115,7 @@ var properties = []*Property{
 		Statement: "two VMAs of one mm with the same anon_vma are linked to the same set of anon_vmas",
 		Failure:   "vma_merge()/anon_vma_merge() drop links: dangling page->mapping (as CVE-2022-42703)",
 		Invariant: "I3",
-		Holds:     sameAnonVMASameChain,
+		Explain:   sameAnonVMASameChain,
 	},
 	{
 		Name:      "counter-accounting",
@@ -115,7 +123,7 @@ var properties = []*Property{
 		Statement: "refcount and degree (or num_children/num_active_vmas) equal their true counts and never go below zero",
 		Failure:   "premature free or leak of an anon_vma; wrong reuse decisions in anon_vma_clone()",
 		Invariant: "I7, I8",
-		Holds:     counterAccounting,
+		Explain:   counterAccounting,
 	},
 	{
 		Name:      "kernel-bug",
@@ -141,7 +149,7 @@ var properties = []*Property{
 		Statement: "each mm's vm_next/vm_prev list is sorted and non-overlapping, holds all of its VMAs, and map_count counts them",
 		Failure:   "validate_mm() VM_BUG_ON_MM; find_vma() and vma_merge() act on the wrong VMAs",
 		Invariant: "mm structure",
-		Holds:     mmListConsistent,
+		Explain:   mmListConsistent,
 	},
 	{
 		Name:      "no-leak",
@@ -149,7 +157,7 @@ var properties = []*Property{
 		Statement: "every live anon_vma is linked to a VMA or is the root of a live anon_vma, and every page is mapped",
 		Failure:   "memory leak of anon_vmas or pages",
 		Invariant: "I5, I8",
-		Holds:     noLeak,
+		Explain:   noLeak,
 	},
 	{
 		Name:      "hierarchy-growth",
@@ -158,7 +166,7 @@ var properties = []*Property{
 		Failure:   "none by itself: more anon_vmas than the VMAs account for, as under the unbounded fork/exit growth 7a3ef208e662 fixed, or anon_vmas a descendant keeps alive after their VMAs went",
 		Invariant: "seed thread I7",
 		Advisory:  true,
-		Holds:     hierarchyGrowth,
+		Explain:   hierarchyGrowth,
 	},
 	{
 		Name:      "scope-capacity",
@@ -176,110 +184,6 @@ func isBug(s *state.State) bool {
 
 func liveVMA(s *state.State, i int) bool { return s.VMAs[i].MM != 0 }
 
-func rmapReachable(s *state.State, _ Env) bool {
-	for p := 0; p < state.MaxProcs; p++ {
-		if s.MMs[p].Live == 0 {
-			continue
-		}
-		for a := 0; a < state.MaxSlots; a++ {
-			pg := s.PT[p][a].Page()
-			if pg == state.NoPage {
-				continue
-			}
-			v := s.FindVMA(p, uint8(a))
-			if v == state.NoVMA {
-				return false
-			}
-			page := s.Page(pg)
-			if page.Mapping == state.NoAV {
-				return false
-			}
-			m := s.AV(page.Mapping)
-			if m.Status != state.AVLive || !m.InTree(v) {
-				return false
-			}
-			vv := s.VMA(v)
-			if page.Index != vv.Pgoff+(uint8(a)-vv.Start) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func noFreedAnonVMA(s *state.State, _ Env) bool {
-	if s.Bug != 0 && !isBug(s) || s.Latent&state.LatentDanglingAVC != 0 {
-		return false
-	}
-	freed := func(a state.AVID) bool { return a != state.NoAV && s.AV(a).Status != state.AVLive }
-	for i := range s.VMAs {
-		if !liveVMA(s, i) {
-			continue
-		}
-		v := &s.VMAs[i]
-		if freed(v.AnonVMA) {
-			return false
-		}
-		for j := uint8(0); j < v.NChain; j++ {
-			if freed(v.Chain[j]) {
-				return false
-			}
-		}
-	}
-	for i := range s.AnonVMAs {
-		a := &s.AnonVMAs[i]
-		if a.Status != state.AVLive {
-			continue
-		}
-		if freed(a.Parent) || freed(a.Root) {
-			return false
-		}
-		for t := a.Tree; t != 0; t &= t - 1 {
-			if !liveVMA(s, bits.TrailingZeros16(t)) {
-				return false
-			}
-		}
-	}
-	for i := range s.Pages {
-		if s.Pages[i].Used != 0 && s.Pages[i].Mapcount > 0 && freed(s.Pages[i].Mapping) {
-			return false
-		}
-	}
-	return true
-}
-
-func ownAnonVMALinked(s *state.State, _ Env) bool {
-	for i := range s.VMAs {
-		if !liveVMA(s, i) {
-			continue
-		}
-		v := &s.VMAs[i]
-		if v.AnonVMA == state.NoAV {
-			if v.NChain != 0 {
-				return false
-			}
-		} else if !v.ChainHas(v.AnonVMA) {
-			return false
-		}
-	}
-	return true
-}
-
-func oneRootPerChain(s *state.State, _ Env) bool {
-	for i := range s.VMAs {
-		if !liveVMA(s, i) {
-			continue
-		}
-		v := &s.VMAs[i]
-		for j := uint8(1); j < v.NChain; j++ {
-			if s.AV(v.Chain[j]).Root != s.AV(v.Chain[0]).Root {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // chainSet is the set of anon_vmas on a chain, as a bit set.
 func chainSet(v *state.VMA) uint32 {
 	var m uint32
@@ -287,22 +191,6 @@ func chainSet(v *state.VMA) uint32 {
 		m |= 1 << (v.Chain[j] - 1)
 	}
 	return m
-}
-
-func sameAnonVMASameChain(s *state.State, _ Env) bool {
-	for i := range s.VMAs {
-		vi := &s.VMAs[i]
-		if vi.MM == 0 || vi.AnonVMA == state.NoAV {
-			continue
-		}
-		for j := i + 1; j < len(s.VMAs); j++ {
-			vj := &s.VMAs[j]
-			if vj.MM == vi.MM && vj.AnonVMA == vi.AnonVMA && chainSet(vi) != chainSet(vj) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // trueCounts computes, for each anon_vma, the number of VMAs using it as
@@ -330,116 +218,4 @@ func trueCounts(s *state.State) (active, children [state.MaxAnonVMAs]int, refs [
 		}
 	}
 	return
-}
-
-func counterAccounting(s *state.State, env Env) bool {
-	if s.Latent&state.LatentUnderflow != 0 {
-		return false
-	}
-	active, children, refs := trueCounts(s)
-	for i := range s.AnonVMAs {
-		a := &s.AnonVMAs[i]
-		if a.Status != state.AVLive {
-			continue
-		}
-		if int(a.Refcount) != refs[i] {
-			return false
-		}
-		switch env.Counters {
-		case transitions.CountDegree:
-			if int(a.Degree) != active[i]+children[i] {
-				return false
-			}
-		case transitions.CountChildrenActive:
-			if int(a.NumActiveVMAs) != active[i] || int(a.NumChildren) != children[i] {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func noLeak(s *state.State, _ Env) bool {
-	var isRoot uint32
-	for i := range s.AnonVMAs {
-		a := &s.AnonVMAs[i]
-		if a.Status == state.AVLive && a.Root != state.NoAV && int(a.Root-1) != i {
-			isRoot |= 1 << (a.Root - 1)
-		}
-	}
-	for i := range s.AnonVMAs {
-		a := &s.AnonVMAs[i]
-		if a.Status == state.AVLive && a.Tree == 0 && isRoot&(1<<i) == 0 {
-			return false
-		}
-	}
-	for i := range s.Pages {
-		if s.Pages[i].Used != 0 && s.Pages[i].Mapcount <= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// hierarchyGrowth checks the seed thread's I7, #anon_vmas <= c * #VMAs,
-// with c = procs + 1. Under v5.4's reuse rule (7a3ef208e662) an anon_vma
-// left with no VMA and one child stays until the next fork reuses it, so a
-// VMA can sit under its root and one abandoned anon_vma per generation of
-// processes still alive; the fixpoints of v5.4 at small scopes stay within
-// this bound, and a kernel without reuse leaves it after a few fork/exit
-// rounds.
-//
-// The bound counts the VMAs of the moment, so v5.4 can exceed it with no
-// unbounded growth: at pages=1 procs=4 it first does so at depth 14 (seven
-// forks and four exits, then mmap over three of the four processes' VMAs),
-// leaving one VMA whose chain holds six anon_vmas, five of them with no VMA
-// and one child. 7a3ef208e662's "count of anon_vmas is no more than two
-// times bigger than count of vmas" is about trees in which every anon_vma
-// has a VMA or two children. Unmapping a VMA can leave its anon_vma with no
-// VMA and one child; the descendant's chain keeps it alive until a fork
-// below it reuses it. That is why the property is advisory.
-func hierarchyGrowth(s *state.State, env Env) bool {
-	avs, vmas := 0, 0
-	for i := range s.AnonVMAs {
-		if s.AnonVMAs[i].Status == state.AVLive {
-			avs++
-		}
-	}
-	for i := range s.VMAs {
-		if liveVMA(s, i) && s.VMAs[i].AnonVMA != state.NoAV {
-			vmas++
-		}
-	}
-	return avs <= (env.Procs+1)*vmas
-}
-
-func mmListConsistent(s *state.State, _ Env) bool {
-	var inList [state.MaxVMAs + 1]bool
-	for p := 0; p < state.MaxProcs; p++ {
-		if s.MMs[p].Live == 0 {
-			continue
-		}
-		n, prev := 0, state.NoVMA
-		for v := s.MMs[p].Mmap; v != state.NoVMA; v = s.VMA(v).Next {
-			vv := s.VMA(v)
-			if n >= state.MaxVMAs || inList[v] || int(vv.MM) != p+1 || vv.Prev != prev || vv.Start >= vv.End {
-				return false
-			}
-			if prev != state.NoVMA && s.VMA(prev).End > vv.Start {
-				return false
-			}
-			inList[v] = true
-			prev = v
-			n++
-		}
-		if n != int(s.MMs[p].MapCount) {
-			return false
-		}
-	}
-	for i := range s.VMAs {
-		if liveVMA(s, i) && !inList[i+1] {
-			return false
-		}
-	}
-	return true
 }
