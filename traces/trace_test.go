@@ -1,6 +1,7 @@
 package traces_test
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -17,6 +18,21 @@ func sc() transitions.Scope {
 
 var rw = uint8(transitions.ProtRead | transitions.ProtWrite)
 
+// render replays ops under v and renders the trace with write.
+func render(t *testing.T, write func(io.Writer, *traces.Trace) error, v *specs.Variant, sc transitions.Scope, p *specs.Property,
+	ops []transitions.Op, setup []bool) (*traces.Trace, string) {
+	t.Helper()
+	tr, err := traces.Replay(v, sc, p, ops, setup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := write(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	return tr, b.String()
+}
+
 // 01
 // AA   P1: written at 0, then fork
 // BB   P2: the child, linked to av1 through av2's chain
@@ -26,18 +42,10 @@ func TestReplayForkTrace(t *testing.T) {
 		{Kind: transitions.OpWrite, Proc: 0, Start: 0},
 		{Kind: transitions.OpFork, Proc: 0},
 	}
-	tr, err := traces.Replay(specs.V54, sc(), nil, ops, []bool{true, true, false})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, out := render(t, traces.WriteText, specs.V54, sc(), nil, ops, []bool{true, true, false})
 	if tr.Depth() != 1 {
 		t.Fatalf("depth %d, want 1", tr.Depth())
 	}
-	var b strings.Builder
-	if err := traces.WriteText(&b, tr); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
 	for _, want := range []string{
 		"setup (builds the initial layout):",
 		"s1.  mmap(P1, [0,2), rw)",
@@ -77,15 +85,7 @@ func TestTraceNamesAreStable(t *testing.T) {
 		{Kind: transitions.OpFork, Proc: 1},
 		{Kind: transitions.OpExit, Proc: 0},
 	}
-	tr, err := traces.Replay(specs.V54, sc(), nil, ops, []bool{true, true, false, false, false})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := traces.WriteText(&b, tr); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
+	_, out := render(t, traces.WriteText, specs.V54, sc(), nil, ops, []bool{true, true, false, false, false})
 	exit := out[strings.Index(out, "3.   exit(P1)"):]
 	for _, want := range []string{
 		"\n         P2  B  ptes 0:pg1/ro\n",
@@ -127,15 +127,7 @@ func TestMarkdownTrace(t *testing.T) {
 		{Kind: transitions.OpWrite, Proc: 0, Start: 0},
 		{Kind: transitions.OpFork, Proc: 0},
 	}
-	tr, err := traces.Replay(specs.V54, sc(), specs.Properties()[0], ops, []bool{true, true, false})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := traces.WriteMarkdownTrace(&b, tr); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
+	_, out := render(t, traces.WriteMarkdownTrace, specs.V54, sc(), specs.Properties()[0], ops, []bool{true, true, false})
 	for _, want := range []string{
 		"### anoncheck: `rmap-reachable` violated by `v5.4` after 1 operation(s)",
 		"#### operation 1: `fork(P1) -> P2`",
@@ -178,15 +170,7 @@ func TestTraceShowsDetachedVMAsAndReferrers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := traces.Replay(specs.KhlebnikovFixV1, transitions.DefaultScope(), p, ops, []bool{true, true, true, false, false})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := traces.WriteText(&b, tr); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
+	_, out := render(t, traces.WriteText, specs.KhlebnikovFixV1, transitions.DefaultScope(), p, ops, []bool{true, true, true, false, false})
 	for _, want := range []string{
 		"2.   mmap(P2, [0,2), r) = use-after-free (KASAN; the model stops here)",
 		"* detached from P2's list, not freed:\n       *     C [0,1) r-- account anon_vma=av2 chain=[]\n" +
