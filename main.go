@@ -266,15 +266,22 @@ func checkOutputPath(flag, path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("--%s %q: is a directory; name a file", flag, path)
 	}
-	// Find out now, not after an hour's run, that the file cannot be
-	// written there (a read-only directory, /proc).
-	probe, err := os.CreateTemp(dir, ".anoncheck-probe*")
-	if err != nil {
+	if err := probeWritable(dir); err != nil {
 		return fmt.Errorf("--%s %q: cannot write in %q: %v", flag, path, dir, err)
 	}
-	probe.Close()
-	os.Remove(probe.Name())
 	return nil
+}
+
+// probeWritable creates and removes a file in dir, to find out before a
+// long run, not after it, that nothing can be written there (a read-only
+// directory, /proc).
+func probeWritable(dir string) error {
+	probe, err := os.CreateTemp(dir, ".anoncheck-probe*")
+	if err != nil {
+		return err
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.Writer) error {
@@ -352,7 +359,6 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 	// never run, when the candidate's run was interrupted) the violation
 	// decides nothing, and the gate is incomplete.
 	failed := false
-	undecided := map[string]bool{}
 	cv := &rep.Variants[0]
 	for i := range cv.Verdicts {
 		vd := &cv.Verdicts[i]
@@ -361,21 +367,18 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 		}
 		if base != nil {
 			if len(rep.Variants) < 2 {
-				undecided[vd.Property.Name], vd.Undecided = true, true
+				vd.Undecided, incomplete = true, true
 				continue
 			}
 			if bv := rep.Variants[1].Verdicts[i]; !bv.Holds() {
 				continue
 			} else if !bv.Complete {
-				undecided[vd.Property.Name], vd.Undecided = true, true
+				vd.Undecided, incomplete = true, true
 				continue
 			}
 		}
 		vd.Gating = true
 		failed = true
-	}
-	if len(undecided) > 0 {
-		incomplete = true
 	}
 
 	for _, o := range []struct {
@@ -396,7 +399,7 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 			mark := ""
 			if vd.Gating {
 				mark = "  <- fails the gate"
-			} else if vr.Variant == cand && undecided[vd.Property.Name] {
+			} else if vd.Undecided {
 				mark = "  (undecided: the baseline run did not finish)"
 			} else if !vd.Holds() && vr.Variant == cand && !vd.Property.Advisory {
 				mark = "  (the baseline violates it too)"
@@ -584,11 +587,9 @@ func loadTrace(path, spec string) (*traces.Trace, *traces.File, error) {
 	if err != nil {
 		return nil, nil, usageErr("%s: %v", path, err)
 	}
-	var prop *specs.Property
-	if file.Property != "" {
-		if prop, err = specs.LookupProperty(file.Property); err != nil {
-			return nil, nil, usageErr("%s: %v", path, err)
-		}
+	prop, err := specs.LookupProperty(file.Property) // DecodeJSON requires one
+	if err != nil {
+		return nil, nil, usageErr("%s: %v", path, err)
 	}
 	sc, err := file.ScopeValue()
 	if err != nil {
@@ -620,14 +621,6 @@ func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trac
 	}
 	if t.Skipped > 0 {
 		fmt.Fprintf(notes, "note: the kernel oopsed after step %d; the last %d step(s) were not run\n", len(t.Steps), t.Skipped)
-	}
-	if prop == nil {
-		if !quiet {
-			if err := write(stdout, t); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
 	if t.Holds() {
 		fmt.Fprintf(notes, "%s: %s now holds under %s (exit 0)\n", path, prop.Name, v.Name)
@@ -860,12 +853,9 @@ func runCheck(ctx context.Context, f checkFlags, stdout, stderr io.Writer) error
 		if err := os.MkdirAll(f.out, 0o777); err != nil {
 			return usageErr("--out %q: cannot create the directory: %v", f.out, err)
 		}
-		probe, err := os.CreateTemp(f.out, ".anoncheck-probe*")
-		if err != nil {
+		if err := probeWritable(f.out); err != nil {
 			return usageErr("--out %q: cannot write in it: %v", f.out, err)
 		}
-		probe.Close()
-		os.Remove(probe.Name())
 	}
 
 	props := properties(f)
