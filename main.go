@@ -324,7 +324,7 @@ func runGate(ctx context.Context, f checkFlags, g gateFlags, stdout, stderr io.W
 		if err != nil {
 			return err
 		}
-		vr := traces.VariantReport{Variant: v, Scope: fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString()),
+		vr := traces.VariantReport{Variant: v, Scope: sc.String(),
 			Bound: f.bound, States: res.Stats.States, Seconds: res.Stats.Elapsed.Seconds()}
 		complete := res.Complete
 		for i, p := range props {
@@ -503,8 +503,8 @@ func runDiff(ctx context.Context, f checkFlags, an, bn string, stdout, stderr io
 	if !specs.SameKernelState(&fa, &fb) {
 		fmt.Fprintln(stdout, "  the kernel states differ")
 	}
-	ea := specs.Env{Counters: a.Counters, Procs: sc.Procs}
-	eb := specs.Env{Counters: b.Counters, Procs: sc.Procs}
+	ea := a.Env(sc.Procs)
+	eb := b.Env(sc.Procs)
 	for _, p := range props {
 		ha, hb := p.Judge(&fa, ea), p.Judge(&fb, eb)
 		if ha != hb {

@@ -80,7 +80,7 @@ func TestPropertiesDoNotAllocate(t *testing.T) {
 	m := &specs.Model{Variant: specs.KhlebnikovFixV1, Scope: transitions.DefaultScope()}
 	w := m.NewWorker()
 	r := rand.New(rand.NewPCG(7, 8))
-	env := specs.Env{Counters: m.Variant.Counters, Procs: m.Scope.Procs}
+	env := m.Variant.Env(m.Scope.Procs)
 	s := m.Init()
 	holding, failing := 0, 0
 	for i := 0; i < 2000; i++ {

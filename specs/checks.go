@@ -27,20 +27,13 @@ func vmaName(v state.VMAID) string {
 	if v == state.NoVMA {
 		return "NULL"
 	}
-	return "VMA " + string(rune('A'+int(v)-1))
-}
-
-func avName(a state.AVID) string {
-	if a == state.NoAV {
-		return "NULL"
-	}
-	return fmt.Sprintf("av%d", a)
+	return "VMA " + v.Name()
 }
 
 func chainText(v *state.VMA) string {
 	names := make([]string, v.NChain)
 	for j := uint8(0); j < v.NChain; j++ {
-		names[j] = avName(v.Chain[j])
+		names[j] = v.Chain[j].Name()
 	}
 	return "[" + strings.Join(names, " ") + "]"
 }
@@ -68,11 +61,11 @@ func rmapReachable(s *state.State, _ Env) string {
 			}
 			m := s.AV(page.Mapping)
 			if m.Status != state.AVLive {
-				return fmt.Sprintf("%s in %s, has page->mapping %s, which is freed", where(), vmaName(v), avName(page.Mapping))
+				return fmt.Sprintf("%s in %s, has page->mapping %s, which is freed", where(), vmaName(v), page.Mapping.Name())
 			}
 			if !m.InTree(v) {
 				return fmt.Sprintf("%s in %s, has page->mapping %s, whose tree lacks %s (its chain is %s): an rmap walk from %s never visits it",
-					where(), vmaName(v), avName(page.Mapping), vmaName(v), chainText(s.VMA(v)), avName(page.Mapping))
+					where(), vmaName(v), page.Mapping.Name(), vmaName(v), chainText(s.VMA(v)), page.Mapping.Name())
 			}
 			vv := s.VMA(v)
 			if want := vv.Pgoff + (uint8(a) - vv.Start); page.Index != want {
@@ -98,11 +91,11 @@ func noFreedAnonVMA(s *state.State, _ Env) string {
 		}
 		id := state.VMAID(i + 1)
 		if freed(v.AnonVMA) {
-			return fmt.Sprintf("%s->anon_vma is %s, which is freed", vmaName(id), avName(v.AnonVMA))
+			return fmt.Sprintf("%s->anon_vma is %s, which is freed", vmaName(id), v.AnonVMA.Name())
 		}
 		for j := uint8(0); j < v.NChain; j++ {
 			if freed(v.Chain[j]) {
-				return fmt.Sprintf("%s's chain %s links %s, which is freed", vmaName(id), chainText(v), avName(v.Chain[j]))
+				return fmt.Sprintf("%s's chain %s links %s, which is freed", vmaName(id), chainText(v), v.Chain[j].Name())
 			}
 		}
 	}
@@ -113,20 +106,20 @@ func noFreedAnonVMA(s *state.State, _ Env) string {
 		}
 		id := state.AVID(i + 1)
 		if freed(a.Parent) {
-			return fmt.Sprintf("%s->parent is %s, which is freed", avName(id), avName(a.Parent))
+			return fmt.Sprintf("%s->parent is %s, which is freed", id.Name(), a.Parent.Name())
 		}
 		if freed(a.Root) {
-			return fmt.Sprintf("%s->root is %s, which is freed", avName(id), avName(a.Root))
+			return fmt.Sprintf("%s->root is %s, which is freed", id.Name(), a.Root.Name())
 		}
 		for t := a.Tree; t != 0; t &= t - 1 {
 			if v := bits.TrailingZeros16(t); s.VMAs[v].MM == 0 {
-				return fmt.Sprintf("%s's tree holds %s, which is freed", avName(id), vmaName(state.VMAID(v+1)))
+				return fmt.Sprintf("%s's tree holds %s, which is freed", id.Name(), vmaName(state.VMAID(v+1)))
 			}
 		}
 	}
 	for i := range s.Pages {
 		if pg := &s.Pages[i]; pg.Used != 0 && pg.Mapcount > 0 && freed(pg.Mapping) {
-			return fmt.Sprintf("pg%d is mapped and its page->mapping %s is freed", i+1, avName(pg.Mapping))
+			return fmt.Sprintf("pg%d is mapped and its page->mapping %s is freed", i+1, pg.Mapping.Name())
 		}
 	}
 	return ""
@@ -144,7 +137,7 @@ func ownAnonVMALinked(s *state.State, _ Env) string {
 		}
 		if v.AnonVMA != state.NoAV && !v.ChainHas(v.AnonVMA) {
 			return fmt.Sprintf("%s->anon_vma is %s, but its chain %s lacks it: pages %s faults in get page->mapping %s and are not found through %s",
-				vmaName(id), avName(v.AnonVMA), chainText(v), vmaName(id), avName(v.AnonVMA), vmaName(id))
+				vmaName(id), v.AnonVMA.Name(), chainText(v), vmaName(id), v.AnonVMA.Name(), vmaName(id))
 		}
 	}
 	return ""
@@ -159,7 +152,7 @@ func oneRootPerChain(s *state.State, _ Env) string {
 		for j := uint8(1); j < v.NChain; j++ {
 			if r0, rj := s.AV(v.Chain[0]).Root, s.AV(v.Chain[j]).Root; r0 != rj {
 				return fmt.Sprintf("%s's chain %s holds %s (root %s) and %s (root %s)",
-					vmaName(state.VMAID(i+1)), chainText(v), avName(v.Chain[0]), avName(r0), avName(v.Chain[j]), avName(rj))
+					vmaName(state.VMAID(i+1)), chainText(v), v.Chain[0].Name(), r0.Name(), v.Chain[j].Name(), rj.Name())
 			}
 		}
 	}
@@ -176,7 +169,7 @@ func sameAnonVMASameChain(s *state.State, _ Env) string {
 			vj := &s.VMAs[j]
 			if vj.MM == vi.MM && vj.AnonVMA == vi.AnonVMA && chainSet(vi) != chainSet(vj) {
 				return fmt.Sprintf("%s and %s of %s share anon_vma %s but their chains differ: %s and %s; merging them drops one chain",
-					vmaName(state.VMAID(i+1)), vmaName(state.VMAID(j+1)), transitions.ProcName(vi.MM-1), avName(vi.AnonVMA), chainText(vi), chainText(vj))
+					vmaName(state.VMAID(i+1)), vmaName(state.VMAID(j+1)), transitions.ProcName(vi.MM-1), vi.AnonVMA.Name(), chainText(vi), chainText(vj))
 			}
 		}
 	}
@@ -193,7 +186,7 @@ func counterAccounting(s *state.State, env Env) string {
 		if a.Status != state.AVLive {
 			continue
 		}
-		id := func() string { return avName(state.AVID(i + 1)) }
+		id := func() string { return state.AVID(i + 1).Name() }
 		if int(a.Refcount) != refs[i] {
 			return fmt.Sprintf("%s->refcount is %d; its tree and the anon_vmas rooted at it account for %d", id(), a.Refcount, refs[i])
 		}
@@ -225,7 +218,7 @@ func noLeak(s *state.State, _ Env) string {
 	for i := range s.AnonVMAs {
 		a := &s.AnonVMAs[i]
 		if a.Status == state.AVLive && a.Tree == 0 && isRoot&(1<<i) == 0 {
-			return fmt.Sprintf("%s is live, but no VMA is linked to it and it is no live anon_vma's root", avName(state.AVID(i+1)))
+			return fmt.Sprintf("%s is live, but no VMA is linked to it and it is no live anon_vma's root", state.AVID(i+1).Name())
 		}
 	}
 	for i := range s.Pages {

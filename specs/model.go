@@ -35,7 +35,7 @@ func (m *Model) NewWorker() check.Worker[state.State] {
 }
 
 // Env is the environment the properties see.
-func (m *Model) Env() Env { return Env{Counters: m.Variant.Counters, Procs: m.Scope.Procs} }
+func (m *Model) Env() Env { return m.Variant.Env(m.Scope.Procs) }
 
 // CheckProperties turns the properties into the explorer's predicates.
 func (m *Model) CheckProperties(props []*Property) []check.Property[state.State] {

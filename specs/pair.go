@@ -48,8 +48,8 @@ func (m *PairModel) NewWorker() check.Worker[Pair] {
 
 // Agree is the property whose violation is a disagreement.
 func (m *PairModel) Agree(props []*Property) check.Property[Pair] {
-	ea := Env{Counters: m.A.Counters, Procs: m.Scope.Procs}
-	eb := Env{Counters: m.B.Counters, Procs: m.Scope.Procs}
+	ea := m.A.Env(m.Scope.Procs)
+	eb := m.B.Env(m.Scope.Procs)
 	return check.Property[Pair]{Name: "agree", Holds: func(p *Pair) bool {
 		if !SameKernelState(&p.A, &p.B) {
 			return false

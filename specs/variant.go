@@ -112,6 +112,10 @@ func (v *Variant) Funcs() transitions.Funcs {
 	return f
 }
 
+// Env is the environment the properties see when judging a state of this
+// variant at a scope of procs processes.
+func (v *Variant) Env(procs int) Env { return Env{Counters: v.Counters, Procs: procs} }
+
 // Kernel returns a kernel running the variant's code.
 func (v *Variant) Kernel() *transitions.Kernel {
 	k := transitions.New(v.Funcs())

@@ -1,5 +1,7 @@
 package state
 
+import "fmt"
+
 // Capacities of the flat state. A scope (pages, processes) must fit them;
 // an operation that would need more sets State.Overflow instead of
 // corrupting the state, and the run reports the scope as too small.
@@ -20,6 +22,23 @@ type AVID uint8
 
 // PageID names a page slot: 1..MaxPages; NoPage means none.
 type PageID uint8
+
+// Name is how traces and explanations name a VMA: A, B, C, ..., or NULL.
+func (v VMAID) Name() string {
+	if v == NoVMA {
+		return "NULL"
+	}
+	return string(rune('A' + int(v) - 1))
+}
+
+// Name is how traces and explanations name an anon_vma: av1, av2, ...,
+// or NULL.
+func (a AVID) Name() string {
+	if a == NoAV {
+		return "NULL"
+	}
+	return fmt.Sprintf("av%d", a)
+}
 
 // Null values of the three pointer types.
 const (

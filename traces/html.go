@@ -65,7 +65,7 @@ func newHTMLTrace(t *Trace) *htmlTrace {
 		}
 	}
 	h.Facts = append(h.Facts, htmlFact{"variant", t.Variant.Follows},
-		htmlFact{"scope", fmt.Sprintf("pages=%d procs=%d prots=%s", t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString())})
+		htmlFact{"scope", t.Scope.String()})
 	final := t.Final()
 	h.Facts = append(h.Facts, htmlFaults(&final)...)
 	if t.Skipped > 0 {
@@ -117,7 +117,7 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 		for a := 0; a < state.MaxSlots; a++ {
 			if st.Raw.MMs[p].Live != 0 && st.Raw.PT[p][a] != before.PT[p][a] {
 				if v := st.Raw.FindVMA(p, uint8(a)); v != state.NoVMA {
-					changed[vmaLetter(v)] = true
+					changed[v.Name()] = true
 				}
 			}
 		}
@@ -311,10 +311,10 @@ func (d *svgDrawer) vma(x0, y int, proc string, v state.VMAID) {
 	vv := d.s.VMA(v)
 	start, end := min(int(vv.Start), d.slots), min(int(vv.End), d.slots)
 	b := svgBox{X: x0 + start*svgSlotW + 2, Y: y, W: max(end-start, 1)*svgSlotW - 4, H: svgVMAH,
-		Class: markChanged(fmt.Sprintf("vma v%d", (v-1)%8), d.changed[vmaLetter(v)]),
-		Tip:   fmt.Sprintf("%s %s [%d,%d) %s", proc, vmaLetter(v), vv.Start, vv.End, vv.Flags)}
+		Class: markChanged(fmt.Sprintf("vma v%d", (v-1)%8), d.changed[v.Name()]),
+		Tip:   fmt.Sprintf("%s %s [%d,%d) %s", proc, v.Name(), vv.Start, vv.End, vv.Flags)}
 	flags := strings.Fields(vv.Flags.String())
-	b.Text = boxText(b.X+6, b.Y, []string{vmaLetter(v) + " " + flags[0], "anon_vma=" + avName(vv.AnonVMA), strings.Join(flags[1:], " ")})
+	b.Text = boxText(b.X+6, b.Y, []string{v.Name() + " " + flags[0], "anon_vma=" + vv.AnonVMA.Name(), strings.Join(flags[1:], " ")})
 	d.p.Boxes = append(d.p.Boxes, b)
 	d.vmaAt[v] = [2]int{b.X + b.W/2, b.Y + b.H}
 }
@@ -331,16 +331,16 @@ func (d *svgDrawer) anonVMAs() {
 	for i, id := range order {
 		a := d.s.AV(id)
 		b := svgBox{X: svgMargin + i*(svgAVW+svgGap), Y: d.y, W: svgAVW, H: svgAVH,
-			Class: markChanged("av", d.changed[avName(id)]), Tip: avName(id)}
-		text := []string{avName(id) + " FREED", "still referenced"}
+			Class: markChanged("av", d.changed[id.Name()]), Tip: id.Name()}
+		text := []string{id.Name() + " FREED", "still referenced"}
 		if a.Status == state.AVFreed {
 			b.Class += " freed"
-			b.Tip = avName(id) + " FREED, still referenced by " + strings.Join(referrers(d.s, id), ", ")
+			b.Tip = id.Name() + " FREED, still referenced by " + strings.Join(referrers(d.s, id), ", ")
 		} else {
-			text = []string{fmt.Sprintf("%s root=%s parent=%s", avName(id), avName(a.Root), avName(a.Parent)),
+			text = []string{fmt.Sprintf("%s root=%s parent=%s", id.Name(), a.Root.Name(), a.Parent.Name()),
 				fmt.Sprintf("refcount=%d degree=%d", a.Refcount, a.Degree), "tree={" + treeLetters(a) + "}"}
 			if a.Root == id && a.Parent == id {
-				text[0] = avName(id) + "  (root)"
+				text[0] = id.Name() + "  (root)"
 			}
 			if d.counters == transitions.CountChildrenActive {
 				text[1] = fmt.Sprintf("ref=%d children=%d active=%d", a.Refcount, a.NumChildren, a.NumActiveVMAs)
@@ -363,10 +363,10 @@ func (d *svgDrawer) pages() {
 		}
 		id := fmt.Sprintf("pg%d", i+1)
 		b := svgBox{X: svgMargin + n*(svgPageW+svgGap), Y: d.y, W: svgPageW, H: svgPageH, Class: markChanged("page", d.changed[id]),
-			Tip: fmt.Sprintf("%s mapping=%s index=%d mapcount=%d", id, avName(pg.Mapping), pg.Index, pg.Mapcount)}
+			Tip: fmt.Sprintf("%s mapping=%s index=%d mapcount=%d", id, pg.Mapping.Name(), pg.Index, pg.Mapcount)}
 		b.Text = boxText(b.X+6, b.Y, []string{fmt.Sprintf("%s index=%d", id, pg.Index), fmt.Sprintf("mapcount=%d", pg.Mapcount)})
 		d.p.Boxes = append(d.p.Boxes, b)
-		d.edgeUp(b.X+b.W/2, b.Y, pg.Mapping, "mapping", id+" ->mapping "+avName(pg.Mapping))
+		d.edgeUp(b.X+b.W/2, b.Y, pg.Mapping, "mapping", id+" ->mapping "+pg.Mapping.Name())
 		n++
 	}
 	if n > 0 {
@@ -390,10 +390,10 @@ func (d *svgDrawer) parentEdges() {
 			class += " bad"
 		}
 		y := from[1] + svgAVH
-		x1, x2 := d.port("bottom "+avName(id), from[0]+svgAVW/2), d.port("bottom "+avName(a.Parent), to[0]+svgAVW/2)
+		x1, x2 := d.port("bottom "+id.Name(), from[0]+svgAVW/2), d.port("bottom "+a.Parent.Name(), to[0]+svgAVW/2)
 		depth := min(svgArcH, 16+abs(x2-x1)/10)
 		d.p.Edges = append(d.p.Edges, svgEdge{fmt.Sprintf("M%d %d C%d %d %d %d %d %d", x1, y, x1, y+depth, x2, y+depth, x2, y),
-			class, avName(id) + " ->parent " + avName(a.Parent)})
+			class, id.Name() + " ->parent " + a.Parent.Name()})
 	}
 }
 
@@ -407,7 +407,7 @@ func (d *svgDrawer) edgeUp(x, y int, to state.AVID, class, tip string) {
 	if d.s.AV(to).Status == state.AVFreed {
 		class += " bad"
 	}
-	d.p.Edges = append(d.p.Edges, svgEdge{svgCurve(x, y, d.port("bottom "+avName(to), at[0]+svgAVW/2), at[1]+svgAVH), class, tip})
+	d.p.Edges = append(d.p.Edges, svgEdge{svgCurve(x, y, d.port("bottom "+to.Name(), at[0]+svgAVW/2), at[1]+svgAVH), class, tip})
 }
 
 // chainEdges draws VMA v's chain: an edge from the VMA down to each
@@ -424,18 +424,18 @@ func (d *svgDrawer) chainEdges(v state.VMAID) {
 		if d.s.AV(a).Status == state.AVFreed {
 			class += " bad"
 		}
-		x := d.port("bottom "+vmaLetter(v), from[0])
-		d.p.Edges = append(d.p.Edges, svgEdge{svgCurve(x, from[1], d.port("top "+avName(a), at[0]+svgAVW/2), at[1]), class, tip})
+		x := d.port("bottom "+v.Name(), from[0])
+		d.p.Edges = append(d.p.Edges, svgEdge{svgCurve(x, from[1], d.port("top "+a.Name(), at[0]+svgAVW/2), at[1]), class, tip})
 	}
 	for j := uint8(0); j < vv.NChain; j++ {
 		class := "chain"
 		if vv.Chain[j] == vv.AnonVMA {
 			class = "chain own"
 		}
-		add(vv.Chain[j], class, fmt.Sprintf("%s chain -> %s", vmaLetter(v), avName(vv.Chain[j])))
+		add(vv.Chain[j], class, fmt.Sprintf("%s chain -> %s", v.Name(), vv.Chain[j].Name()))
 	}
 	if vv.AnonVMA != state.NoAV && !vv.ChainHas(vv.AnonVMA) {
-		add(vv.AnonVMA, "own missing", fmt.Sprintf("%s ->anon_vma = %s, not on its chain", vmaLetter(v), avName(vv.AnonVMA)))
+		add(vv.AnonVMA, "own missing", fmt.Sprintf("%s ->anon_vma = %s, not on its chain", v.Name(), vv.AnonVMA.Name()))
 	}
 }
 
@@ -493,7 +493,7 @@ func treeLetters(a *state.AnonVMA) string {
 	var out []string
 	for v := 0; v < state.MaxVMAs; v++ {
 		if a.Tree&(1<<v) != 0 {
-			out = append(out, vmaLetter(state.VMAID(v+1)))
+			out = append(out, state.VMAID(v+1).Name())
 		}
 	}
 	return strings.Join(out, ",")

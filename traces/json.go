@@ -73,17 +73,17 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 	for _, st := range t.Steps {
 		fs := FileStep{Proc: int(st.Op.Proc) + 1, Setup: st.Setup, Result: transitions.ErrnoName(st.Errno),
 			Digest: fmt.Sprintf("%016x", st.After.Fingerprint())}
-		switch st.Op.Kind {
-		case transitions.OpMmap, transitions.OpMprotect:
+		switch st.Op.Kind.Info().Args {
+		case transitions.ArgRangeProt:
 			fs.Start, fs.End, fs.Prot = intp(st.Op.Start), intp(st.Op.End), transitions.Prot(st.Op.Arg).String()
-		case transitions.OpMadvise:
+		case transitions.ArgRangeAdvice:
 			fs.Start, fs.End, fs.Advice = intp(st.Op.Start), intp(st.Op.End), transitions.Advice(st.Op.Arg).String()
-		case transitions.OpMunmap:
+		case transitions.ArgRange:
 			fs.Start, fs.End = intp(st.Op.Start), intp(st.Op.End)
-		case transitions.OpWrite:
+		case transitions.ArgPage:
 			fs.Page = intp(st.Op.Start)
 		}
-		fs.Op = opNames[st.Op.Kind]
+		fs.Op = st.Op.Kind.String()
 		f.Steps = append(f.Steps, fs)
 	}
 	var b bytes.Buffer
@@ -94,11 +94,6 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-var opNames = map[transitions.OpKind]string{
-	transitions.OpMmap: "mmap", transitions.OpWrite: "write", transitions.OpMprotect: "mprotect",
-	transitions.OpMadvise: "madvise", transitions.OpMunmap: "munmap", transitions.OpFork: "fork", transitions.OpExit: "exit",
 }
 
 // DecodeJSON parses and validates a trace file. Errors name the step and
@@ -199,49 +194,36 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 		if s.Proc < 1 || s.Proc > 16 {
 			return nil, nil, fmt.Errorf("step %d (%s): bad process P%d", i+1, s.Op, s.Proc)
 		}
-		op := transitions.Op{Proc: uint8(s.Proc - 1)}
+		kind, ok := transitions.ParseOpKind(s.Op)
+		if !ok {
+			return nil, nil, fmt.Errorf("step %d: unknown operation %q", i+1, s.Op)
+		}
+		op := transitions.Op{Kind: kind, Proc: uint8(s.Proc - 1)}
 		var err error
-		switch s.Op {
-		case "mmap", "mprotect":
-			op.Kind = transitions.OpMmap
-			if s.Op == "mprotect" {
-				op.Kind = transitions.OpMprotect
-			}
+		switch kind.Info().Args {
+		case transitions.ArgRange, transitions.ArgRangeProt, transitions.ArgRangeAdvice:
 			if op.Start, op.End, err = rng(i, s); err != nil {
 				return nil, nil, err
 			}
+		case transitions.ArgPage:
+			if s.Page == nil || *s.Page < 0 || *s.Page > 255 {
+				return nil, nil, fmt.Errorf("step %d (%s): needs a page number", i+1, s.Op)
+			}
+			op.Start = uint8(*s.Page)
+		}
+		switch kind.Info().Args {
+		case transitions.ArgRangeProt:
 			p, perr := transitions.ParseProt(s.Prot)
 			if perr != nil {
 				return nil, nil, fmt.Errorf("step %d (%s): %v", i+1, s.Op, perr)
 			}
 			op.Arg = uint8(p)
-		case "madvise":
-			op.Kind = transitions.OpMadvise
-			if op.Start, op.End, err = rng(i, s); err != nil {
-				return nil, nil, err
-			}
+		case transitions.ArgRangeAdvice:
 			a, ok := parseAdvice(s.Advice)
 			if !ok {
-				return nil, nil, fmt.Errorf("step %d (madvise): unknown advice %q", i+1, s.Advice)
+				return nil, nil, fmt.Errorf("step %d (%s): unknown advice %q", i+1, s.Op, s.Advice)
 			}
 			op.Arg = uint8(a)
-		case "munmap":
-			op.Kind = transitions.OpMunmap
-			if op.Start, op.End, err = rng(i, s); err != nil {
-				return nil, nil, err
-			}
-		case "write":
-			op.Kind = transitions.OpWrite
-			if s.Page == nil || *s.Page < 0 || *s.Page > 255 {
-				return nil, nil, fmt.Errorf("step %d (write): needs a page number", i+1)
-			}
-			op.Start = uint8(*s.Page)
-		case "fork":
-			op.Kind = transitions.OpFork
-		case "exit":
-			op.Kind = transitions.OpExit
-		default:
-			return nil, nil, fmt.Errorf("step %d: unknown operation %q", i+1, s.Op)
 		}
 		ops = append(ops, op)
 		setup = append(setup, s.Setup)

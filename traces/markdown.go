@@ -35,7 +35,7 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 			fmt.Fprintf(&b, "- **here:** %s\n", why)
 		}
 	}
-	fmt.Fprintf(&b, "- **variant:** %s\n- **scope:** pages=%d procs=%d prots=%s\n", t.Variant.Follows, t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString())
+	fmt.Fprintf(&b, "- **variant:** %s\n- **scope:** %s\n", t.Variant.Follows, &t.Scope)
 	final := t.Final()
 	if final.Bug != 0 {
 		fmt.Fprintf(&b, "- **oops:** `%s`\n", transitions.Assertion(final.Bug))
@@ -84,15 +84,15 @@ func writeMermaid(b *strings.Builder, s *state.State) {
 			continue
 		}
 		id := state.AVID(i + 1)
-		label := avName(id)
+		label := id.Name()
 		if a.Status == state.AVFreed {
 			label += " FREED"
 		} else if a.Root == id {
 			label += " (root)"
 		}
-		fmt.Fprintf(b, "  %s[\"%s\"]\n", avName(id), label)
+		fmt.Fprintf(b, "  %s[\"%s\"]\n", id.Name(), label)
 		if a.Status == state.AVLive && a.Parent != id && a.Parent != state.NoAV {
-			fmt.Fprintf(b, "  %s -->|parent| %s\n", avName(id), avName(a.Parent))
+			fmt.Fprintf(b, "  %s -->|parent| %s\n", id.Name(), a.Parent.Name())
 		}
 	}
 	var listed [state.MaxVMAs + 1]bool
@@ -121,7 +121,7 @@ func writeMermaid(b *strings.Builder, s *state.State) {
 	}
 	for i := range s.Pages {
 		if pg := &s.Pages[i]; pg.Used != 0 && pg.Mapping != state.NoAV {
-			fmt.Fprintf(b, "  pg%d[/\"pg%d index=%d\"/] -.->|mapping| %s\n", i+1, i+1, pg.Index, avName(pg.Mapping))
+			fmt.Fprintf(b, "  pg%d[/\"pg%d index=%d\"/] -.->|mapping| %s\n", i+1, i+1, pg.Index, pg.Mapping.Name())
 		}
 	}
 	b.WriteString("```\n")
@@ -130,15 +130,15 @@ func writeMermaid(b *strings.Builder, s *state.State) {
 // mermaidVMA draws VMA v of process p and its links to anon_vmas.
 func mermaidVMA(b *strings.Builder, s *state.State, p int, v state.VMAID, note string) {
 	vv := s.VMA(v)
-	fmt.Fprintf(b, "  vma%s([\"%s %s [%d,%d) %s%s\"])\n", vmaLetter(v), transitions.ProcName(uint8(p)), vmaLetter(v), vv.Start, vv.End, strings.Fields(vv.Flags.String())[0], note)
+	fmt.Fprintf(b, "  vma%s([\"%s %s [%d,%d) %s%s\"])\n", v.Name(), transitions.ProcName(uint8(p)), v.Name(), vv.Start, vv.End, strings.Fields(vv.Flags.String())[0], note)
 	for j := uint8(0); j < vv.NChain; j++ {
 		arrow := "-.->"
 		if vv.Chain[j] == vv.AnonVMA {
 			arrow = "==>"
 		}
-		fmt.Fprintf(b, "  vma%s %s %s\n", vmaLetter(v), arrow, avName(vv.Chain[j]))
+		fmt.Fprintf(b, "  vma%s %s %s\n", v.Name(), arrow, vv.Chain[j].Name())
 	}
 	if vv.AnonVMA != state.NoAV && !vv.ChainHas(vv.AnonVMA) {
-		fmt.Fprintf(b, "  vma%s ==>|anon_vma, not on chain| %s\n", vmaLetter(v), avName(vv.AnonVMA))
+		fmt.Fprintf(b, "  vma%s ==>|anon_vma, not on chain| %s\n", v.Name(), vv.AnonVMA.Name())
 	}
 }

@@ -175,7 +175,7 @@ func planRepro(t *Trace) (*reproPlan, error) {
 	final := transitions.Initial()
 	for i := range t.Steps {
 		st := &t.Steps[i]
-		rs := reproStep{st: st, label: stepLabel(t, i), call: opCall(st.Op), proc: int(st.Op.Proc), child: -1, expect: st.Errno}
+		rs := reproStep{st: st, label: stepLabel(t, i), call: st.Op.Call(), proc: int(st.Op.Proc), child: -1, expect: st.Errno}
 		if rs.proc >= sc.Procs || !live[rs.proc] {
 			return nil, fmt.Errorf("repro: step %d (%s): %s is not running", i+1, st.Op, transitions.ProcName(st.Op.Proc))
 		}
@@ -383,75 +383,12 @@ func stepLabel(t *Trace, i int) string {
 	return fmt.Sprint(t.Number(i))
 }
 
-// opCall renders an operation as a call without its process:
-// "mprotect([0,1), r)".
-func opCall(o transitions.Op) string {
-	switch o.Kind {
-	case transitions.OpMmap:
-		return fmt.Sprintf("mmap([%d,%d), %s)", o.Start, o.End, transitions.Prot(o.Arg))
-	case transitions.OpWrite:
-		return fmt.Sprintf("write(%d)", o.Start)
-	case transitions.OpMprotect:
-		return fmt.Sprintf("mprotect([%d,%d), %s)", o.Start, o.End, transitions.Prot(o.Arg))
-	case transitions.OpMadvise:
-		return fmt.Sprintf("madvise([%d,%d), %s)", o.Start, o.End, transitions.Advice(o.Arg))
-	case transitions.OpMunmap:
-		return fmt.Sprintf("munmap([%d,%d))", o.Start, o.End)
-	case transitions.OpFork:
-		return "fork()"
-	case transitions.OpExit:
-		return "exit()"
-	}
-	return fmt.Sprintf("op%d()", o.Kind)
-}
-
-// cOp names the program's operation code for an op kind.
-func cOp(k transitions.OpKind) string {
-	switch k {
-	case transitions.OpMmap:
-		return "OP_MMAP"
-	case transitions.OpWrite:
-		return "OP_WRITE"
-	case transitions.OpMprotect:
-		return "OP_MPROTECT"
-	case transitions.OpMadvise:
-		return "OP_MADVISE"
-	case transitions.OpMunmap:
-		return "OP_MUNMAP"
-	case transitions.OpFork:
-		return "OP_FORK"
-	case transitions.OpExit:
-		return "OP_EXIT"
-	}
-	return "-1"
-}
-
-// cArg renders an op's argument as C: a PROT_ or MADV_ constant.
-func cArg(o transitions.Op) string {
-	switch o.Kind {
-	case transitions.OpMmap, transitions.OpMprotect:
-		return transitions.Prot(o.Arg).C()
-	case transitions.OpMadvise:
-		return transitions.Advice(o.Arg).String()
-	}
-	return "0"
-}
-
 // cErrno renders a return value as C: 0, -ENOMEM, ...
 func cErrno(e int) string {
-	switch e {
-	case 0:
-		return "0"
-	case transitions.ENOMEM:
-		return "-ENOMEM"
-	case transitions.EINVAL:
-		return "-EINVAL"
-	case transitions.EAGAIN:
-		return "-EAGAIN"
-	case transitions.EFAULT:
-		return "-EFAULT"
+	if e == transitions.EOOPS {
+		return fmt.Sprint(e)
 	}
-	return fmt.Sprint(e)
+	return transitions.ErrnoName(e)
 }
 
 // cString quotes s as a C string literal.
@@ -674,7 +611,7 @@ func (p *reproPlan) writeTable(b *strings.Builder) {
 	for _, rs := range p.steps {
 		o := rs.st.Op
 		fmt.Fprintf(b, "\t{.label = %s, .call = %s, .proc = %d, .child = %d,\n\t .op = %s, .start = %d, .end = %d, .arg = %s, .expect = %s,\n\t %s",
-			cString(rs.label), cString(rs.call), rs.proc, rs.child, cOp(o.Kind), o.Start, o.End, cArg(o), cErrno(rs.expect),
+			cString(rs.label), cString(rs.call), rs.proc, rs.child, o.Kind.Info().C, o.Start, o.End, o.CArg(), cErrno(rs.expect),
 			cLayout("nvma", "vma", rs.layout))
 		fmt.Fprintf(b, ",\n\t .model = %s", cString(rs.model(p.t)))
 		if rs.child >= 0 {

@@ -98,7 +98,7 @@ func TraceCost(t *Trace) Cost {
 		ops[i], setup[i] = st.Op, st.Setup
 	}
 	f := t.Final()
-	return costOf(ops, setup, &f, t.Property, specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs})
+	return costOf(ops, setup, &f, t.Property, t.Variant.Env(t.Scope.Procs))
 }
 
 // costOf computes the cost of a path whose final (canonical) state is
@@ -228,7 +228,7 @@ func newShrinker(t *Trace) (*shrinker, error) {
 		return nil, fmt.Errorf("shrink: %v", err)
 	}
 	sh := &shrinker{v: t.Variant, sc: t.Scope, p: t.Property, k: t.Variant.Kernel(),
-		env: specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs}}
+		env: t.Variant.Env(t.Scope.Procs)}
 	sh.violates = func(s *state.State) bool { return !sh.p.Judge(s, sh.env) }
 	return sh, nil
 }

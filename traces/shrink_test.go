@@ -106,7 +106,7 @@ func checkExplorerPath(t *Trace) error {
 	k := t.Variant.Kernel()
 	s := transitions.Initial()
 	k.S = &s
-	env := specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs}
+	env := t.Variant.Env(t.Scope.Procs)
 	var c state.State
 	state.Canonical(&c, &s)
 	seen := map[uint64]bool{c.Fingerprint(): true}
@@ -325,7 +325,7 @@ func TestShrinkCatchesWrongAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := specs.Env{Counters: orig.Variant.Counters, Procs: orig.Scope.Procs}
+	env := orig.Variant.Env(orig.Scope.Procs)
 	for _, c := range []struct {
 		name  string
 		wrong func(*state.State) bool

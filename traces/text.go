@@ -31,7 +31,7 @@ func WriteText(w io.Writer, t *Trace) error {
 		fmt.Fprintf(&b, "anoncheck: trace under %s, %d operation(s)\n", t.Variant.Name, t.Depth())
 	}
 	field(&b, "variant:", t.Variant.Follows)
-	field(&b, "scope:", fmt.Sprintf("pages=%d procs=%d prots=%s", t.Scope.Pages, t.Scope.Procs, t.Scope.ProtsString()))
+	field(&b, "scope:", t.Scope.String())
 	final := t.Final()
 	if final.Bug != 0 {
 		fmt.Fprintf(&b, "  oops:     %s\n", transitions.Assertion(final.Bug))
@@ -141,10 +141,10 @@ func referrers(s *state.State, a state.AVID) []string {
 			continue
 		}
 		if v.AnonVMA == a {
-			out = append(out, vmaLetter(state.VMAID(i+1))+"->anon_vma")
+			out = append(out, state.VMAID(i+1).Name()+"->anon_vma")
 		}
 		if v.ChainHas(a) {
-			out = append(out, vmaLetter(state.VMAID(i+1))+"'s chain")
+			out = append(out, state.VMAID(i+1).Name()+"'s chain")
 		}
 	}
 	for i := range s.AnonVMAs {
@@ -153,10 +153,10 @@ func referrers(s *state.State, a state.AVID) []string {
 			continue
 		}
 		if o.Parent == a {
-			out = append(out, avName(state.AVID(i+1))+"->parent")
+			out = append(out, state.AVID(i+1).Name()+"->parent")
 		}
 		if o.Root == a {
-			out = append(out, avName(state.AVID(i+1))+"->root")
+			out = append(out, state.AVID(i+1).Name()+"->root")
 		}
 	}
 	for i := range s.Pages {
@@ -168,21 +168,6 @@ func referrers(s *state.State, a state.AVID) []string {
 		out = append(out, "nothing (the slot is kept for the step that freed it)")
 	}
 	return out
-}
-
-// vmaLetter names VMA id v in drawings: A, B, C, ...
-func vmaLetter(v state.VMAID) string {
-	if v == state.NoVMA {
-		return "NULL"
-	}
-	return string(rune('A' + int(v) - 1))
-}
-
-func avName(a state.AVID) string {
-	if a == state.NoAV {
-		return "NULL"
-	}
-	return fmt.Sprintf("av%d", a)
 }
 
 // StateLines draws a state (a step's Raw state, so that names are stable
@@ -211,10 +196,10 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 		vv := s.VMA(v)
 		chain := make([]string, vv.NChain)
 		for j := uint8(0); j < vv.NChain; j++ {
-			chain[j] = avName(vv.Chain[j])
+			chain[j] = vv.Chain[j].Name()
 		}
-		return fmt.Sprintf("%s [%d,%d) %s anon_vma=%s chain=[%s]", vmaLetter(v), vv.Start, vv.End,
-			vv.Flags, avName(vv.AnonVMA), strings.Join(chain, " "))
+		return fmt.Sprintf("%s [%d,%d) %s anon_vma=%s chain=[%s]", v.Name(), vv.Start, vv.End,
+			vv.Flags, vv.AnonVMA.Name(), strings.Join(chain, " "))
 	}
 	var listed [state.MaxVMAs + 1]bool
 	for p := 0; p < state.MaxProcs; p++ {
@@ -227,7 +212,7 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 			vv := s.VMA(v)
 			listed[v] = true
 			for a := vv.Start; a < vv.End && int(a) < slots; a++ {
-				draw[a] = vmaLetter(v)[0]
+				draw[a] = v.Name()[0]
 			}
 			vl = append(vl, vmaLine(v))
 			return true
@@ -274,13 +259,13 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 			continue
 		}
 		if a.Status == state.AVFreed {
-			out = append(out, fmt.Sprintf("%s FREED, still referenced by %s", avName(state.AVID(i+1)), strings.Join(referrers(s, state.AVID(i+1)), ", ")))
+			out = append(out, fmt.Sprintf("%s FREED, still referenced by %s", state.AVID(i+1).Name(), strings.Join(referrers(s, state.AVID(i+1)), ", ")))
 			continue
 		}
 		var tree []string
 		for v := 0; v < state.MaxVMAs; v++ {
 			if a.Tree&(1<<v) != 0 {
-				tree = append(tree, vmaLetter(state.VMAID(v+1)))
+				tree = append(tree, state.VMAID(v+1).Name())
 			}
 		}
 		ctr := fmt.Sprintf("degree=%d", a.Degree)
@@ -288,14 +273,14 @@ func StateLines(s *state.State, counters transitions.Counters) []string {
 			ctr = fmt.Sprintf("num_children=%d num_active_vmas=%d", a.NumChildren, a.NumActiveVMAs)
 		}
 		out = append(out, fmt.Sprintf("%s root=%s parent=%s refcount=%d %s tree={%s}",
-			avName(state.AVID(i+1)), avName(a.Root), avName(a.Parent), a.Refcount, ctr, strings.Join(tree, ",")))
+			state.AVID(i+1).Name(), a.Root.Name(), a.Parent.Name(), a.Refcount, ctr, strings.Join(tree, ",")))
 	}
 	for i := range s.Pages {
 		pg := &s.Pages[i]
 		if pg.Used == 0 {
 			continue
 		}
-		out = append(out, fmt.Sprintf("pg%d mapping=%s index=%d mapcount=%d", i+1, avName(pg.Mapping), pg.Index, pg.Mapcount))
+		out = append(out, fmt.Sprintf("pg%d mapping=%s index=%d mapcount=%d", i+1, pg.Mapping.Name(), pg.Index, pg.Mapcount))
 	}
 	return out
 }

@@ -58,7 +58,7 @@ func (t *Trace) Why() string {
 	if t.Property == nil || len(t.Steps) == 0 {
 		return ""
 	}
-	return t.Property.Why(&t.Steps[len(t.Steps)-1].Raw, specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs})
+	return t.Property.Why(&t.Steps[len(t.Steps)-1].Raw, t.Variant.Env(t.Scope.Procs))
 }
 
 // Depth is the number of operations after setup.
@@ -89,7 +89,7 @@ func (t *Trace) Holds() bool {
 		return true
 	}
 	s := t.Final()
-	return t.Property.Judge(&s, specs.Env{Counters: t.Variant.Counters, Procs: t.Scope.Procs})
+	return t.Property.Judge(&s, t.Variant.Env(t.Scope.Procs))
 }
 
 // Number returns step i's number within its group: setup steps and

@@ -196,6 +196,8 @@ func ErrnoName(e int) string {
 		return "-EINVAL"
 	case EAGAIN:
 		return "-EAGAIN"
+	case EFAULT:
+		return "-EFAULT"
 	case EOOPS:
 		return "oops"
 	}

@@ -134,7 +134,74 @@ const (
 	OpMunmap                     // munmap
 	OpFork                       // fork
 	OpExit                       // exit of the process
+	numOpKinds
 )
+
+// ArgKind says which arguments an operation kind takes besides its
+// process.
+type ArgKind uint8
+
+// The argument shapes.
+const (
+	ArgNone        ArgKind = iota // fork, exit
+	ArgPage                       // write: one page slot, in Start
+	ArgRange                      // munmap: [Start, End)
+	ArgRangeProt                  // mmap, mprotect: [Start, End) and a Prot in Arg
+	ArgRangeAdvice                // madvise: [Start, End) and an Advice in Arg
+)
+
+// OpInfo describes an operation kind: the one place its name (in --ops,
+// traces and trace files), its arguments and its C spelling are written.
+type OpInfo struct {
+	Name string  // "mprotect"
+	Args ArgKind // the arguments it takes
+	C    string  // the operation code in the C reproducer: "OP_MPROTECT"
+}
+
+var opInfo = [numOpKinds]OpInfo{
+	OpMmap:     {"mmap", ArgRangeProt, "OP_MMAP"},
+	OpWrite:    {"write", ArgPage, "OP_WRITE"},
+	OpMprotect: {"mprotect", ArgRangeProt, "OP_MPROTECT"},
+	OpMadvise:  {"madvise", ArgRangeAdvice, "OP_MADVISE"},
+	OpMunmap:   {"munmap", ArgRange, "OP_MUNMAP"},
+	OpFork:     {"fork", ArgNone, "OP_FORK"},
+	OpExit:     {"exit", ArgNone, "OP_EXIT"},
+}
+
+// OpKinds lists the operation kinds in order.
+func OpKinds() []OpKind {
+	out := make([]OpKind, 0, numOpKinds-1)
+	for k := OpMmap; k < numOpKinds; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Info describes the kind; an unknown kind has an empty name.
+func (k OpKind) Info() OpInfo {
+	if k < numOpKinds {
+		return opInfo[k]
+	}
+	return OpInfo{}
+}
+
+// String is the kind's name: "mprotect".
+func (k OpKind) String() string {
+	if n := k.Info().Name; n != "" {
+		return n
+	}
+	return fmt.Sprintf("op%d", uint8(k))
+}
+
+// ParseOpKind finds an operation kind by name.
+func ParseOpKind(name string) (OpKind, bool) {
+	for k := OpMmap; k < numOpKinds; k++ {
+		if opInfo[k].Name == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
 
 // Op is one user-level operation of process Proc on pages [Start, End)
 // (Start alone for OpWrite), with a Prot or an Advice in Arg.
@@ -155,29 +222,47 @@ func DecodeOp(a uint32) Op {
 	return Op{Kind: OpKind(a & 0xf), Proc: uint8(a>>4) & 0xf, Start: uint8(a >> 8), End: uint8(a >> 16), Arg: uint8(a >> 24)}
 }
 
-// Name is the process name of slot p in traces: P1, P2, ...
+// ProcName is the process name of slot p in traces: P1, P2, ...
 func ProcName(p uint8) string { return fmt.Sprintf("P%d", p+1) }
+
+// args renders the operation's arguments after its process: "[1,2), r",
+// "0", or "" for none.
+func (o Op) args() string {
+	switch o.Kind.Info().Args {
+	case ArgPage:
+		return fmt.Sprint(o.Start)
+	case ArgRange:
+		return fmt.Sprintf("[%d,%d)", o.Start, o.End)
+	case ArgRangeProt:
+		return fmt.Sprintf("[%d,%d), %s", o.Start, o.End, Prot(o.Arg))
+	case ArgRangeAdvice:
+		return fmt.Sprintf("[%d,%d), %s", o.Start, o.End, Advice(o.Arg))
+	}
+	return ""
+}
 
 // String renders the operation as a system call: "mprotect(P2, [1,2), r)".
 func (o Op) String() string {
-	p := ProcName(o.Proc)
-	switch o.Kind {
-	case OpMmap:
-		return fmt.Sprintf("mmap(%s, [%d,%d), %s)", p, o.Start, o.End, Prot(o.Arg))
-	case OpWrite:
-		return fmt.Sprintf("write(%s, %d)", p, o.Start)
-	case OpMprotect:
-		return fmt.Sprintf("mprotect(%s, [%d,%d), %s)", p, o.Start, o.End, Prot(o.Arg))
-	case OpMadvise:
-		return fmt.Sprintf("madvise(%s, [%d,%d), %s)", p, o.Start, o.End, Advice(o.Arg))
-	case OpMunmap:
-		return fmt.Sprintf("munmap(%s, [%d,%d))", p, o.Start, o.End)
-	case OpFork:
-		return fmt.Sprintf("fork(%s)", p)
-	case OpExit:
-		return fmt.Sprintf("exit(%s)", p)
+	if a := o.args(); a != "" {
+		return fmt.Sprintf("%s(%s, %s)", o.Kind, ProcName(o.Proc), a)
 	}
-	return fmt.Sprintf("op%d(%s)", o.Kind, p)
+	return fmt.Sprintf("%s(%s)", o.Kind, ProcName(o.Proc))
+}
+
+// Call renders the operation as a call without its process:
+// "mprotect([0,1), r)", "fork()".
+func (o Op) Call() string { return fmt.Sprintf("%s(%s)", o.Kind, o.args()) }
+
+// CArg renders the operation's argument as C: a PROT_ or MADV_ constant,
+// or 0.
+func (o Op) CArg() string {
+	switch o.Kind.Info().Args {
+	case ArgRangeProt:
+		return Prot(o.Arg).C()
+	case ArgRangeAdvice:
+		return Advice(o.Arg).String()
+	}
+	return "0"
 }
 
 // Result is what applying an operation did: its return value, and the

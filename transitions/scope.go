@@ -25,10 +25,6 @@ type OpSet uint8
 // Has reports whether kind k is in the set.
 func (o OpSet) Has(k OpKind) bool { return o == 0 || o&(1<<k) != 0 }
 
-// OpKindNames are the names --ops takes, in kind order.
-var OpKindNames = [...]string{OpMmap: "mmap", OpWrite: "write", OpMprotect: "mprotect", OpMadvise: "madvise",
-	OpMunmap: "munmap", OpFork: "fork", OpExit: "exit"}
-
 // ParseOps parses a comma-separated list of operation kinds ("all" for
 // every kind).
 func ParseOps(s string) (OpSet, error) {
@@ -37,16 +33,15 @@ func ParseOps(s string) (OpSet, error) {
 	}
 	var o OpSet
 	for _, name := range strings.Split(s, ",") {
-		found := false
-		for k, n := range OpKindNames {
-			if n != "" && n == strings.TrimSpace(name) {
-				o |= 1 << k
-				found = true
+		k, ok := ParseOpKind(strings.TrimSpace(name))
+		if !ok {
+			var names []string
+			for _, k := range OpKinds() {
+				names = append(names, k.String())
 			}
+			return 0, fmt.Errorf("unknown operation %q: use all or a comma-separated list of %s", name, strings.Join(names, ", "))
 		}
-		if !found {
-			return 0, fmt.Errorf("unknown operation %q: use all or a comma-separated list of mmap, write, mprotect, madvise, munmap, fork, exit", name)
-		}
+		o |= 1 << k
 	}
 	return o, nil
 }
@@ -57,9 +52,9 @@ func (o OpSet) String() string {
 		return "all"
 	}
 	var parts []string
-	for k, n := range OpKindNames {
-		if n != "" && o&(1<<k) != 0 {
-			parts = append(parts, n)
+	for _, k := range OpKinds() {
+		if o&(1<<k) != 0 {
+			parts = append(parts, k.String())
 		}
 	}
 	return strings.Join(parts, ",")
@@ -87,6 +82,16 @@ func (sc *Scope) Validate() error {
 		return fmt.Errorf("--prots: at least one protection is needed")
 	}
 	return nil
+}
+
+// String renders the scope as reports print it: "pages=2 procs=2
+// prots=r,rw", with " ops=..." when the operation kinds are restricted.
+func (sc *Scope) String() string {
+	s := fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString())
+	if sc.Ops != 0 {
+		s += " ops=" + sc.Ops.String()
+	}
+	return s
 }
 
 // ProtsString renders the protections as --prots takes them.
