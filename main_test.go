@@ -13,6 +13,7 @@ import (
 	"anoncheck/specs"
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // A variant that only the CLI tests see: do_anonymous_page() without
@@ -21,10 +22,11 @@ func init() {
 	specs.Register(&specs.Variant{
 		Name:    "test-no-prepare",
 		Follows: "test mutation of v5.4",
+		Base:    "v5.4",
 		Patch: func(f *transitions.Funcs) {
 			f.DoAnonymousPage = func(k *transitions.Kernel, vma state.VMAID, addr uint8) int {
 				k.F.AnonVMAPrepare = func(*transitions.Kernel, state.VMAID) int { return 0 }
-				return transitions.V54().DoAnonymousPage(k, vma, addr)
+				return v5.DoAnonymousPageV54(k, vma, addr)
 			}
 		},
 	})

@@ -3,6 +3,7 @@ package specs
 import (
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // KhlebnikovFixV1 is Konstantin Khlebnikov's first fix of 4e4a9eb92133, on
@@ -25,12 +26,11 @@ var KhlebnikovFixV1 = Register(&Variant{
 		f.AnonVMAClone = anonVMAClone47b390d23bf8
 		f.AnonVMAFork = anonVMAForkKhlebnikovV1
 		f.DupMmap = func(k *transitions.Kernel, mm, oldmm int) int {
-			opt := transitions.DupMmapV54Options
+			opt := v5.DupMmapV54Options
 			opt.LinkBeforeFork = true
-			return transitions.DupMmap(k, mm, oldmm, opt)
+			return v5.DupMmap(k, mm, oldmm, opt)
 		}
 	},
-	Counters: transitions.CountDegree,
 	Expect: []Expectation{
 		{Property: "own-anon-vma-linked", Pages: 2, Procs: 2, Bound: 3, Depth: 1,
 			Why: "Li Xinhai, LKML 7 Jan 2020: the shared anon_vma comes from the previous child VMA and gets no anon_vma_chain"},
@@ -63,5 +63,5 @@ func anonVMAForkKhlebnikovV1(k *transitions.Kernel, vma, pvma state.VMAID) int {
 	if k.VMA(vma).AnonVMA != state.NoAV {
 		return 0
 	}
-	return transitions.AnonVMAForkNew(k, vma, pvma)
+	return v5.AnonVMAForkNew(k, vma, pvma)
 }

@@ -3,6 +3,7 @@ package specs
 import (
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // LinuxNext20191008 is Wei Yang's first version of "mm/rmap.c: reuse
@@ -19,10 +20,10 @@ var LinuxNext20191008 = Register(&Variant{
 		"<20191004160632.30251-1-richardw.yang@linux.intel.com>, as in linux-next 20191008 (480706f51e2c)",
 	Summary: "unguarded prev-sharing in anon_vma_clone() for every caller",
 	Notes:   "47b390d23bf8 was not yet in linux-next: the reuse test is v5.4's. The rest of the tree is modelled as v5.4.",
+	Base:    "v5.4",
 	Patch: func(f *transitions.Funcs) {
 		f.AnonVMAClone = anonVMACloneWeiV1
 	},
-	Counters: transitions.CountDegree,
 	Expect: []Expectation{
 		{Property: "kernel-bug", Pages: 3, Procs: 1, Bound: 1, Depth: 0,
 			Why: "syzbot and Qian Cai, LKML 9 Oct 2019: kernel BUG in __vma_adjust <- vma_merge <- mmap_region, no fork needed"},
@@ -44,5 +45,5 @@ func anonVMACloneWeiV1(k *transitions.Kernel, dst, src state.VMAID) int {
 	if pprev != state.NoVMA && k.VMA(pprev).AnonVMA == k.VMA(src).AnonVMA {
 		k.VMA(dst).AnonVMA = k.VMA(prev).AnonVMA
 	}
-	return transitions.AnonVMACloneLinks(k, dst, src, false)
+	return v5.AnonVMACloneLinks(k, dst, src, false)
 }

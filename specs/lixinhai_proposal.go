@@ -3,6 +3,7 @@ package specs
 import (
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // LiXinhaiProposal is Li Xinhai's answer to Khlebnikov's "slightly broken"
@@ -23,13 +24,12 @@ var LiXinhaiProposal = Register(&Variant{
 	Base: "khlebnikov-fix-v2",
 	Patch: func(f *transitions.Funcs) {
 		f.DupMmap = func(k *transitions.Kernel, mm, oldmm int) int {
-			opt := transitions.DupMmapV54Options
+			opt := v5.DupMmapV54Options
 			opt.LinkBeforeFork = true
 			opt.Fork = anonVMAForkLiXinhai
-			return transitions.DupMmap(k, mm, oldmm, opt)
+			return v5.DupMmap(k, mm, oldmm, opt)
 		}
 	},
-	Counters: transitions.CountDegree,
 	Expect: []Expectation{
 		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "Li Xinhai, LKML 14 Jan 2020: \"connectivity of vma should be maintained\""},
 	},

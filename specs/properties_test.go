@@ -10,6 +10,7 @@ import (
 	"anoncheck/state"
 	"anoncheck/traces"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 type (
@@ -20,7 +21,7 @@ type (
 
 // mutant is the v5.4 table with one deliberate bug.
 func mutant(name string, patch func(f *transitions.Funcs)) *specs.Variant {
-	return &specs.Variant{Name: name, Follows: "test mutation of v5.4", Patch: patch, Counters: transitions.CountDegree}
+	return &specs.Variant{Name: name, Follows: "test mutation of v5.4", Base: "v5.4", Patch: patch}
 }
 
 func scope(pages, procs int) transitions.Scope {
@@ -70,7 +71,7 @@ func forkWithoutClone(f *transitions.Funcs) {
 			return 0
 		}
 		k.VMA(vma).AnonVMA = state.NoAV
-		return transitions.AnonVMAForkNew(k, vma, pvma)
+		return v5.AnonVMAForkNew(k, vma, pvma)
 	}
 }
 
@@ -151,7 +152,7 @@ func faultWithoutPrepare(f *transitions.Funcs) {
 		saved := k.F.AnonVMAPrepare
 		k.F.AnonVMAPrepare = func(*kernel, vmaID) int { return 0 }
 		defer func() { k.F.AnonVMAPrepare = saved }()
-		return transitions.V54().DoAnonymousPage(k, vma, addr)
+		return v5.DoAnonymousPageV54(k, vma, addr)
 	}
 	_ = orig
 }

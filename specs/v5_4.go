@@ -1,6 +1,9 @@
 package specs
 
-import "anoncheck/transitions"
+import (
+	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
+)
 
 // V54 is Linux v5.4 (released 24 Nov 2019): the baseline every other
 // variant patches. Degree-based anon_vma reuse in anon_vma_clone()
@@ -15,6 +18,7 @@ var V54 = Register(&Variant{
 	Summary: "baseline: degree-based anon_vma reuse, vm_prev still the parent's during anon_vma_fork",
 	Notes: "No tree pinned exactly at the v5.4 tag was available; the functions were read in trees " +
 		"labelled 5.4 and checked against the v5.4-era diff context of the Oct 2019 and Jan 2020 LKML patches.",
+	Table:    v5.V54,
 	Counters: transitions.CountDegree,
 	Expect: []Expectation{
 		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "the released kernel the thread starts from"},

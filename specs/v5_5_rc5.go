@@ -3,6 +3,7 @@ package specs
 import (
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // V55rc5 is Linux v5.5-rc5: v5.4 plus the two patches of Wei Yang's series
@@ -20,10 +21,10 @@ var V55rc5 = Register(&Variant{
 	Summary: "fork shares dst->vm_prev's anon_vma when src shares with src->vm_prev; reuse only from fork",
 	Notes: "dup_mmap() is v5.4's: during anon_vma_fork() the child VMA's vm_prev is still the parent's, so " +
 		"'prev' is 'pprev' and DST2..DSTn share the parent's own anon_vma (Khlebnikov, 6 Jan 2020).",
+	Base: "v5.4",
 	Patch: func(f *transitions.Funcs) {
 		f.AnonVMAClone = anonVMAClone4e4a9eb92133
 	},
-	Counters: transitions.CountDegree,
 	Expect: []Expectation{
 		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds,
 			Why: "Khlebnikov, LKML 9 Jan 2020: \"still produces valid anon-vma tree, so nothing crashes\""},
@@ -46,12 +47,12 @@ func anonVMAClone4e4a9eb92133(k *transitions.Kernel, dst, src state.VMAID) int {
 		pprev != state.NoVMA && k.VMA(pprev).AnonVMA == k.VMA(src).AnonVMA {
 		k.VMA(dst).AnonVMA = k.VMA(prev).AnonVMA
 	}
-	return transitions.AnonVMACloneLinks(k, dst, src, true)
+	return v5.AnonVMACloneLinks(k, dst, src, true)
 }
 
 // anonVMAClone47b390d23bf8 models mm/rmap.c:anon_vma_clone() with
 // 47b390d23bf8 and without the 4e4a9eb92133 preamble: the form Khlebnikov's
 // fixes start from and the revert 23ab76bf90a6 returns to.
 func anonVMAClone47b390d23bf8(k *transitions.Kernel, dst, src state.VMAID) int {
-	return transitions.AnonVMACloneLinks(k, dst, src, true)
+	return v5.AnonVMACloneLinks(k, dst, src, true)
 }

@@ -1,8 +1,8 @@
 package specs
 
 import (
-	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // V57 is Linux v5.7: the revert 23ab76bf90a6 of 4e4a9eb92133 (Li Xinhai,
@@ -18,27 +18,14 @@ var V57 = Register(&Variant{
 	Notes: "The two -mm patches' mails were not found; their content is read off kernel/fork.c before and after " +
 		"(5.4-era and 5.7+ trees), and their landing in v5.7-rc1 is inferred from the -mm queue of 3 Apr 2020 " +
 		"and the v5.7-rc1 date. unlink_anon_vmas() still leaves vma->anon_vma set (cleared from v5.12).",
+	Base: "v5.4",
 	Patch: func(f *transitions.Funcs) {
 		f.AnonVMAClone = anonVMAClone47b390d23bf8
-		f.VMAreaDup = vmAreaDupV57
-		f.DupMmap = func(k *transitions.Kernel, mm, oldmm int) int {
-			opt := transitions.DupMmapV54Options
-			opt.WipeOnForkPrepare = false
-			return transitions.DupMmap(k, mm, oldmm, opt)
-		}
+		f.VMAreaDup = v5.VMAreaDupV57
+		f.DupMmap = v5.DupMmapV57
 	},
-	Counters: transitions.CountDegree,
 	Expect: []Expectation{
 		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "the revert: back to v5.4's fork behaviour"},
 		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "the revert: no sharing in split and merge callers"},
 	},
 })
-
-// vmAreaDupV57 models kernel/fork.c:vm_area_dup() from v5.7: v5.4's copy,
-// then new->vm_next = new->vm_prev = NULL.
-func vmAreaDupV57(k *transitions.Kernel, orig state.VMAID) state.VMAID {
-	nv := transitions.V54().VMAreaDup(k, orig)
-	n := k.S.VMA(nv)
-	n.Next, n.Prev = state.NoVMA, state.NoVMA
-	return nv
-}

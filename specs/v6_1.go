@@ -1,23 +1,14 @@
 package specs
 
 import (
-	"anoncheck/state"
 	"anoncheck/transitions"
+	v6 "anoncheck/transitions/v6"
 )
 
-// V61 is Linux v6.1: v5.7 plus what changed the modelled code by v6.1.
-//   - 2555283eb40d ("mm/rmap: Fix anon_vma->degree ambiguity leading to
-//     double-reuse", Jann Horn, Aug 2022): degree becomes num_children and
-//     num_active_vmas, and anon_vma_clone() reuses only an anon_vma with no
-//     active VMA and fewer than two children.
-//   - ee8ab1903e3d (v5.12): unlink_anon_vmas() clears vma->anon_vma.
-//   - PageAnonExclusive (v5.19, David Hildenbrand's anon-exclusive series):
-//     new pages are exclusive, fork clears the bit (page_try_dup_anon_rmap),
-//     do_wp_page() reuses an exclusive page without further checks and
-//     otherwise only a page it holds the sole reference to, moving it with
-//     page_move_anon_rmap(), which sets the bit again.
-//   - 64fe24a3e05e (v6.0): mprotect() makes the PTEs of exclusive anonymous
-//     pages writable at once (MM_CP_TRY_CHANGE_WRITABLE).
+// V61 is Linux v6.1, the first release of the v6 generation: v6.V61
+// lists what changed the modelled code since v5.7 (2555283eb40d's
+// num_children/num_active_vmas, ee8ab1903e3d, PageAnonExclusive COW,
+// 64fe24a3e05e).
 var V61 = Register(&Variant{
 	Name: "v6.1",
 	Date: "2022-12-11",
@@ -30,224 +21,10 @@ var V61 = Register(&Variant{
 		"parent's neighbours; the model keeps the list as the tree's stand-in. v6.1 still merges through __vma_adjust() " +
 		"with v5.4's case analysis; its exact mm/mmap.c was not read. GUP pins are not modelled, so fork never has to " +
 		"copy an exclusive page.",
-	Base: "v5.7",
-	Patch: func(f *transitions.Funcs) {
-		f.AnonVMAAlloc = anonVMAAllocV61
-		f.AnonVMAPrepare = anonVMAPrepareV61
-		f.AnonVMAClone = anonVMACloneV61
-		f.AnonVMAFork = anonVMAForkV61
-		f.UnlinkAnonVMAs = unlinkAnonVMAsV61
-		f.PageSetAnonRmap = pageSetAnonRmapV61
-		f.PageMoveAnonRmap = pageMoveAnonRmapV61
-		f.CopyPageRange = copyPageRangeV61
-		f.DoWPPage = doWPPageV61
-		f.ChangeProtection = changeProtectionV61
-	},
+	Table:    v6.V61,
 	Counters: transitions.CountChildrenActive,
 	Expect: []Expectation{
 		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "2555283eb40d restores same-anon_vma-same-chain; nothing else regressed"},
 		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "merging is v5.4's"},
 	},
 })
-
-// anonVMAAllocV61 models mm/rmap.c:anon_vma_alloc() after 2555283eb40d:
-// refcount 1, num_children = num_active_vmas = 0, itself as parent and root.
-func anonVMAAllocV61(k *transitions.Kernel) state.AVID {
-	id := k.AllocAnonVMASlot()
-	a := k.S.AV(id)
-	a.Refcount = 1
-	a.Parent, a.Root = id, id
-	return id
-}
-
-// anonVMAPrepareV61 models mm/rmap.c:__anon_vma_prepare() after
-// 2555283eb40d: a fresh anon_vma counts its self-parent link in
-// num_children; the VMA counts in num_active_vmas.
-func anonVMAPrepareV61(k *transitions.Kernel, vma state.VMAID) int {
-	av := k.FindMergeableAnonVMA(vma)
-	allocated := state.NoAV
-	if av == state.NoAV {
-		av = k.AnonVMAAlloc()
-		k.Inc(&k.AV(av).NumChildren) // self-parent link for new root
-		allocated = av
-	}
-	if v := k.VMA(vma); v.AnonVMA == state.NoAV {
-		v.AnonVMA = av
-		k.AnonVMAChainLink(vma, av)
-		k.Inc(&k.AV(av).NumActiveVMAs)
-		allocated = state.NoAV
-	}
-	if allocated != state.NoAV {
-		k.PutAnonVMA(allocated)
-	}
-	return 0
-}
-
-// anonVMACloneV61 models mm/rmap.c:anon_vma_clone() after 2555283eb40d:
-// reuse an anon_vma only if no VMA uses it and it has fewer than two
-// children; count dst in its anon_vma's num_active_vmas.
-func anonVMACloneV61(k *transitions.Kernel, dst, src state.VMAID) int {
-	root := state.NoAV
-	s := k.VMA(src)
-	for i := int(s.NChain) - 1; i >= 0; i-- {
-		av := s.Chain[i]
-		root = k.LockAnonVMARoot(root, av)
-		k.AnonVMAChainLink(dst, av)
-		a := k.AV(av)
-		if d := k.VMA(dst); d.AnonVMA == state.NoAV && s.AnonVMA != state.NoAV &&
-			a.NumChildren < 2 && a.NumActiveVMAs == 0 {
-			d.AnonVMA = av
-		}
-	}
-	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
-		k.Inc(&k.AV(d.AnonVMA).NumActiveVMAs)
-	}
-	return 0
-}
-
-// anonVMAForkV61 models mm/rmap.c:anon_vma_fork() after 2555283eb40d: the
-// new anon_vma counts the child VMA in num_active_vmas and itself in its
-// parent's num_children.
-func anonVMAForkV61(k *transitions.Kernel, vma, pvma state.VMAID) int {
-	pv := k.VMA(pvma)
-	if pv.AnonVMA == state.NoAV {
-		return 0
-	}
-	k.VMA(vma).AnonVMA = state.NoAV
-	if err := k.AnonVMAClone(vma, pvma); err != 0 {
-		return err
-	}
-	if k.VMA(vma).AnonVMA != state.NoAV {
-		return 0
-	}
-	av := k.AnonVMAAlloc()
-	a := k.S.AV(av)
-	k.Inc(&a.NumActiveVMAs)
-	a.Root = k.AV(pv.AnonVMA).Root
-	a.Parent = pv.AnonVMA
-	k.GetAnonVMA(a.Root)
-	k.VMA(vma).AnonVMA = av
-	k.AnonVMAChainLink(vma, av)
-	k.Inc(&k.AV(a.Parent).NumChildren)
-	return 0
-}
-
-// unlinkAnonVMAsV61 models mm/rmap.c:unlink_anon_vmas() after 2555283eb40d
-// and ee8ab1903e3d: an emptied anon_vma drops a child of its parent; the
-// VMA's anon_vma drops an active VMA and vma->anon_vma is cleared; each
-// emptied anon_vma must have no children and no active VMA
-// (VM_WARN_ON), then is put.
-func unlinkAnonVMAsV61(k *transitions.Kernel, vma state.VMAID) {
-	root := state.NoAV
-	v := k.VMA(vma)
-	var keep [state.MaxChain]state.AVID
-	nkeep := uint8(0)
-	for i := uint8(0); i < v.NChain; {
-		av := v.Chain[i]
-		root = k.LockAnonVMARoot(root, av)
-		a := k.AV(av)
-		transitions.AnonVMAIntervalTreeRemove(a, vma)
-		if a.Tree == 0 {
-			k.Dec(&k.AV(a.Parent).NumChildren)
-			keep[nkeep] = av
-			nkeep++
-			i++
-			continue
-		}
-		transitions.AVCListDel(v, i)
-	}
-	if v.AnonVMA != state.NoAV {
-		k.Dec(&k.AV(v.AnonVMA).NumActiveVMAs)
-		v.AnonVMA = state.NoAV
-	}
-	for i := uint8(0); i < nkeep; i++ {
-		a := k.AV(keep[i])
-		k.WarnOn(a.NumChildren != 0, transitions.WarnUnlinkNumChildren)
-		k.WarnOn(a.NumActiveVMAs != 0, transitions.WarnUnlinkNumActiveVMAs)
-		k.PutAnonVMA(keep[i])
-	}
-	v.NChain = 0
-	v.Chain = [state.MaxChain]state.AVID{}
-}
-
-// pageSetAnonRmapV61 models mm/rmap.c:__page_set_anon_rmap() in v6.1: as
-// v5.4, and an exclusive mapping sets PageAnonExclusive even on a page that
-// is already anonymous.
-func pageSetAnonRmapV61(k *transitions.Kernel, pg state.PageID, vma state.VMAID, addr uint8, exclusive bool) {
-	transitions.V54().PageSetAnonRmap(k, pg, vma, addr, exclusive)
-	if exclusive {
-		k.S.Page(pg).Flags |= state.PageAnonExclusive
-	}
-}
-
-// pageMoveAnonRmapV61 models mm/rmap.c:page_move_anon_rmap() in v6.1: as
-// v5.4, then SetPageAnonExclusive.
-func pageMoveAnonRmapV61(k *transitions.Kernel, pg state.PageID, vma state.VMAID) {
-	transitions.V54().PageMoveAnonRmap(k, pg, vma)
-	k.S.Page(pg).Flags |= state.PageAnonExclusive
-}
-
-// copyPageRangeV61 models mm/memory.c:copy_page_range() -> copy_present_pte()
-// in v6.1 for private anonymous VMAs (vma_needs_copy: only when the parent
-// VMA has an anon_vma): page_try_dup_anon_rmap() clears PageAnonExclusive
-// (no page is pinned in the model) and adds a mapping; both PTEs are
-// write-protected; then VM_BUG_ON(PageAnon && PageAnonExclusive).
-func copyPageRangeV61(k *transitions.Kernel, dst, src state.VMAID) int {
-	sv := k.VMA(src)
-	if sv.AnonVMA == state.NoAV {
-		return 0
-	}
-	dmm, smm := int(k.VMA(dst).MM)-1, int(sv.MM)-1
-	for a := sv.Start; a < sv.End; a++ {
-		pg := k.S.PT[smm][a].Page()
-		if pg == state.NoPage {
-			continue
-		}
-		p := k.S.Page(pg)
-		p.Flags &^= state.PageAnonExclusive
-		k.PageDupRmap(pg)
-		k.S.PT[smm][a] = state.MakePTE(pg, false)
-		k.S.PT[dmm][a] = state.MakePTE(pg, false)
-		k.BugOn(p.Flags&state.PageAnonExclusive != 0, transitions.BugCopyPresentExclusive)
-	}
-	return 0
-}
-
-// doWPPageV61 models mm/memory.c:do_wp_page() in v6.1 for an anonymous
-// page: an exclusive page is reused at once; otherwise it is reused only
-// when this mapping holds its only reference (no swap cache, no KSM), after
-// page_move_anon_rmap(); else wp_page_copy(). wp_page_reuse() asserts the
-// page is exclusive by then.
-func doWPPageV61(k *transitions.Kernel, vma state.VMAID, addr uint8) int {
-	v := k.VMA(vma)
-	pg := k.S.PT[v.MM-1][addr].Page()
-	p := k.S.Page(pg)
-	if p.Flags&state.PageAnonExclusive == 0 {
-		if p.Mapcount != 1 {
-			return k.WPPageCopy(vma, addr)
-		}
-		k.PageMoveAnonRmap(pg, vma)
-	}
-	// wp_page_reuse
-	k.BugOn(p.Flags&state.PageAnonExclusive == 0, transitions.BugWPPageReuseShared)
-	k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
-	return 0
-}
-
-// changeProtectionV61 models mm/mprotect.c:change_pte_range() in v6.1 for a
-// private anonymous VMA: every PTE gets the (never writable) private
-// protection, and, when the VMA is writable (MM_CP_TRY_CHANGE_WRITABLE),
-// can_change_pte_writable() makes the PTE of an exclusive anonymous page
-// writable at once.
-func changeProtectionV61(k *transitions.Kernel, vma state.VMAID, start, end uint8) {
-	v := k.VMA(vma)
-	mm := int(v.MM) - 1
-	for a := start; a < end; a++ {
-		pg := k.S.PT[mm][a].Page()
-		if pg == state.NoPage {
-			continue
-		}
-		w := v.Flags&state.VMWrite != 0 && k.S.Page(pg).Flags&state.PageAnonExclusive != 0
-		k.S.PT[mm][a] = state.MakePTE(pg, w)
-	}
-}

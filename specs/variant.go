@@ -18,9 +18,14 @@ type Variant struct {
 	Summary string // one line: what differs from the base
 	Notes   string // details the source leaves open and what was chosen
 
-	Base     string                   // name of the variant this one patches; "" for the v5.4 table
+	// A release that starts a kernel generation (v5.4, v6.1) names its
+	// generation's function table and the anon_vma reuse counters its
+	// code keeps; every other variant names the Base it patches and
+	// inherits both.
+	Table    func() transitions.Funcs // a generation's table (transitions/v5.V54, transitions/v6.V61); nil with a Base
+	Counters transitions.Counters     // with Table: the counters the code keeps; inherited otherwise
+	Base     string                   // name of the variant this one patches; "" with a Table
 	Patch    func(*transitions.Funcs) // the overrides; nil for none
-	Counters transitions.Counters     // the anon_vma reuse counters the code keeps
 
 	// Expect are the verdicts the project expects of this variant, each at
 	// a scope and bound; the tests assert them, so a change to the model
@@ -46,14 +51,19 @@ const Holds = -1
 var registry = map[string]*Variant{}
 var order []string
 
-// Register adds a variant; it panics on a duplicate name, a missing base,
-// or an empty provenance, which are programming errors.
+// Register adds a variant; it panics on a duplicate name, an empty
+// provenance, or a variant with both or neither of a Table and a Base,
+// which are programming errors. (A missing base is found on first use:
+// variants register in file order.)
 func Register(v *Variant) *Variant {
 	if _, dup := registry[v.Name]; dup {
 		panic("specs: duplicate variant " + v.Name)
 	}
 	if v.Follows == "" {
 		panic("specs: variant " + v.Name + " does not say what it follows")
+	}
+	if (v.Table == nil) == (v.Base == "") {
+		panic("specs: variant " + v.Name + " needs a generation Table or a Base, not both")
 	}
 	registry[v.Name] = v
 	order = append(order, v.Name)
@@ -93,18 +103,36 @@ func Lookup(name string) (*Variant, error) {
 	return nil, fmt.Errorf("unknown variant %q (known: %s)", name, strings.Join(known, ", "))
 }
 
-// Funcs returns the variant's kernel function table: its base's table with
-// its own overrides applied.
+// Parent returns the variant v patches, nil for a generation's first
+// release.
+func (v *Variant) Parent() *Variant {
+	if v.Base == "" {
+		return nil
+	}
+	b, err := Lookup(v.Base)
+	if err != nil {
+		panic("specs: variant " + v.Name + ": base: " + err.Error())
+	}
+	return b
+}
+
+// root returns the release at the bottom of v's chain of bases.
+func (v *Variant) root() *Variant {
+	for v.Base != "" {
+		v = v.Parent()
+	}
+	return v
+}
+
+// Funcs returns the variant's kernel function table: its generation's
+// table with the overrides of every variant on the way applied, base
+// first.
 func (v *Variant) Funcs() transitions.Funcs {
 	var f transitions.Funcs
-	if v.Base == "" {
-		f = transitions.V54()
+	if p := v.Parent(); p != nil {
+		f = p.Funcs()
 	} else {
-		b, err := Lookup(v.Base)
-		if err != nil {
-			panic("specs: variant " + v.Name + ": base: " + err.Error())
-		}
-		f = b.Funcs()
+		f = v.Table()
 	}
 	if v.Patch != nil {
 		v.Patch(&f)
@@ -112,13 +140,17 @@ func (v *Variant) Funcs() transitions.Funcs {
 	return f
 }
 
+// CountersKept returns the anon_vma reuse counters the variant's code
+// keeps: its generation's.
+func (v *Variant) CountersKept() transitions.Counters { return v.root().Counters }
+
 // Env is the environment the properties see when judging a state of this
 // variant at a scope of procs processes.
-func (v *Variant) Env(procs int) Env { return Env{Counters: v.Counters, Procs: procs} }
+func (v *Variant) Env(procs int) Env { return Env{Counters: v.CountersKept(), Procs: procs} }
 
 // Kernel returns a kernel running the variant's code.
 func (v *Variant) Kernel() *transitions.Kernel {
 	k := transitions.New(v.Funcs())
-	k.Counters = v.Counters
+	k.Counters = v.CountersKept()
 	return k
 }

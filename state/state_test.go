@@ -8,6 +8,7 @@ import (
 
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // fieldBytes sums the sizes of the leaf fields of a type.
@@ -41,7 +42,7 @@ func randomStates(t *testing.T, n int) []state.State {
 	r := rand.New(rand.NewPCG(1, 2))
 	sc := transitions.DefaultScope()
 	sc.Pages, sc.Procs = 4, 3
-	k := transitions.New(transitions.V54())
+	k := transitions.New(v5.V54())
 	var out []state.State
 	var buf []uint32
 	for len(out) < n {

@@ -73,9 +73,9 @@ func newHTMLTrace(t *Trace) *htmlTrace {
 	}
 
 	initial := transitions.Initial()
-	prevLines := StateLines(&initial, t.Variant.Counters)
+	prevLines := StateLines(&initial, t.Variant.CountersKept())
 	for i := range t.Steps {
-		lines := StateLines(&t.Steps[i].Raw, t.Variant.Counters)
+		lines := StateLines(&t.Steps[i].Raw, t.Variant.CountersKept())
 		h.Steps = append(h.Steps, newHTMLStep(t, i, lines, prevLines))
 		prevLines = lines
 	}
@@ -122,7 +122,7 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 			}
 		}
 	}
-	hs.Picture = drawStateSVG(&st.Raw, t.Variant.Counters, t.Scope.Pages, changed)
+	hs.Picture = drawStateSVG(&st.Raw, t.Variant.CountersKept(), t.Scope.Pages, changed)
 	return hs
 }
 

@@ -44,10 +44,10 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 		fmt.Fprintf(&b, "- **warning:** `%s`\n", transitions.Assertion(final.Warn))
 	}
 	initial := transitions.Initial()
-	prevLines := StateLines(&initial, t.Variant.Counters)
+	prevLines := StateLines(&initial, t.Variant.CountersKept())
 	legend := false
 	for i, st := range t.Steps {
-		lines := StateLines(&st.Raw, t.Variant.Counters)
+		lines := StateLines(&st.Raw, t.Variant.CountersKept())
 		prev := prevLines
 		prevLines = lines
 		label := fmt.Sprintf("operation %d", t.Number(i))

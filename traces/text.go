@@ -44,7 +44,7 @@ func WriteText(w io.Writer, t *Trace) error {
 	}
 
 	initial := transitions.Initial()
-	prevLines := StateLines(&initial, t.Variant.Counters)
+	prevLines := StateLines(&initial, t.Variant.CountersKept())
 	for i, st := range t.Steps {
 		if i == 0 && st.Setup {
 			b.WriteString("\nsetup (builds the initial layout):\n")
@@ -60,7 +60,7 @@ func WriteText(w io.Writer, t *Trace) error {
 		for _, c := range st.Calls {
 			fmt.Fprintf(&b, "         %s%s\n", strings.Repeat("  ", c.Depth), c.Name)
 		}
-		lines := StateLines(&st.Raw, t.Variant.Counters)
+		lines := StateLines(&st.Raw, t.Variant.CountersKept())
 		if t.ShowsState(i) {
 			writeMarked(&b, lines, prevLines)
 		}

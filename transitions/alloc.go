@@ -2,12 +2,12 @@ package transitions
 
 import "anoncheck/state"
 
-// Allocation and list helpers. These stand for slab allocation and the
-// list_head/rb-tree primitives; they are not kernel functions of interest
-// and are not overridable.
+// Allocation and list helpers, shared by every generation. They stand for
+// slab allocation and the list_head/rb-tree primitives; they are not
+// kernel functions of interest and are not overridable.
 
-// allocAV takes an unused anon_vma slot (kmem_cache_alloc).
-func (k *Kernel) allocAV() avID {
+// AllocAV takes an unused anon_vma slot (kmem_cache_alloc).
+func (k *Kernel) AllocAV() avID {
 	for i := range k.S.AnonVMAs {
 		if k.S.AnonVMAs[i].Status == state.AVUnused {
 			k.S.AnonVMAs[i] = state.AnonVMA{Status: state.AVLive}
@@ -18,8 +18,8 @@ func (k *Kernel) allocAV() avID {
 	return state.NoAV
 }
 
-// allocVMA takes an unused VMA slot for process mm (vm_area_alloc).
-func (k *Kernel) allocVMA(mm int) vmaID {
+// AllocVMA takes an unused VMA slot for process mm (vm_area_alloc).
+func (k *Kernel) AllocVMA(mm int) vmaID {
 	for i := range k.S.VMAs {
 		if k.S.VMAs[i].MM == 0 {
 			k.S.VMAs[i] = state.VMA{MM: uint8(mm + 1)}
@@ -30,8 +30,8 @@ func (k *Kernel) allocVMA(mm int) vmaID {
 	return state.NoVMA
 }
 
-// allocPage takes an unused page slot (alloc_zeroed_user_highpage_movable).
-func (k *Kernel) allocPage() pageID {
+// AllocPage takes an unused page slot (alloc_zeroed_user_highpage_movable).
+func (k *Kernel) AllocPage() pageID {
 	for i := range k.S.Pages {
 		if k.S.Pages[i].Used == 0 {
 			k.S.Pages[i] = state.Page{Used: 1}
@@ -42,19 +42,19 @@ func (k *Kernel) allocPage() pageID {
 	return state.NoPage
 }
 
-// putPage drops the page-table reference of a page that was just unmapped;
+// PutPage drops the page-table reference of a page that was just unmapped;
 // the page is freed when no PTE maps it any more. page->mapping is not
 // cleared (page_remove_rmap() leaves it stale) but the page is gone.
-func (k *Kernel) putPage(pg pageID) {
+func (k *Kernel) PutPage(pg pageID) {
 	p := k.S.Page(pg)
 	if p.Mapcount <= 0 {
 		*p = state.Page{}
 	}
 }
 
-// chainPush adds an anon_vma at the head of vma's anon_vma_chain
+// ChainPush adds an anon_vma at the head of vma's anon_vma_chain
 // (list_add(&avc->same_vma, &vma->anon_vma_chain)).
-func (k *Kernel) chainPush(v *state.VMA, av avID) {
+func (k *Kernel) ChainPush(v *state.VMA, av avID) {
 	if v.NChain >= state.MaxChain {
 		k.overflow(state.CapChain)
 	}
@@ -63,16 +63,16 @@ func (k *Kernel) chainPush(v *state.VMA, av avID) {
 	v.NChain++
 }
 
-// chainDel removes the AVC at position i of vma's chain (list_del).
-func chainDel(v *state.VMA, i uint8) {
+// ChainDel removes the AVC at position i of vma's chain (list_del).
+func ChainDel(v *state.VMA, i uint8) {
 	copy(v.Chain[i:v.NChain-1], v.Chain[i+1:v.NChain])
 	v.NChain--
 	v.Chain[v.NChain] = state.NoAV
 }
 
-// treeInsert and treeRemove stand for anon_vma_interval_tree_insert/remove.
-func treeInsert(a *state.AnonVMA, v vmaID) { a.Tree |= 1 << (v - 1) }
-func treeRemove(a *state.AnonVMA, v vmaID) { a.Tree &^= 1 << (v - 1) }
+// TreeInsert and treeRemove stand for anon_vma_interval_tree_insert/remove.
+func TreeInsert(a *state.AnonVMA, v vmaID) { a.Tree |= 1 << (v - 1) }
+func TreeRemove(a *state.AnonVMA, v vmaID) { a.Tree &^= 1 << (v - 1) }
 
 // Inc increments an unsigned anon_vma counter.
 func (k *Kernel) Inc(c *uint8) { *c++ }
@@ -89,11 +89,11 @@ func (k *Kernel) Dec(c *uint8) {
 	*c--
 }
 
-// linkList puts vma into process mm's vm_next/vm_prev list after prev (at
+// LinkList puts vma into process mm's vm_next/vm_prev list after prev (at
 // the head when prev is NULL), as __vma_link_list() does in v5.4
 // mm/util.c/mm/mmap.c, and counts it in map_count (__vma_link + map_count++
 // of vma_link/__insert_vm_struct).
-func (k *Kernel) linkList(mm int, vma, prev vmaID) {
+func (k *Kernel) LinkList(mm int, vma, prev vmaID) {
 	m := &k.S.MMs[mm]
 	v := k.VMA(vma)
 	v.Prev = prev
@@ -113,9 +113,9 @@ func (k *Kernel) linkList(mm int, vma, prev vmaID) {
 	m.MapCount++
 }
 
-// unlinkList takes vma out of its process's list (__vma_unlink_common);
+// UnlinkList takes vma out of its process's list (__vma_unlink_common);
 // callers drop map_count themselves, as the kernel does.
-func (k *Kernel) unlinkList(mm int, vma vmaID) {
+func (k *Kernel) UnlinkList(mm int, vma vmaID) {
 	m := &k.S.MMs[mm]
 	v := k.VMA(vma)
 	if v.Prev != state.NoVMA {
@@ -128,10 +128,10 @@ func (k *Kernel) unlinkList(mm int, vma vmaID) {
 	}
 }
 
-// findPrev returns the VMA after which a new VMA starting at addr goes, as
+// FindPrev returns the VMA after which a new VMA starting at addr goes, as
 // find_vma_links() computes it for vma_link(): the last VMA with
 // vm_start < addr, or NULL.
-func (k *Kernel) findPrev(mm int, addr uint8) vmaID {
+func (k *Kernel) FindPrev(mm int, addr uint8) vmaID {
 	var prev vmaID
 	n := 0
 	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.VMA(v).Next {
@@ -144,8 +144,8 @@ func (k *Kernel) findPrev(mm int, addr uint8) vmaID {
 	return prev
 }
 
-// findVMA is find_vma(): the first VMA with vm_end > addr, or NULL.
-func (k *Kernel) findVMA(mm int, addr uint8) vmaID {
+// FindVMA is find_vma(): the first VMA with vm_end > addr, or NULL.
+func (k *Kernel) FindVMA(mm int, addr uint8) vmaID {
 	n := 0
 	for v := k.S.MMs[mm].Mmap; v != state.NoVMA && n < state.MaxVMAs; v = k.VMA(v).Next {
 		if k.VMA(v).End > addr {
@@ -156,19 +156,7 @@ func (k *Kernel) findVMA(mm int, addr uint8) vmaID {
 	return state.NoVMA
 }
 
-// linearPageIndex is linear_page_index(vma, address).
-func linearPageIndex(v *state.VMA, addr uint8) uint8 {
+// LinearPageIndex is linear_page_index(vma, address).
+func LinearPageIndex(v *state.VMA, addr uint8) uint8 {
 	return v.Pgoff + (addr - v.Start)
 }
-
-// AllocAnonVMASlot is kmem_cache_alloc(anon_vma_cachep): a zeroed, live
-// anon_vma, for a version's anon_vma_alloc() to fill in.
-func (k *Kernel) AllocAnonVMASlot() avID { return k.allocAV() }
-
-// AnonVMAIntervalTreeRemove is anon_vma_interval_tree_remove(avc of vma,
-// &av->rb_root).
-func AnonVMAIntervalTreeRemove(a *state.AnonVMA, vma vmaID) { treeRemove(a, vma) }
-
-// AVCListDel is list_del(&avc->same_vma) for the AVC at position i of vma's
-// chain.
-func AVCListDel(v *state.VMA, i uint8) { chainDel(v, i) }

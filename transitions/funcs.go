@@ -9,16 +9,23 @@ type (
 	flags  = state.Flags
 )
 
-// Funcs is the table of modelled kernel functions. Each field is named
-// after the kernel function it stands for (leading underscores dropped:
-// AnonVMAPrepare is __anon_vma_prepare, VMAAdjust is __vma_adjust,
-// SplitVMA is __split_vma, DoMunmap is __do_munmap); the implementations
-// V54 installs carry doc comments naming the file, function and version
-// followed. A variant copies a table and replaces entries.
+// Funcs is the table of modelled kernel functions, the union over the
+// kernel generations: each generation package (transitions/v5,
+// transitions/v6) fills the entries its call graph reaches, and its
+// implementations carry doc comments naming the file, function and
+// version followed. Each field is named after the kernel function it
+// stands for (leading underscores dropped: AnonVMAPrepare is
+// __anon_vma_prepare, VMAAdjust is __vma_adjust, SplitVMA is __split_vma,
+// DoMunmap is __do_munmap). A variant copies its base's table and replaces
+// entries. An entry a generation does not fill is nil: that generation's
+// code never calls it.
 //
 // Process arguments (mm) are process slot indexes; errno results are 0 or
 // a negative errno.
 type Funcs struct {
+	// Sys are the entry points of the user-level operations.
+	Sys Syscalls
+
 	// mm/rmap.c and include/linux/rmap.h
 	AnonVMAAlloc       func(k *Kernel) avID
 	AnonVMAFree        func(k *Kernel, av avID)
@@ -74,6 +81,40 @@ type Funcs struct {
 	// mm/madvise.c
 	Madvise         func(k *Kernel, mm int, start, end uint8, behavior Advice) int
 	MadviseBehavior func(k *Kernel, vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int)
+}
+
+// Syscalls are a generation's entry points for the user-level operations
+// (Op): the system call, fault or process event that starts each one. An
+// operation whose entry is nil does not exist in that generation.
+type Syscalls struct {
+	Mmap     func(k *Kernel, mm int, start, end uint8, prot Prot) int
+	Write    func(k *Kernel, mm int, addr uint8) int
+	Mprotect func(k *Kernel, mm int, start, end uint8, prot Prot) int
+	Madvise  func(k *Kernel, mm int, start, end uint8, behavior Advice) int
+	Munmap   func(k *Kernel, mm int, start, end uint8) int
+	Fork     func(k *Kernel, parent, child int) int
+	Exit     func(k *Kernel, mm int)
+}
+
+// Supports reports whether the generation has the operation kind.
+func (sys *Syscalls) Supports(kind OpKind) bool {
+	switch kind {
+	case OpMmap:
+		return sys.Mmap != nil
+	case OpWrite:
+		return sys.Write != nil
+	case OpMprotect:
+		return sys.Mprotect != nil
+	case OpMadvise:
+		return sys.Madvise != nil
+	case OpMunmap:
+		return sys.Munmap != nil
+	case OpFork:
+		return sys.Fork != nil
+	case OpExit:
+		return sys.Exit != nil
+	}
+	return false
 }
 
 // The dispatch methods: every call between modelled functions goes through

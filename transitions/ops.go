@@ -285,6 +285,9 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	if k.S.MMs[p].Live == 0 {
 		return res, fmt.Errorf("%s: process %s does not exist", op, ProcName(op.Proc))
 	}
+	if op.Kind == 0 || op.Kind >= numOpKinds {
+		return res, fmt.Errorf("unknown operation kind %d", op.Kind)
+	}
 	switch op.Kind {
 	case OpMmap, OpMprotect, OpMadvise, OpMunmap:
 		if op.Start >= op.End || int(op.End) > sc.Pages {
@@ -303,31 +306,33 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 			return res, fmt.Errorf("%s: bad protection %d", op, op.Arg)
 		}
 	}
+	if !k.F.Sys.Supports(op.Kind) {
+		return res, fmt.Errorf("%s: this kernel has no such operation", op)
+	}
 	if k.Rec != nil {
 		k.Rec.Reset()
 	}
+	sys := &k.F.Sys
 	switch op.Kind {
 	case OpMmap:
-		res.Errno = k.run(func() int { return k.MmapRegion(p, op.Start, op.End, Prot(op.Arg).Flags()) })
+		res.Errno = k.run(func() int { return sys.Mmap(k, p, op.Start, op.End, Prot(op.Arg)) })
 	case OpWrite:
-		res.Errno = k.run(func() int { return k.HandleMMFault(p, op.Start, true) })
+		res.Errno = k.run(func() int { return sys.Write(k, p, op.Start) })
 	case OpMprotect:
-		res.Errno = k.run(func() int { return k.DoMprotectPkey(p, op.Start, op.End, Prot(op.Arg)) })
+		res.Errno = k.run(func() int { return sys.Mprotect(k, p, op.Start, op.End, Prot(op.Arg)) })
 	case OpMadvise:
-		res.Errno = k.run(func() int { return k.Madvise(p, op.Start, op.End, Advice(op.Arg)) })
+		res.Errno = k.run(func() int { return sys.Madvise(k, p, op.Start, op.End, Advice(op.Arg)) })
 	case OpMunmap:
-		res.Errno = k.run(func() int { return k.DoMunmap(p, op.Start, op.End) })
+		res.Errno = k.run(func() int { return sys.Munmap(k, p, op.Start, op.End) })
 	case OpFork:
 		c := freeProc(k.S, sc)
 		if c < 0 {
 			return res, fmt.Errorf("%s: no free process slot (scope has %d processes)", op, sc.Procs)
 		}
 		res.Child = c
-		res.Errno = k.run(func() int { return k.fork(p, c) })
+		res.Errno = k.run(func() int { return sys.Fork(k, p, c) })
 	case OpExit:
-		res.Errno = k.run(func() int { k.exit(p); return 0 })
-	default:
-		return res, fmt.Errorf("unknown operation kind %d", op.Kind)
+		res.Errno = k.run(func() int { sys.Exit(k, p); return 0 })
 	}
 	return res, nil
 }
@@ -340,79 +345,4 @@ func freeProc(s *state.State, sc *Scope) int {
 		}
 	}
 	return -1
-}
-
-// fork models the mm part of kernel/fork.c:copy_process() -> copy_mm() ->
-// dup_mm(): a new mm, filled by dup_mmap().
-func (k *Kernel) fork(parent, child int) int {
-	k.Enter("fork")
-	defer k.Leave()
-	k.S.MMs[child] = state.MM{Live: 1}
-	k.S.PT[child] = [state.MaxSlots]state.PTE{}
-	return k.DupMmap(child, parent)
-}
-
-// exit models kernel/exit.c:do_exit() -> exit_mm() -> mmput() ->
-// exit_mmap() for the last user of the mm.
-func (k *Kernel) exit(p int) {
-	k.Enter("exit")
-	defer k.Leave()
-	k.ExitMmap(p)
-	k.S.MMs[p] = state.MM{}
-	k.S.PT[p] = [state.MaxSlots]state.PTE{}
-}
-
-// V54 returns the function table of Linux v5.4.
-func V54() Funcs {
-	return Funcs{
-		AnonVMAAlloc:       anonVMAAllocV54,
-		AnonVMAFree:        anonVMAFreeV54,
-		GetAnonVMA:         getAnonVMAV54,
-		PutAnonVMA:         putAnonVMAV54,
-		AnonVMAChainLink:   anonVMAChainLinkV54,
-		LockAnonVMARoot:    lockAnonVMARootV54,
-		AnonVMAPrepare:     anonVMAPrepareV54,
-		AnonVMAClone:       anonVMACloneV54,
-		AnonVMAFork:        anonVMAForkV54,
-		UnlinkAnonVMAs:     unlinkAnonVMAsV54,
-		AnonVMAMerge:       anonVMAMergeV54,
-		PageAddNewAnonRmap: pageAddNewAnonRmapV54,
-		PageSetAnonRmap:    pageSetAnonRmapV54,
-		PageMoveAnonRmap:   pageMoveAnonRmapV54,
-		PageDupRmap:        pageDupRmapV54,
-		PageRemoveRmap:     pageRemoveRmapV54,
-
-		FindMergeableAnonVMA: findMergeableAnonVMAV54,
-		ReusableAnonVMA:      reusableAnonVMAV54,
-		AnonVMACompatible:    anonVMACompatibleV54,
-		IsMergeableVMA:       isMergeableVMAV54,
-		IsMergeableAnonVMA:   isMergeableAnonVMAV54,
-		CanVMAMergeBefore:    canVMAMergeBeforeV54,
-		CanVMAMergeAfter:     canVMAMergeAfterV54,
-		VMAMerge:             vmaMergeV54,
-		VMAAdjust:            vmaAdjustV54,
-		SplitVMA:             splitVMAV54,
-		DoMunmap:             doMunmapV54,
-		MmapRegion:           mmapRegionV54,
-		ExitMmap:             exitMmapV54,
-
-		DupMmap:    dupMmapV54,
-		VMAreaDup:  vmAreaDupV54,
-		VMAreaFree: vmAreaFreeV54,
-
-		HandleMMFault:   handleMMFaultV54,
-		DoAnonymousPage: doAnonymousPageV54,
-		DoWPPage:        doWPPageV54,
-		WPPageCopy:      wpPageCopyV54,
-		CopyPageRange:   copyPageRangeV54,
-		UnmapVMAs:       unmapVMAsV54,
-		FreePgtables:    freePgtablesV54,
-
-		DoMprotectPkey:   doMprotectPkeyV54,
-		MprotectFixup:    mprotectFixupV54,
-		ChangeProtection: changeProtectionV54,
-
-		Madvise:         madviseV54,
-		MadviseBehavior: madviseBehaviorV54,
-	}
 }

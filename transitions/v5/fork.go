@@ -1,14 +1,17 @@
-package transitions
+package v5
 
-import "anoncheck/state"
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
 
-// vmAreaDupV54 models kernel/fork.c:vm_area_dup() (v5.4): a byte copy of
+// VMAreaDupV54 models kernel/fork.c:vm_area_dup() (v5.4): a byte copy of
 // the VMA, ->anon_vma and ->vm_prev/->vm_next included, with a fresh empty
 // anon_vma_chain. The copy belongs to the same mm until its caller says
 // otherwise.
-func vmAreaDupV54(k *Kernel, orig vmaID) vmaID {
+func VMAreaDupV54(k *Kernel, orig vmaID) vmaID {
 	o := *k.VMA(orig)
-	nv := k.allocVMA(int(o.MM) - 1)
+	nv := k.AllocVMA(int(o.MM) - 1)
 	n := k.S.VMA(nv)
 	*n = o
 	n.NChain = 0
@@ -84,14 +87,14 @@ func DupMmap(k *Kernel, mm, oldmm int, opt DupMmapOptions) int {
 			// VM_WIPEONFORK gets a clean slate in the child.
 			t.AnonVMA = state.NoAV
 			if opt.WipeOnForkPrepare && k.AnonVMAPrepare(tmp) != 0 {
-				return ENOMEM
+				return transitions.ENOMEM
 			}
 		} else if opt.Fork != nil {
 			if opt.Fork(k, tmp, mpnt, prev) != 0 {
-				return ENOMEM
+				return transitions.ENOMEM
 			}
 		} else if k.AnonVMAFork(tmp, mpnt) != 0 {
-			return ENOMEM
+			return transitions.ENOMEM
 		}
 		t = k.VMA(tmp)
 		t.Next, t.Prev = state.NoVMA, state.NoVMA
@@ -113,4 +116,24 @@ func DupMmap(k *Kernel, mm, oldmm int, opt DupMmapOptions) int {
 	return 0
 }
 
+// dupMmapV54 is dup_mmap() of v5.4.
 func dupMmapV54(k *Kernel, mm, oldmm int) int { return DupMmap(k, mm, oldmm, DupMmapV54Options) }
+
+// DupMmapV57 is dup_mmap() from v5.7: "mm: don't prepare anon_vma if vma
+// has VM_WIPEONFORK" (Li Xinhai, -mm 2020) gives a VM_WIPEONFORK child no
+// anon_vma at fork.
+func DupMmapV57(k *Kernel, mm, oldmm int) int {
+	opt := DupMmapV54Options
+	opt.WipeOnForkPrepare = false
+	return DupMmap(k, mm, oldmm, opt)
+}
+
+// VMAreaDupV57 models kernel/fork.c:vm_area_dup() from v5.7: v5.4's copy,
+// then new->vm_next = new->vm_prev = NULL ("mm: set vm_next and vm_prev to
+// NULL in vm_area_dup()", Li Xinhai, -mm 2020).
+func VMAreaDupV57(k *Kernel, orig vmaID) vmaID {
+	nv := VMAreaDupV54(k, orig)
+	n := k.S.VMA(nv)
+	n.Next, n.Prev = state.NoVMA, state.NoVMA
+	return nv
+}

@@ -1,6 +1,9 @@
-package transitions
+package v5
 
-import "anoncheck/state"
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
 
 // The functions of mm/rmap.c and include/linux/rmap.h as of Linux v5.4.
 // Sources: see docs/SOURCES.md; the v5.4 anon_vma code is the degree-based
@@ -11,7 +14,7 @@ import "anoncheck/state"
 // with refcount 1, degree 1 ("reference for first vma") and itself as
 // parent and root.
 func anonVMAAllocV54(k *Kernel) avID {
-	id := k.allocAV()
+	id := k.AllocAV()
 	a := k.S.AV(id)
 	a.Refcount = 1
 	a.Degree = 1
@@ -27,7 +30,7 @@ func anonVMAAllocV54(k *Kernel) avID {
 // is marked freed, not reused, while anything still points at it.
 func anonVMAFreeV54(k *Kernel, av avID) {
 	a := k.AV(av)
-	k.BugOn(a.Refcount != 0, BugAnonVMAFreeRefcount)
+	k.BugOn(a.Refcount != 0, transitions.BugAnonVMAFreeRefcount)
 	a.Status = state.AVFreed
 }
 
@@ -64,8 +67,8 @@ func putAnonVMAV54(k *Kernel, av avID) {
 // interval tree.
 func anonVMAChainLinkV54(k *Kernel, vma vmaID, av avID) {
 	a := k.AV(av)
-	k.chainPush(k.VMA(vma), av)
-	treeInsert(a, vma)
+	k.ChainPush(k.VMA(vma), av)
+	transitions.TreeInsert(a, vma)
 }
 
 // lockAnonVMARootV54 models mm/rmap.c:lock_anon_vma_root() (v5.4): switch
@@ -75,7 +78,7 @@ func anonVMAChainLinkV54(k *Kernel, vma vmaID, av avID) {
 func lockAnonVMARootV54(k *Kernel, root, av avID) avID {
 	newRoot := k.AV(av).Root
 	if newRoot != root {
-		k.WarnOn(root != state.NoAV, WarnLockAnonVMARoot)
+		k.WarnOn(root != state.NoAV, transitions.WarnLockAnonVMARoot)
 		root = newRoot
 		k.AV(root) // down_write(&root->rwsem)
 	}
@@ -195,7 +198,7 @@ func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 		av := v.Chain[i]
 		root = k.LockAnonVMARoot(root, av)
 		a := k.AV(av)
-		treeRemove(a, vma)
+		transitions.TreeRemove(a, vma)
 		if a.Tree == 0 {
 			k.Dec(&k.AV(a.Parent).Degree)
 			keep[nkeep] = av
@@ -203,14 +206,14 @@ func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 			i++
 			continue
 		}
-		chainDel(v, i)
+		transitions.ChainDel(v, i)
 	}
 	if v.AnonVMA != state.NoAV {
 		k.Dec(&k.AV(v.AnonVMA).Degree)
 	}
 	for i := uint8(0); i < nkeep; i++ {
 		a := k.AV(keep[i])
-		k.WarnOn(a.Degree != 0, WarnUnlinkDegree)
+		k.WarnOn(a.Degree != 0, transitions.WarnUnlinkDegree)
 		k.PutAnonVMA(keep[i])
 	}
 	v.NChain = 0
@@ -220,7 +223,7 @@ func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 // anonVMAMergeV54 models include/linux/rmap.h:anon_vma_merge() (v5.4):
 // VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma), then unlink next's chain.
 func anonVMAMergeV54(k *Kernel, vma, next vmaID) {
-	k.BugOn(k.VMA(vma).AnonVMA != k.VMA(next).AnonVMA, BugAnonVMAMerge)
+	k.BugOn(k.VMA(vma).AnonVMA != k.VMA(next).AnonVMA, transitions.BugAnonVMAMerge)
 	k.UnlinkAnonVMAs(next)
 }
 
@@ -229,20 +232,20 @@ func anonVMAMergeV54(k *Kernel, vma, next vmaID) {
 // one, and the page is set up exclusive to the VMA.
 func pageAddNewAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8) {
 	v := k.VMA(vma)
-	k.BugOn(addr < v.Start || addr >= v.End, BugPageAddNewAnonRmap)
+	k.BugOn(addr < v.Start || addr >= v.End, transitions.BugPageAddNewAnonRmap)
 	k.S.Page(pg).Mapcount = 1
 	k.PageSetAnonRmap(pg, vma, addr, true)
 }
 
-// pageSetAnonRmapV54 models mm/rmap.c:__page_set_anon_rmap() (v5.4):
+// PageSetAnonRmapV54 models mm/rmap.c:__page_set_anon_rmap() (v5.4):
 // BUG_ON(!vma->anon_vma); a page that is already anonymous is left alone;
 // otherwise page->mapping is vma->anon_vma, or its root when the page is
 // not exclusive ("we must use the _oldest_ possible anon_vma"), and
 // page->index is linear_page_index(vma, address).
-func pageSetAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive bool) {
+func PageSetAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive bool) {
 	v := k.VMA(vma)
 	av := v.AnonVMA
-	k.BugOn(av == state.NoAV, BugPageSetAnonRmapNoAV)
+	k.BugOn(av == state.NoAV, transitions.BugPageSetAnonRmapNoAV)
 	p := k.S.Page(pg)
 	if p.Mapping != state.NoAV {
 		return
@@ -251,15 +254,15 @@ func pageSetAnonRmapV54(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive b
 		av = k.AV(av).Root
 	}
 	p.Mapping = av
-	p.Index = linearPageIndex(v, addr)
+	p.Index = transitions.LinearPageIndex(v, addr)
 }
 
-// pageMoveAnonRmapV54 models mm/rmap.c:page_move_anon_rmap() (v5.4): the
+// PageMoveAnonRmapV54 models mm/rmap.c:page_move_anon_rmap() (v5.4): the
 // page (locked by the caller) now belongs to vma->anon_vma;
 // VM_BUG_ON_VMA(!anon_vma). page->index is unchanged.
-func pageMoveAnonRmapV54(k *Kernel, pg pageID, vma vmaID) {
+func PageMoveAnonRmapV54(k *Kernel, pg pageID, vma vmaID) {
 	av := k.VMA(vma).AnonVMA
-	k.BugOn(av == state.NoAV, BugPageMoveAnonRmapNoAV)
+	k.BugOn(av == state.NoAV, transitions.BugPageMoveAnonRmapNoAV)
 	k.S.Page(pg).Mapping = av
 }
 

@@ -1,6 +1,9 @@
-package transitions
+package v5
 
-import "anoncheck/state"
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
 
 // The functions of mm/memory.c as of Linux v5.4. Sources: see
 // docs/SOURCES.md. Read faults are not modelled: on a private anonymous
@@ -16,12 +19,12 @@ import "anoncheck/state"
 // do_anonymous_page(); a present read-only PTE to do_wp_page(); a present
 // writable PTE takes no fault at all.
 func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
-	vma := k.findVMA(mm, addr)
+	vma := k.FindVMA(mm, addr)
 	if vma == state.NoVMA || k.VMA(vma).Start > addr {
-		return EFAULT
+		return transitions.EFAULT
 	}
 	if write && k.VMA(vma).Flags&state.VMWrite == 0 {
-		return EFAULT
+		return transitions.EFAULT
 	}
 	pte := k.S.PT[mm][addr]
 	if pte.Page() == state.NoPage {
@@ -33,15 +36,15 @@ func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
 	return 0
 }
 
-// doAnonymousPageV54 models mm/memory.c:do_anonymous_page() (v5.4) for a
+// DoAnonymousPageV54 models mm/memory.c:do_anonymous_page() (v5.4) for a
 // write fault: anon_vma_prepare(vma), a new zeroed page,
 // page_add_new_anon_rmap(), and a PTE that is writable when the VMA has
 // VM_WRITE.
-func doAnonymousPageV54(k *Kernel, vma vmaID, addr uint8) int {
+func DoAnonymousPageV54(k *Kernel, vma vmaID, addr uint8) int {
 	if k.AnonVMAPrepare(vma) != 0 {
-		return ENOMEM
+		return transitions.ENOMEM
 	}
-	pg := k.allocPage()
+	pg := k.AllocPage()
 	k.PageAddNewAnonRmap(pg, vma, addr)
 	v := k.VMA(vma)
 	k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
@@ -75,16 +78,16 @@ func doWPPageV54(k *Kernel, vma vmaID, addr uint8) int {
 // page_remove_rmap() and the release of the old page.
 func wpPageCopyV54(k *Kernel, vma vmaID, addr uint8) int {
 	if k.AnonVMAPrepare(vma) != 0 {
-		return ENOMEM
+		return transitions.ENOMEM
 	}
 	v := k.VMA(vma)
 	mm := int(v.MM) - 1
 	old := k.S.PT[mm][addr].Page()
-	pg := k.allocPage()
+	pg := k.AllocPage()
 	k.PageAddNewAnonRmap(pg, vma, addr)
 	k.S.PT[mm][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
 	k.PageRemoveRmap(old)
-	k.putPage(old)
+	k.PutPage(old)
 	return 0
 }
 
@@ -128,7 +131,7 @@ func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
 			}
 			k.S.PT[mm][a] = 0
 			k.PageRemoveRmap(pg)
-			k.putPage(pg)
+			k.PutPage(pg)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package transitions_test
+package v5_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"anoncheck/state"
 	"anoncheck/traces"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // Protections for mmap/mprotect.
@@ -40,7 +41,7 @@ type env struct {
 
 func newEnv(t *testing.T, pages, procs int) *env {
 	t.Helper()
-	k := transitions.New(transitions.V54())
+	k := transitions.New(v5.V54())
 	s := transitions.Initial()
 	k.S = &s
 	sc := transitions.DefaultScope()

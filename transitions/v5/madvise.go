@@ -1,13 +1,16 @@
-package transitions
+package v5
 
-import "anoncheck/state"
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
 
 // madviseV54 models the VMA walk of mm/madvise.c:madvise() (v5.4) for the
 // flag-changing advices: madvise_behavior() on each mapped piece of
 // [start, end); holes are skipped and reported as -ENOMEM at the end.
-func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
+func madviseV54(k *Kernel, mm int, start, end uint8, behavior transitions.Advice) int {
 	unmapped := 0
-	vma := k.findVMA(mm, start)
+	vma := k.FindVMA(mm, start)
 	var prev vmaID
 	if vma != state.NoVMA {
 		prev = k.VMA(vma).Prev
@@ -15,14 +18,14 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
 			prev = vma
 		}
 	} else {
-		prev = k.findPrev(mm, start)
+		prev = k.FindPrev(mm, start)
 	}
 	for {
 		if vma == state.NoVMA {
-			return ENOMEM
+			return transitions.ENOMEM
 		}
 		if start < k.VMA(vma).Start {
-			unmapped = ENOMEM
+			unmapped = transitions.ENOMEM
 			start = k.VMA(vma).Start
 			if start >= end {
 				return unmapped
@@ -44,7 +47,7 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
 		if prev != state.NoVMA {
 			vma = k.VMA(prev).Next
 		} else {
-			vma = k.findVMA(mm, start)
+			vma = k.FindVMA(mm, start)
 		}
 	}
 }
@@ -55,18 +58,18 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior Advice) int {
 // the VMA's anon_vma, or split at start and end; then set the flags.
 // MADV_DOFORK's VM_IO and MADV_WIPEONFORK's file/VM_SHARED refusals cannot
 // apply to private anonymous VMAs. It returns the new *prev.
-func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
+func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior transitions.Advice) (vmaID, int) {
 	mm := int(k.VMA(vma).MM) - 1
 	v := k.VMA(vma)
 	newFlags := v.Flags
 	switch behavior {
-	case MadvDontFork:
+	case transitions.MadvDontFork:
 		newFlags |= state.VMDontCopy
-	case MadvDoFork:
+	case transitions.MadvDoFork:
 		newFlags &^= state.VMDontCopy
-	case MadvWipeOnFork:
+	case transitions.MadvWipeOnFork:
 		newFlags |= state.VMWipeOnFork
-	case MadvKeepOnFork:
+	case transitions.MadvKeepOnFork:
 		newFlags &^= state.VMWipeOnFork
 	}
 	if newFlags == v.Flags {
@@ -80,12 +83,12 @@ func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior A
 	prev = vma
 	if start != k.VMA(vma).Start {
 		if err := k.SplitVMA(mm, vma, start, true); err != 0 {
-			return prev, EAGAIN
+			return prev, transitions.EAGAIN
 		}
 	}
 	if end != k.VMA(vma).End {
 		if err := k.SplitVMA(mm, vma, end, false); err != 0 {
-			return prev, EAGAIN
+			return prev, transitions.EAGAIN
 		}
 	}
 	k.VMA(vma).Flags = newFlags

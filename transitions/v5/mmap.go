@@ -1,6 +1,9 @@
-package transitions
+package v5
 
-import "anoncheck/state"
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
 
 // The functions of mm/mmap.c as of Linux v5.4 (rb-tree plus vm_next/vm_prev
 // list; vma_merge driving __vma_adjust). Sources: see docs/SOURCES.md.
@@ -112,9 +115,9 @@ func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av av
 	if area != state.NoVMA && k.VMA(area).End == end { // cases 6, 7, 8
 		next = k.VMA(next).Next
 	}
-	k.WarnOn(prev != state.NoVMA && addr <= k.VMA(prev).Start, WarnVMAMergePrev)
-	k.WarnOn(area != state.NoVMA && end > k.VMA(area).End, WarnVMAMergeArea)
-	k.WarnOn(addr >= end, WarnVMAMergeAddr)
+	k.WarnOn(prev != state.NoVMA && addr <= k.VMA(prev).Start, transitions.WarnVMAMergePrev)
+	k.WarnOn(area != state.NoVMA && end > k.VMA(area).End, transitions.WarnVMAMergeArea)
+	k.WarnOn(addr >= end, transitions.WarnVMAMergeAddr)
 
 	// Can it merge with the predecessor?
 	if prev != state.NoVMA && k.VMA(prev).End == addr && k.CanVMAMergeAfter(prev, fl, av, pgoff) {
@@ -178,17 +181,17 @@ func vmaAdjustV54(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand 
 			// (case 6); the others here are cases 1, 7 and 8.
 			if next == expand {
 				// Case 8: next grows, vma goes; swap them.
-				k.WarnOn(end != k.VMA(next).End, WarnVMAAdjustCase8End)
+				k.WarnOn(end != k.VMA(next).End, transitions.WarnVMAAdjustCase8End)
 				removeNext = 3
 				vma, next = next, vma
 			} else {
-				k.WarnOn(expand != vma, WarnVMAAdjustExpand)
+				k.WarnOn(expand != vma, transitions.WarnVMAAdjustExpand)
 				removeNext = 1
 				if end > k.VMA(next).End {
 					removeNext = 2
 				}
-				k.WarnOn(removeNext == 2 && end != k.VMA(k.VMA(next).Next).End, WarnVMAAdjustRemove2End)
-				k.WarnOn(removeNext == 1 && end != k.VMA(next).End, WarnVMAAdjustRemove1End)
+				k.WarnOn(removeNext == 2 && end != k.VMA(k.VMA(next).Next).End, transitions.WarnVMAAdjustRemove2End)
+				k.WarnOn(removeNext == 1 && end != k.VMA(next).End, transitions.WarnVMAAdjustRemove1End)
 				// trim end to next, for case 6 first pass
 				end = k.VMA(next).End
 			}
@@ -204,13 +207,13 @@ func vmaAdjustV54(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand 
 			adjustNext = int(end) - int(k.VMA(next).Start)
 			exporter = next
 			importer = vma
-			k.WarnOn(expand != importer, WarnVMAAdjustImporter)
+			k.WarnOn(expand != importer, transitions.WarnVMAAdjustImporter)
 		} else if end < k.VMA(vma).End {
 			// vma shrinks and next grows down: case 4.
 			adjustNext = -(int(k.VMA(vma).End) - int(end))
 			exporter = vma
 			importer = next
-			k.WarnOn(expand != importer, WarnVMAAdjustImporter)
+			k.WarnOn(expand != importer, transitions.WarnVMAAdjustImporter)
 		}
 
 		// "Easily overlooked": the expanding VMA must have an anon_vma if
@@ -229,7 +232,7 @@ again:
 		av = k.VMA(next).AnonVMA
 	}
 	if av != state.NoAV {
-		k.WarnOn(adjustNext != 0 && k.VMA(next).AnonVMA != state.NoAV && av != k.VMA(next).AnonVMA, WarnVMAAdjustNextAnonVMA)
+		k.WarnOn(adjustNext != 0 && k.VMA(next).AnonVMA != state.NoAV && av != k.VMA(next).AnonVMA, transitions.WarnVMAAdjustNextAnonVMA)
 		k.AV(av) // anon_vma_lock_write(anon_vma) reads anon_vma->root
 	}
 
@@ -246,11 +249,11 @@ again:
 	if removeNext != 0 {
 		// __vma_unlink_prev(mm, next, vma), or, for case 8,
 		// __vma_unlink_common(mm, next, ...): either way next leaves the list.
-		k.unlinkList(mm, next)
+		k.UnlinkList(mm, next)
 	} else if insert != state.NoVMA {
 		// __insert_vm_struct(mm, insert): split_vma inserts the new part,
 		// which may follow vma or precede it.
-		k.linkList(mm, insert, k.findPrev(mm, k.VMA(insert).Start))
+		k.LinkList(mm, insert, k.FindPrev(mm, k.VMA(insert).Start))
 	}
 
 	if removeNext != 0 {
@@ -272,7 +275,7 @@ again:
 			goto again
 		} else if next == state.NoVMA {
 			// next was the highest VMA; highest_vm_end still holds its end.
-			k.WarnOn(nextEnd != k.VMA(vma).End, WarnVMAAdjustHighest)
+			k.WarnOn(nextEnd != k.VMA(vma).End, transitions.WarnVMAAdjustHighest)
 		}
 	}
 	return 0
@@ -312,7 +315,7 @@ func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
 // PTEs and free_pgtables() unlinks each VMA's anon_vmas; remove_vma_list()
 // frees the VMAs. The map_count limit check cannot fire at this scope.
 func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
-	vma := k.findVMA(mm, start)
+	vma := k.FindVMA(mm, start)
 	if vma == state.NoVMA {
 		return 0
 	}
@@ -326,7 +329,7 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 		}
 		prev = vma
 	}
-	if last := k.findVMA(mm, end); last != state.NoVMA && end > k.VMA(last).Start {
+	if last := k.FindVMA(mm, end); last != state.NoVMA && end > k.VMA(last).Start {
 		if err := k.SplitVMA(mm, last, end, true); err != 0 {
 			return err
 		}
@@ -377,23 +380,23 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 // anon_vma, else create a new VMA with vm_pgoff = addr >> PAGE_SHIFT, the
 // value do_mmap() gives private anonymous mappings, and vma_link() it.
 func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
-	for k.findVMA(mm, addr) != state.NoVMA && k.VMA(k.findVMA(mm, addr)).Start < end {
+	for k.FindVMA(mm, addr) != state.NoVMA && k.VMA(k.FindVMA(mm, addr)).Start < end {
 		if err := k.DoMunmap(mm, addr, end); err != 0 {
-			return ENOMEM
+			return transitions.ENOMEM
 		}
 	}
 	if fl&state.VMWrite != 0 {
 		fl |= state.VMAccount
 	}
-	prev := k.findPrev(mm, addr)
+	prev := k.FindPrev(mm, addr)
 	pgoff := addr
 	if k.VMAMerge(mm, prev, addr, end, fl, state.NoAV, pgoff) != state.NoVMA {
 		return 0
 	}
-	nv := k.allocVMA(mm)
+	nv := k.AllocVMA(mm)
 	n := k.S.VMA(nv)
 	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, pgoff
-	k.linkList(mm, nv, prev)
+	k.LinkList(mm, nv, prev)
 	return 0
 }
 

@@ -1,16 +1,19 @@
-package transitions
+package v5
 
-import "anoncheck/state"
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
 
 // doMprotectPkeyV54 models mm/mprotect.c:do_mprotect_pkey() (v5.4) on
 // [start, end): -ENOMEM when start is not mapped; otherwise
 // mprotect_fixup() on each VMA in turn with newflags = the new
 // VM_READ/VM_WRITE/VM_EXEC plus the VMA's other flags, stopping with
 // -ENOMEM at the first hole (what came before it stays changed).
-func doMprotectPkeyV54(k *Kernel, mm int, start, end uint8, prot Prot) int {
-	vma := k.findVMA(mm, start)
+func doMprotectPkeyV54(k *Kernel, mm int, start, end uint8, prot transitions.Prot) int {
+	vma := k.FindVMA(mm, start)
 	if vma == state.NoVMA || k.VMA(vma).Start > start {
-		return ENOMEM
+		return transitions.ENOMEM
 	}
 	prev := k.VMA(vma).Prev
 	if start > k.VMA(vma).Start {
@@ -33,7 +36,7 @@ func doMprotectPkeyV54(k *Kernel, mm int, start, end uint8, prot Prot) int {
 		}
 		vma = k.VMA(prev).Next
 		if vma == state.NoVMA || k.VMA(vma).Start != nstart {
-			return ENOMEM
+			return transitions.ENOMEM
 		}
 	}
 }
@@ -57,7 +60,7 @@ func mprotectFixupV54(k *Kernel, vma, prev vmaID, start, end uint8, newflags fla
 	pgoff := v.Pgoff + (start - v.Start)
 	if merged := k.VMAMerge(mm, prev, start, end, newflags, v.AnonVMA, pgoff); merged != state.NoVMA {
 		vma = merged
-		k.WarnOn(k.VMA(vma).Flags != newflags, WarnMprotectFixupFlags)
+		k.WarnOn(k.VMA(vma).Flags != newflags, transitions.WarnMprotectFixupFlags)
 		prev = merged
 	} else {
 		prev = vma

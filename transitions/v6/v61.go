@@ -1,0 +1,257 @@
+// Package v6 models the Linux 6.x generation of the anon_vma code. Today
+// it holds Linux v6.1, whose mm/mmap.c still merges through vma_merge()
+// and __vma_adjust() as 5.x did: V61 takes those functions from package
+// v5 and replaces what changed by v6.1 in mm/rmap.c, mm/memory.c and
+// mm/mprotect.c. A 6.18 model (mm/vma.c: vma_merge_new_range(),
+// vma_merge_existing_range(), commit_merge(), vma_expand(), vma_shrink(),
+// the vms_* munmap gathering; mm/mremap.c) goes here beside it, filling
+// the transitions.Funcs entries of that call graph with its own functions.
+package v6
+
+import (
+	"anoncheck/state"
+	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
+)
+
+type (
+	// Kernel is the runtime every generation's functions run on.
+	Kernel = transitions.Kernel
+
+	vmaID  = state.VMAID
+	avID   = state.AVID
+	pageID = state.PageID
+)
+
+// V61 returns the function table of Linux v6.1: v5.4's call graph with
+//   - v5.7's vm_area_dup() and dup_mmap() (v5.VMAreaDupV57, v5.DupMmapV57);
+//   - 2555283eb40d ("mm/rmap: Fix anon_vma->degree ambiguity leading to
+//     double-reuse", Jann Horn, Aug 2022): degree becomes num_children and
+//     num_active_vmas, and anon_vma_clone() reuses only an anon_vma with no
+//     active VMA and fewer than two children;
+//   - ee8ab1903e3d (v5.12): unlink_anon_vmas() clears vma->anon_vma;
+//   - PageAnonExclusive (v5.19, David Hildenbrand's anon-exclusive series):
+//     new pages are exclusive, fork clears the bit (page_try_dup_anon_rmap),
+//     do_wp_page() reuses an exclusive page without further checks and
+//     otherwise only a page it holds the sole reference to, moving it with
+//     page_move_anon_rmap(), which sets the bit again;
+//   - 64fe24a3e05e (v6.0): mprotect() makes the PTEs of exclusive anonymous
+//     pages writable at once (MM_CP_TRY_CHANGE_WRITABLE).
+func V61() transitions.Funcs {
+	f := v5.V54()
+	f.VMAreaDup = v5.VMAreaDupV57
+	f.DupMmap = v5.DupMmapV57
+	f.AnonVMAAlloc = anonVMAAllocV61
+	f.AnonVMAPrepare = anonVMAPrepareV61
+	f.AnonVMAClone = anonVMACloneV61
+	f.AnonVMAFork = anonVMAForkV61
+	f.UnlinkAnonVMAs = unlinkAnonVMAsV61
+	f.PageSetAnonRmap = pageSetAnonRmapV61
+	f.PageMoveAnonRmap = pageMoveAnonRmapV61
+	f.CopyPageRange = copyPageRangeV61
+	f.DoWPPage = doWPPageV61
+	f.ChangeProtection = changeProtectionV61
+	return f
+}
+
+// anonVMAAllocV61 models mm/rmap.c:anon_vma_alloc() after 2555283eb40d:
+// refcount 1, num_children = num_active_vmas = 0, itself as parent and root.
+func anonVMAAllocV61(k *Kernel) avID {
+	id := k.AllocAV()
+	a := k.S.AV(id)
+	a.Refcount = 1
+	a.Parent, a.Root = id, id
+	return id
+}
+
+// anonVMAPrepareV61 models mm/rmap.c:__anon_vma_prepare() after
+// 2555283eb40d: a fresh anon_vma counts its self-parent link in
+// num_children; the VMA counts in num_active_vmas.
+func anonVMAPrepareV61(k *Kernel, vma vmaID) int {
+	av := k.FindMergeableAnonVMA(vma)
+	allocated := state.NoAV
+	if av == state.NoAV {
+		av = k.AnonVMAAlloc()
+		k.Inc(&k.AV(av).NumChildren) // self-parent link for new root
+		allocated = av
+	}
+	if v := k.VMA(vma); v.AnonVMA == state.NoAV {
+		v.AnonVMA = av
+		k.AnonVMAChainLink(vma, av)
+		k.Inc(&k.AV(av).NumActiveVMAs)
+		allocated = state.NoAV
+	}
+	if allocated != state.NoAV {
+		k.PutAnonVMA(allocated)
+	}
+	return 0
+}
+
+// anonVMACloneV61 models mm/rmap.c:anon_vma_clone() after 2555283eb40d:
+// reuse an anon_vma only if no VMA uses it and it has fewer than two
+// children; count dst in its anon_vma's num_active_vmas.
+func anonVMACloneV61(k *Kernel, dst, src vmaID) int {
+	root := state.NoAV
+	s := k.VMA(src)
+	for i := int(s.NChain) - 1; i >= 0; i-- {
+		av := s.Chain[i]
+		root = k.LockAnonVMARoot(root, av)
+		k.AnonVMAChainLink(dst, av)
+		a := k.AV(av)
+		if d := k.VMA(dst); d.AnonVMA == state.NoAV && s.AnonVMA != state.NoAV &&
+			a.NumChildren < 2 && a.NumActiveVMAs == 0 {
+			d.AnonVMA = av
+		}
+	}
+	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
+		k.Inc(&k.AV(d.AnonVMA).NumActiveVMAs)
+	}
+	return 0
+}
+
+// anonVMAForkV61 models mm/rmap.c:anon_vma_fork() after 2555283eb40d: the
+// new anon_vma counts the child VMA in num_active_vmas and itself in its
+// parent's num_children.
+func anonVMAForkV61(k *Kernel, vma, pvma vmaID) int {
+	pv := k.VMA(pvma)
+	if pv.AnonVMA == state.NoAV {
+		return 0
+	}
+	k.VMA(vma).AnonVMA = state.NoAV
+	if err := k.AnonVMAClone(vma, pvma); err != 0 {
+		return err
+	}
+	if k.VMA(vma).AnonVMA != state.NoAV {
+		return 0
+	}
+	av := k.AnonVMAAlloc()
+	a := k.S.AV(av)
+	k.Inc(&a.NumActiveVMAs)
+	a.Root = k.AV(pv.AnonVMA).Root
+	a.Parent = pv.AnonVMA
+	k.GetAnonVMA(a.Root)
+	k.VMA(vma).AnonVMA = av
+	k.AnonVMAChainLink(vma, av)
+	k.Inc(&k.AV(a.Parent).NumChildren)
+	return 0
+}
+
+// unlinkAnonVMAsV61 models mm/rmap.c:unlink_anon_vmas() after 2555283eb40d
+// and ee8ab1903e3d: an emptied anon_vma drops a child of its parent; the
+// VMA's anon_vma drops an active VMA and vma->anon_vma is cleared; each
+// emptied anon_vma must have no children and no active VMA
+// (VM_WARN_ON), then is put.
+func unlinkAnonVMAsV61(k *Kernel, vma vmaID) {
+	root := state.NoAV
+	v := k.VMA(vma)
+	var keep [state.MaxChain]avID
+	nkeep := uint8(0)
+	for i := uint8(0); i < v.NChain; {
+		av := v.Chain[i]
+		root = k.LockAnonVMARoot(root, av)
+		a := k.AV(av)
+		transitions.TreeRemove(a, vma)
+		if a.Tree == 0 {
+			k.Dec(&k.AV(a.Parent).NumChildren)
+			keep[nkeep] = av
+			nkeep++
+			i++
+			continue
+		}
+		transitions.ChainDel(v, i)
+	}
+	if v.AnonVMA != state.NoAV {
+		k.Dec(&k.AV(v.AnonVMA).NumActiveVMAs)
+		v.AnonVMA = state.NoAV
+	}
+	for i := uint8(0); i < nkeep; i++ {
+		a := k.AV(keep[i])
+		k.WarnOn(a.NumChildren != 0, transitions.WarnUnlinkNumChildren)
+		k.WarnOn(a.NumActiveVMAs != 0, transitions.WarnUnlinkNumActiveVMAs)
+		k.PutAnonVMA(keep[i])
+	}
+	v.NChain = 0
+	v.Chain = [state.MaxChain]avID{}
+}
+
+// pageSetAnonRmapV61 models mm/rmap.c:__page_set_anon_rmap() in v6.1: as
+// v5.4, and an exclusive mapping sets PageAnonExclusive even on a page that
+// is already anonymous.
+func pageSetAnonRmapV61(k *Kernel, pg pageID, vma vmaID, addr uint8, exclusive bool) {
+	v5.PageSetAnonRmapV54(k, pg, vma, addr, exclusive)
+	if exclusive {
+		k.S.Page(pg).Flags |= state.PageAnonExclusive
+	}
+}
+
+// pageMoveAnonRmapV61 models mm/rmap.c:page_move_anon_rmap() in v6.1: as
+// v5.4, then SetPageAnonExclusive.
+func pageMoveAnonRmapV61(k *Kernel, pg pageID, vma vmaID) {
+	v5.PageMoveAnonRmapV54(k, pg, vma)
+	k.S.Page(pg).Flags |= state.PageAnonExclusive
+}
+
+// copyPageRangeV61 models mm/memory.c:copy_page_range() -> copy_present_pte()
+// in v6.1 for private anonymous VMAs (vma_needs_copy: only when the parent
+// VMA has an anon_vma): page_try_dup_anon_rmap() clears PageAnonExclusive
+// (no page is pinned in the model) and adds a mapping; both PTEs are
+// write-protected; then VM_BUG_ON(PageAnon && PageAnonExclusive).
+func copyPageRangeV61(k *Kernel, dst, src vmaID) int {
+	sv := k.VMA(src)
+	if sv.AnonVMA == state.NoAV {
+		return 0
+	}
+	dmm, smm := int(k.VMA(dst).MM)-1, int(sv.MM)-1
+	for a := sv.Start; a < sv.End; a++ {
+		pg := k.S.PT[smm][a].Page()
+		if pg == state.NoPage {
+			continue
+		}
+		p := k.S.Page(pg)
+		p.Flags &^= state.PageAnonExclusive
+		k.PageDupRmap(pg)
+		k.S.PT[smm][a] = state.MakePTE(pg, false)
+		k.S.PT[dmm][a] = state.MakePTE(pg, false)
+		k.BugOn(p.Flags&state.PageAnonExclusive != 0, transitions.BugCopyPresentExclusive)
+	}
+	return 0
+}
+
+// doWPPageV61 models mm/memory.c:do_wp_page() in v6.1 for an anonymous
+// page: an exclusive page is reused at once; otherwise it is reused only
+// when this mapping holds its only reference (no swap cache, no KSM), after
+// page_move_anon_rmap(); else wp_page_copy(). wp_page_reuse() asserts the
+// page is exclusive by then.
+func doWPPageV61(k *Kernel, vma vmaID, addr uint8) int {
+	v := k.VMA(vma)
+	pg := k.S.PT[v.MM-1][addr].Page()
+	p := k.S.Page(pg)
+	if p.Flags&state.PageAnonExclusive == 0 {
+		if p.Mapcount != 1 {
+			return k.WPPageCopy(vma, addr)
+		}
+		k.PageMoveAnonRmap(pg, vma)
+	}
+	// wp_page_reuse
+	k.BugOn(p.Flags&state.PageAnonExclusive == 0, transitions.BugWPPageReuseShared)
+	k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
+	return 0
+}
+
+// changeProtectionV61 models mm/mprotect.c:change_pte_range() in v6.1 for a
+// private anonymous VMA: every PTE gets the (never writable) private
+// protection, and, when the VMA is writable (MM_CP_TRY_CHANGE_WRITABLE),
+// can_change_pte_writable() makes the PTE of an exclusive anonymous page
+// writable at once.
+func changeProtectionV61(k *Kernel, vma vmaID, start, end uint8) {
+	v := k.VMA(vma)
+	mm := int(v.MM) - 1
+	for a := start; a < end; a++ {
+		pg := k.S.PT[mm][a].Page()
+		if pg == state.NoPage {
+			continue
+		}
+		w := v.Flags&state.VMWrite != 0 && k.S.Page(pg).Flags&state.PageAnonExclusive != 0
+		k.S.PT[mm][a] = state.MakePTE(pg, w)
+	}
+}
