@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"anoncheck/run"
 	"anoncheck/specs"
 	"anoncheck/state"
 	"anoncheck/transitions"
@@ -38,13 +39,13 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "--help" {
 		args = append([]string{"--progress", "never"}, args...)
 	}
-	code := run(args, &out, &errb)
+	code := Main(args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
 func TestCheckHolds(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4", "--pages", "1", "--procs", "2", "--bound", "2")
-	if code != exitOK {
+	if code != run.ExitOK {
 		t.Fatalf("exit %d, want 0:\n%s", code, out)
 	}
 	for _, want := range []string{"variant v5.4", "scope: pages=1 procs=2 prots=r,rw, bound 2 (config ",
@@ -57,14 +58,14 @@ func TestCheckHolds(t *testing.T) {
 
 func TestCheckFixpoint(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4", "--pages", "1", "--procs", "1", "--bound", "0")
-	if code != exitOK || !strings.Contains(out, "holds (fixpoint)") {
+	if code != run.ExitOK || !strings.Contains(out, "holds (fixpoint)") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
 
 func TestCheckViolationExit1WithTrace(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "test-no-prepare", "--pages", "1", "--procs", "1", "--bound", "1")
-	if code != exitViolation {
+	if code != run.ExitViolation {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
 	for _, want := range []string{"kernel-bug", "VIOLATED at depth 0",
@@ -78,7 +79,7 @@ func TestCheckViolationExit1WithTrace(t *testing.T) {
 
 func TestMaxStatesExit3(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4", "--max-states", "50")
-	if code != exitLimit {
+	if code != run.ExitIncomplete {
 		t.Fatalf("exit %d, want 3:\n%s", code, out)
 	}
 	if !strings.Contains(out, "stopped by --max-states") || strings.Contains(out, "holds (") {
@@ -108,7 +109,7 @@ func TestBadInputExit2(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(t, c.args...)
-		if code != exitUsage {
+		if code != run.ExitUsage {
 			t.Errorf("%v: exit %d, want 2", c.args, code)
 		}
 		if !strings.Contains(errs, c.want) {
@@ -122,7 +123,7 @@ func TestBadInputExit2(t *testing.T) {
 
 func TestPropertiesCommand(t *testing.T) {
 	code, out, _ := runCLI(t, "properties")
-	if code != exitOK {
+	if code != run.ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	for _, p := range specs.Properties() {
@@ -134,14 +135,14 @@ func TestPropertiesCommand(t *testing.T) {
 
 func TestHelpHasExamples(t *testing.T) {
 	code, out, _ := runCLI(t, "--help")
-	if code != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--bound") {
+	if code != run.ExitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--bound") {
 		t.Fatalf("exit %d, help:\n%s", code, out)
 	}
 }
 
 func TestMatrixForSeveralVariants(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4,khlebnikov-fix-v1", "--pages", "2", "--procs", "2", "--bound", "1")
-	if code != exitViolation {
+	if code != run.ExitViolation {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
 	var v54, fix string
@@ -172,7 +173,7 @@ func TestMatrixForSeveralVariants(t *testing.T) {
 
 func TestSpecsCommand(t *testing.T) {
 	code, out, _ := runCLI(t, "specs")
-	if code != exitOK {
+	if code != run.ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	for _, v := range specs.All() {
@@ -187,7 +188,7 @@ func TestGate(t *testing.T) {
 	junit, ktap, md := dir+"/r.xml", dir+"/r.ktap", dir+"/r.md"
 	code, out, _ := runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "v5.5-rc5", "--bound", "1",
 		"--progress", "never", "--junit", junit, "--ktap", ktap, "--markdown", md)
-	if code != exitViolation || !strings.Contains(out, "FAIL: khlebnikov-fix-v1 violates a safety property that v5.5-rc5 satisfies") {
+	if code != run.ExitViolation || !strings.Contains(out, "FAIL: khlebnikov-fix-v1 violates a safety property that v5.5-rc5 satisfies") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	x, err := os.ReadFile(junit)
@@ -220,15 +221,15 @@ func TestGate(t *testing.T) {
 
 	// The same violation in the baseline does not fail the gate.
 	code, out, _ = runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "khlebnikov-fix-v1", "--bound", "1", "--progress", "never")
-	if code != exitOK || !strings.Contains(out, "(the baseline violates it too)") {
+	if code != run.ExitOK || !strings.Contains(out, "(the baseline violates it too)") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	code, out, _ = runCLI(t, "gate", "--spec", "v5.7", "--bound", "1", "--progress", "never")
-	if code != exitOK || !strings.Contains(out, "PASS: v5.7") {
+	if code != run.ExitOK || !strings.Contains(out, "PASS: v5.7") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	code, out, _ = runCLI(t, "gate", "--spec", "v5.7", "--max-states", "10", "--progress", "never")
-	if code != exitLimit || !strings.Contains(out, "INCOMPLETE") {
+	if code != run.ExitIncomplete || !strings.Contains(out, "INCOMPLETE") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 
@@ -236,7 +237,7 @@ func TestGate(t *testing.T) {
 	// nothing: the baseline might violate the property further on.
 	code, out, _ = runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--baseline", "v5.4", "--bound", "2", "--max-states", "5000", "--progress", "never",
 		"--junit", junit, "--ktap", ktap, "--markdown", md)
-	if code != exitLimit || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "(undecided: the baseline run did not finish)") {
+	if code != run.ExitIncomplete || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "(undecided: the baseline run did not finish)") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	// The files CI reads say so too, not "not gating" as for a violation
@@ -261,7 +262,7 @@ func TestGateBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(t, c.args...)
-		if code != exitUsage || !strings.Contains(errs, c.want) || out != "" {
+		if code != run.ExitUsage || !strings.Contains(errs, c.want) || out != "" {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, errs, out, c.want)
 		}
 	}
@@ -269,7 +270,7 @@ func TestGateBadInput(t *testing.T) {
 
 func TestDiff(t *testing.T) {
 	code, out, _ := runCLI(t, "diff", "v5.4", "v5.5-rc5", "--bound", "2", "--progress", "never")
-	if code != exitViolation {
+	if code != run.ExitViolation {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	for _, want := range []string{
@@ -285,11 +286,11 @@ func TestDiff(t *testing.T) {
 		}
 	}
 	code, out, _ = runCLI(t, "diff", "v5.4", "v5.4", "--bound", "2", "--progress", "never")
-	if code != exitOK || !strings.Contains(out, "no difference within the bound") {
+	if code != run.ExitOK || !strings.Contains(out, "no difference within the bound") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	code, _, errs := runCLI(t, "diff", "v5.4")
-	if code != exitUsage || !strings.Contains(errs, "diff takes two variant names, got 1") {
+	if code != run.ExitUsage || !strings.Contains(errs, "diff takes two variant names, got 1") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }
@@ -297,18 +298,18 @@ func TestDiff(t *testing.T) {
 func TestOutAndReplay(t *testing.T) {
 	dir := t.TempDir()
 	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--out", dir, "--traces=false")
-	if code != exitViolation {
+	if code != run.ExitViolation {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	file := dir + "/khlebnikov-fix-v1.own-anon-vma-linked.json"
 	code, out, _ = runCLI(t, "replay", file)
-	if code != exitViolation || !strings.Contains(out, "own-anon-vma-linked still fails under khlebnikov-fix-v1") ||
+	if code != run.ExitViolation || !strings.Contains(out, "own-anon-vma-linked still fails under khlebnikov-fix-v1") ||
 		!strings.Contains(out, "D [1,2) rw- account anon_vma=av2 chain=[av1]") {
 		t.Fatalf("replay under the same variant: exit %d:\n%s", code, out)
 	}
 	for _, fixed := range []string{"v5.5-rc5", "khlebnikov-fix-v2", "v6.1"} {
 		code, out, _ = runCLI(t, "replay", file, "--spec", fixed, "--quiet")
-		if code != exitOK || !strings.Contains(out, "now holds under "+fixed) {
+		if code != run.ExitOK || !strings.Contains(out, "now holds under "+fixed) {
 			t.Fatalf("replay under %s: exit %d:\n%s", fixed, code, out)
 		}
 	}
@@ -347,24 +348,24 @@ func TestOutAndReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, out, errs := runCLI(t, "replay", p)
-		if code != exitUsage || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 || out != "" {
+		if code != run.ExitUsage || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 || out != "" {
 			t.Errorf("%s: exit %d, stderr %q, stdout %q; want exit 2 and one line with %q", name, code, errs, out, c.want)
 		}
 	}
 	code, _, _ = runCLI(t, "--spec", "khlebnikov-fix-v1", "--out", dir+"/new/dir", "--bound", "1", "--traces=false", "--progress", "never")
-	if _, err := os.Stat(dir + "/new/dir/khlebnikov-fix-v1.own-anon-vma-linked.json"); code != exitViolation || err != nil {
+	if _, err := os.Stat(dir + "/new/dir/khlebnikov-fix-v1.own-anon-vma-linked.json"); code != run.ExitViolation || err != nil {
 		t.Errorf("--out to a missing directory: exit %d, %v; want it created and the traces in it", code, err)
 	}
 	code, _, errs := runCLI(t, "--out", file, "--bound", "1")
-	if code != exitUsage || !strings.Contains(errs, "--out") || !strings.Contains(errs, "cannot create the directory") {
+	if code != run.ExitUsage || !strings.Contains(errs, "--out") || !strings.Contains(errs, "cannot create the directory") {
 		t.Errorf("--out to a file: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = runCLI(t, "--out", "/proc", "--bound", "1")
-	if code != exitUsage || !strings.Contains(errs, `--out "/proc": cannot write in it`) {
+	if code != run.ExitUsage || !strings.Contains(errs, `--out "/proc": cannot write in it`) {
 		t.Errorf("--out /proc: exit %d, stderr %q", code, errs)
 	}
 	code, _, _ = runCLI(t, "--spec", "v5.4", "--out", dir+"/refused", "--checkpoint", dir+"/no/ckpt", "--bound", "1")
-	if _, err := os.Stat(dir + "/refused"); code != exitUsage || err == nil {
+	if _, err := os.Stat(dir + "/refused"); code != run.ExitUsage || err == nil {
 		t.Errorf("a refused command: exit %d, and it left %s/refused behind (%v)", code, dir, err)
 	}
 }
@@ -388,17 +389,17 @@ func step(f map[string]any, i int) map[string]any { return f["steps"].([]any)[i]
 
 func TestTimeoutAndMemoryLimits(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4", "--bound", "8", "--timeout", "300ms", "--traces=false")
-	if code != exitLimit || !strings.Contains(out, "stopped by --timeout") || strings.Contains(out, "holds (") {
+	if code != run.ExitIncomplete || !strings.Contains(out, "stopped by --timeout") || strings.Contains(out, "holds (") {
 		t.Fatalf("--timeout: exit %d:\n%s", code, out)
 	}
 	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "8", "--max-memory", "1MiB", "--force", "--traces=false")
-	if code != exitLimit || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
+	if code != run.ExitIncomplete || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
 		t.Fatalf("--max-memory: exit %d:\n%s", code, out)
 	}
 	// Without --force the size estimate's pilot runs first, and it keeps
 	// the limit: a run small enough for the pilot to finish still stops.
 	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "2", "--max-memory", "1KiB", "--traces=false")
-	if code != exitLimit || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
+	if code != run.ExitIncomplete || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
 		t.Fatalf("--max-memory through the pilot: exit %d:\n%s", code, out)
 	}
 	for _, c := range []struct {
@@ -411,7 +412,7 @@ func TestTimeoutAndMemoryLimits(t *testing.T) {
 		{[]string{"--max-memory", "lots"}, `--max-memory "lots": use auto, 0 or a size like 2GiB`},
 	} {
 		code, _, errs := runCLI(t, c.args...)
-		if code != exitUsage || !strings.Contains(errs, c.want) {
+		if code != run.ExitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
@@ -419,11 +420,11 @@ func TestTimeoutAndMemoryLimits(t *testing.T) {
 
 func TestFormatMarkdown(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "markdown")
-	if code != exitViolation || !strings.Contains(out, "vmaD ==>|anon_vma, not on chain| av2") {
+	if code != run.ExitViolation || !strings.Contains(out, "vmaD ==>|anon_vma, not on chain| av2") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	code, _, errs := runCLI(t, "--format", "html5")
-	if code != exitUsage || !strings.Contains(errs, `--format "html5": must be text, markdown or html`) {
+	if code != run.ExitUsage || !strings.Contains(errs, `--format "html5": must be text, markdown or html`) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }
@@ -435,12 +436,12 @@ func TestFormatHTMLAndReplay(t *testing.T) {
 	dir := t.TempDir()
 	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--out", dir)
 	page, _ := os.ReadFile(filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.html"))
-	if code != exitViolation || !strings.HasPrefix(string(page), "<!DOCTYPE html>") || strings.Contains(string(page), "http://") {
+	if code != run.ExitViolation || !strings.HasPrefix(string(page), "<!DOCTYPE html>") || strings.Contains(string(page), "http://") {
 		t.Fatalf("exit %d:\n%.400s", code, out)
 	}
 	file := filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.json")
 	code, out, errs := runCLI(t, "replay", file, "--format", "html")
-	if code != exitViolation || !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.Contains(errs, "still fails") {
+	if code != run.ExitViolation || !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.Contains(errs, "still fails") {
 		t.Fatalf("replay --format html: exit %d, stderr %q, stdout %.200q", code, errs, out)
 	}
 }
@@ -453,11 +454,11 @@ func TestReproCommand(t *testing.T) {
 	runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "2", "--traces=false", "--out", dir)
 	file := filepath.Join(dir, "khlebnikov-fix-v1.rmap-reachable.json")
 	code, out, errs := runCLI(t, "repro", file)
-	if code != exitOK || !strings.Contains(out, "int main(") || !strings.Contains(out, "MAP_FIXED") {
+	if code != run.ExitOK || !strings.Contains(out, "int main(") || !strings.Contains(out, "MAP_FIXED") {
 		t.Fatalf("repro: exit %d, stderr %q", code, errs)
 	}
 	dst := filepath.Join(dir, "r.c")
-	if code, _, errs := runCLI(t, "repro", file, "-o", dst); code != exitOK {
+	if code, _, errs := runCLI(t, "repro", file, "-o", dst); code != run.ExitOK {
 		t.Fatalf("repro -o: exit %d, stderr %q", code, errs)
 	}
 	if data, err := os.ReadFile(dst); err != nil || string(data) != out {
@@ -474,7 +475,7 @@ func TestReproCommand(t *testing.T) {
 		{[]string{"repro", file, "-o", filepath.Join(dir, "no", "r.c")}, "does not exist"},
 		{[]string{"repro"}, "repro takes one trace file"},
 	} {
-		if code, _, errs := runCLI(t, c.args...); code != exitUsage || !strings.Contains(errs, c.want) {
+		if code, _, errs := runCLI(t, c.args...); code != run.ExitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
@@ -488,7 +489,7 @@ func TestCheckpointAndResume(t *testing.T) {
 	ckpt := filepath.Join(dir, "v54.ckpt")
 	args := []string{"--spec", "v5.4", "--bound", "3", "--traces=false", "--progress", "never"}
 	code, full, _ := runCLI(t, args...)
-	if code != exitOK {
+	if code != run.ExitOK {
 		t.Fatalf("uninterrupted run: exit %d", code)
 	}
 	// The timeout must fall after the initial layouts (a run stopped
@@ -498,15 +499,15 @@ func TestCheckpointAndResume(t *testing.T) {
 	var out string
 	for timeout := 50 * time.Millisecond; ; timeout = timeout * 3 / 2 {
 		code, out, _ = runCLI(t, append(args, "--checkpoint", ckpt, "--timeout", timeout.String(), "--workers", "1")...)
-		if code == exitLimit && strings.Contains(out, "checkpoint written to "+ckpt) {
+		if code == run.ExitIncomplete && strings.Contains(out, "checkpoint written to "+ckpt) {
 			break
 		}
-		if code != exitLimit || !strings.Contains(out, "stopped during the initial layouts") || timeout > time.Minute {
+		if code != run.ExitIncomplete || !strings.Contains(out, "stopped during the initial layouts") || timeout > time.Minute {
 			t.Fatalf("interrupted run (--timeout %v): exit %d:\n%s", timeout, code, out)
 		}
 	}
 	code, resumed, _ := runCLI(t, append(args, "--resume", ckpt)...)
-	if code != exitOK {
+	if code != run.ExitOK {
 		t.Fatalf("resumed run: exit %d:\n%s", code, resumed)
 	}
 	pick := func(s string) string {
@@ -533,7 +534,7 @@ func TestCheckpointAndResume(t *testing.T) {
 		{append(args, "--checkpoint", "/proc/anoncheck.ckpt"), `cannot write in "/proc"`},
 		{append(args, "--resume", ckpt, "--verify-states"), "--verify-states cannot be combined"},
 	} {
-		if code, _, errs := runCLI(t, c.args...); code != exitUsage || !strings.Contains(errs, c.want) {
+		if code, _, errs := runCLI(t, c.args...); code != run.ExitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
@@ -543,15 +544,15 @@ func TestCheckpointAndResume(t *testing.T) {
 // refused before it thrashes, with a hint, unless --force.
 func TestVerifyStatesAndSizeEstimate(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4", "--bound", "2", "--verify-states", "--traces=false")
-	if code != exitOK || !strings.Contains(out, "verified against the stored states: no collision") {
+	if code != run.ExitOK || !strings.Contains(out, "verified against the stored states: no collision") {
 		t.Fatalf("--verify-states: exit %d:\n%s", code, out)
 	}
 	code, _, errs := runCLI(t, "--spec", "v5.4", "--pages", "8", "--procs", "2", "--bound", "3")
-	if code != exitUsage || !strings.Contains(errs, "far beyond the memory limit") || !strings.Contains(errs, "--force") {
+	if code != run.ExitUsage || !strings.Contains(errs, "far beyond the memory limit") || !strings.Contains(errs, "--force") {
 		t.Fatalf("absurd scope: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = runCLI(t, "--spec", "v5.4", "--procs", "4", "--bound", "14", "--max-memory", "1GiB")
-	if code != exitUsage || !strings.Contains(errs, "the largest bound that fits is about") {
+	if code != run.ExitUsage || !strings.Contains(errs, "the largest bound that fits is about") {
 		t.Fatalf("deep bound: exit %d, stderr %q", code, errs)
 	}
 }
@@ -560,13 +561,13 @@ func TestVerifyStatesAndSizeEstimate(t *testing.T) {
 // JSON, never several documents run together on stdout.
 func TestMainFormatHTML(t *testing.T) {
 	code, _, errs := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--progress", "never")
-	if code != exitUsage || !strings.Contains(errs, "--format html: one page per trace; add --out DIR") {
+	if code != run.ExitUsage || !strings.Contains(errs, "--format html: one page per trace; add --out DIR") {
 		t.Fatalf("without --out: exit %d, stderr %q", code, errs)
 	}
 	dir := t.TempDir()
 	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--out", dir, "--progress", "never")
 	page := filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.html")
-	if code != exitViolation || strings.Contains(out, "<!DOCTYPE") || !strings.Contains(out, page) {
+	if code != run.ExitViolation || strings.Contains(out, "<!DOCTYPE") || !strings.Contains(out, page) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	data, err := os.ReadFile(page)

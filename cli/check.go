@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"anoncheck/run"
+)
+
+// runCheck is the main command: check each variant to the bound and print
+// its verdicts (a matrix first with several variants) and traces.
+func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) error {
+	cfg, err := f.config(stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.Variants, err = selectVariants(f.spec); err != nil {
+		return usageErr("%v", err)
+	}
+	if f.format == "html" && f.out == "" && f.traces {
+		return usageErr("--format html: one page per trace; add --out DIR to write each as DIR/VARIANT.PROPERTY.html, or render one with anoncheck replay FILE --format html")
+	}
+	for _, c := range []struct{ flag, path string }{{"--checkpoint", f.checkpoint}, {"--resume", f.resume}} {
+		if c.path != "" && len(cfg.Variants) != 1 {
+			return usageErr("%s: a checkpoint holds one variant's search; choose one with --spec", c.flag)
+		}
+	}
+	if f.checkpoint != "" {
+		if err := checkOutputPath("checkpoint", f.checkpoint); err != nil {
+			return usageErr("%v", err)
+		}
+		if f.checkpointEvery <= 0 {
+			return usageErr("--checkpoint-every %s: must be positive", f.checkpointEvery)
+		}
+	}
+	if f.resume != "" {
+		if _, err := os.Stat(f.resume); err != nil {
+			return usageErr("--resume %s: %v", f.resume, errors.Unwrap(err))
+		}
+		if f.verifyStates {
+			return usageErr("--verify-states cannot be combined with --resume: a checkpoint keeps fingerprints, not states")
+		}
+	}
+	// Last of the checks, so a refused command leaves no directory behind;
+	// probed, so a directory that cannot be written fails now, not after
+	// the run.
+	if f.out != "" {
+		if err := os.MkdirAll(f.out, 0o777); err != nil {
+			return usageErr("--out %q: cannot create the directory: %v", f.out, err)
+		}
+		if err := probeWritable(f.out); err != nil {
+			return usageErr("--out %q: cannot write in it: %v", f.out, err)
+		}
+	}
+
+	out, err := run.Check(ctx, cfg)
+	if err != nil {
+		return runError(f, err)
+	}
+	// With several variants the matrix comes first; what each variant's
+	// report adds (incomplete runs, traces) follows it.
+	matrix := len(cfg.Variants) > 1
+	var after bytes.Buffer
+	w := stdout
+	if matrix {
+		w = &after
+	}
+	for _, r := range out.Runs {
+		if err := printReport(w, f, r, matrix); err != nil {
+			return err
+		}
+	}
+	if out.NotChecked > 0 {
+		fmt.Fprintf(w, "stopped by %s: %d more variant(s) not checked\n", stopFlag(out.Runs[len(out.Runs)-1].Stop), out.NotChecked)
+	}
+	if matrix {
+		if err := writeMatrix(stdout, out, f.bound); err != nil {
+			return err
+		}
+		if _, err := after.WriteTo(stdout); err != nil {
+			return err
+		}
+	}
+	return exitWith(out.Code(), "violations or limits")
+}

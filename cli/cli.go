@@ -1,0 +1,117 @@
+// Package cli is anoncheck's command line: one file per command, each
+// turning its flags into one run.Config at this boundary and printing the
+// outcome the run layer returns. Below this package nothing sees a flag
+// name.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"anoncheck/run"
+)
+
+// exitError carries an exit status out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+// usageErr is a bad-usage error: exit status 2, its message printed.
+func usageErr(format string, a ...any) error {
+	return &exitError{run.ExitUsage, fmt.Errorf(format, a...)}
+}
+
+// exitWith ends a command with an exit status whose reason the command
+// has already printed.
+func exitWith(code int, why string) error {
+	if code == run.ExitOK {
+		return nil
+	}
+	return &exitError{code: code, err: errors.New(why)}
+}
+
+// Main executes the command line args and returns the exit status.
+// SIGINT and SIGTERM stop a run cleanly.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return run.ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.code != run.ExitViolation && ee.code != run.ExitIncomplete {
+			fmt.Fprintf(stderr, "anoncheck: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "anoncheck: %v\n", err)
+	return run.ExitUsage
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	f := &checkFlags{}
+	root := &cobra.Command{
+		Use:   "anoncheck",
+		Short: "Model-check the kernel's anon_vma bookkeeping for each patch variant",
+		Long: `anoncheck explores every ordering of mmap, write faults, mprotect, madvise,
+munmap, fork and exit, up to a bound, on a model of the Linux anon_vma code
+(mm/rmap.c, mm/mmap.c, kernel/fork.c, mm/memory.c), starting from every
+one-process layout within the scope, and checks the safety properties in
+every state it reaches. Each variant (a kernel version or a proposed patch)
+gets a verdict per property; a violation comes with its shortest trace.
+
+Exit status: 0 no violation, 1 a violation was found, 2 bad usage or bad
+input, 3 a resource limit stopped the run before the bound was exhausted.`,
+		Example: `  anoncheck --bound 5                  all variants, 5 operations after setup
+  anoncheck --spec v5.4 --bound 0      explore the default scope to its fixpoint
+  anoncheck --pages 3 --procs 1 --bound 2
+  anoncheck properties                 list the properties`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), f, stdout, stderr)
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErr("%v (see anoncheck --help)", err)
+	})
+	f.register(root)
+	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(f, stdout, stderr),
+		newDiffCmd(f, stdout, stderr), newReplayCmd(stdout, stderr), newReproCmd(stdout))
+	return root
+}
+
+// unusedFlags refuses flags a subcommand inherits but does not use, so
+// that a flag given there is never silently ignored. With no names, every
+// flag set on the command line is refused.
+func unusedFlags(cmd *cobra.Command, names ...string) error {
+	var err error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if err != nil {
+			return
+		}
+		if len(names) == 0 || slices.Contains(names, fl.Name) {
+			err = usageErr("%s: --%s does not apply to this command", cmd.Name(), fl.Name)
+		}
+	})
+	return err
+}

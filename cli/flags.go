@@ -1,0 +1,298 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"anoncheck/run"
+	"anoncheck/specs"
+	"anoncheck/state"
+	"anoncheck/traces"
+	"anoncheck/transitions"
+)
+
+// checkFlags are the flags of the main command; gate and diff inherit the
+// persistent ones.
+type checkFlags struct {
+	bound     int
+	pages     int
+	procs     int
+	prots     string
+	spec      string
+	maxStates int
+	progress  string
+	traces    bool
+	out       string
+	timeout   time.Duration
+	maxMemory string
+	selfCheck bool
+	workers   int
+	format    string
+	symmetry  string
+	ops       string
+
+	verifyStates    bool
+	checkpoint      string
+	checkpointEvery time.Duration
+	resume          string
+	force           bool
+	shrink          bool
+}
+
+// register declares the flags on the root command.
+func (f *checkFlags) register(root *cobra.Command) {
+	def := transitions.DefaultScope()
+	pf := root.PersistentFlags()
+	pf.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
+	pf.IntVar(&f.pages, "pages", def.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
+	pf.IntVar(&f.procs, "procs", def.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
+	pf.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
+	pf.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
+	pf.DurationVar(&f.timeout, "timeout", 0, "stop after this long (e.g. 90s, 10m; 0: no limit); the run then exits 3")
+	pf.StringVar(&f.maxMemory, "max-memory", "auto", "stop when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); the run then exits 3")
+	pf.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)")
+	pf.StringVar(&f.symmetry, "symmetry", "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)")
+	pf.StringVar(&f.ops, "ops", "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)")
+	pf.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
+	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
+	fl := root.Flags()
+	fl.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
+	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay; with --format html also VARIANT.PROPERTY.html)")
+	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through; the main command writes one per trace into --out)")
+	fl.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
+	fl.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
+	fl.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)")
+	pf.BoolVar(&f.verifyStates, "verify-states", false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)")
+	pf.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false prints the explorer's own")
+	pf.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
+	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
+}
+
+// config validates the flags every exploring command shares (bound,
+// limits, scope, progress, format) and turns them into a run
+// configuration, without variants.
+func (f *checkFlags) config(stderr io.Writer) (*run.Config, error) {
+	if f.bound < 0 {
+		return nil, usageErr("--bound %d: must be 0 (no bound) or a positive number of operations", f.bound)
+	}
+	if f.maxStates < 0 {
+		return nil, usageErr("--max-states %d: must be 0 (no limit) or positive", f.maxStates)
+	}
+	sc, err := parseScope(f)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	sym, err := state.ParseSymmetry(f.symmetry)
+	if err != nil {
+		return nil, usageErr("--symmetry: %v", err)
+	}
+	prog, err := progressMode(f.progress, stderr)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if _, err := traceWriter(f.format); err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if f.workers < 1 || f.workers > 256 {
+		return nil, usageErr("--workers %d: must be between 1 and 256", f.workers)
+	}
+	if f.timeout < 0 {
+		return nil, usageErr("--timeout %s: must not be negative", f.timeout)
+	}
+	mem, err := parseBytes(f.maxMemory)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	cfg := &run.Config{Scope: sc, Symmetry: sym, Bound: f.bound, SelfCheck: f.selfCheck, Shrink: f.shrink,
+		Limits:  run.Limits{MaxStates: f.maxStates, Timeout: f.timeout, MaxMemory: mem},
+		Workers: f.workers, VerifyStates: f.verifyStates, Checkpoint: f.checkpoint, CheckpointEvery: f.checkpointEvery,
+		Resume: f.resume, Force: f.force}
+	if prog != nil {
+		cfg.Progress = prog
+	}
+	return cfg, nil
+}
+
+// parseScope validates the scope flags.
+func parseScope(f *checkFlags) (transitions.Scope, error) {
+	sc := transitions.DefaultScope()
+	sc.Pages, sc.Procs = f.pages, f.procs
+	ops, err := transitions.ParseOps(f.ops)
+	if err != nil {
+		return sc, fmt.Errorf("--ops %q: %v", f.ops, err)
+	}
+	sc.Ops = ops
+	sc.Prots = nil
+	seen := map[transitions.Prot]bool{}
+	for _, s := range strings.Split(f.prots, ",") {
+		p, err := transitions.ParseProt(strings.TrimSpace(s))
+		if err != nil {
+			return sc, fmt.Errorf("--prots %q: %v", f.prots, err)
+		}
+		if !seen[p] {
+			seen[p] = true
+			sc.Prots = append(sc.Prots, p)
+		}
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, err
+	}
+	return sc, nil
+}
+
+// selectVariants reads --spec: a comma-separated list of variants, or all.
+func selectVariants(list string) ([]*specs.Variant, error) {
+	if strings.TrimSpace(list) == "all" {
+		return specs.All(), nil
+	}
+	if strings.TrimSpace(list) == "" {
+		// Most often an unset variable in a CI script: running every
+		// variant instead would gate on the wrong thing.
+		return nil, fmt.Errorf("--spec %q: empty; name variants (anoncheck specs lists them) or all", list)
+	}
+	var out []*specs.Variant
+	seen := map[*specs.Variant]bool{}
+	for _, n := range strings.Split(list, ",") {
+		v, err := specs.Lookup(strings.TrimSpace(n))
+		if err != nil {
+			return nil, fmt.Errorf("--spec: %v", err)
+		}
+		if seen[v] {
+			return nil, fmt.Errorf("--spec %q: %s is named twice", list, v.Name)
+		}
+		seen[v] = true
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// traceWriter returns the renderer --format names.
+func traceWriter(format string) (func(io.Writer, *traces.Trace) error, error) {
+	switch format {
+	case "text", "":
+		return traces.WriteText, nil
+	case "markdown", "md":
+		return traces.WriteMarkdownTrace, nil
+	case "html":
+		return traces.WriteHTML, nil
+	}
+	return nil, fmt.Errorf("--format %q: must be text, markdown or html", format)
+}
+
+// parseBytes reads a --max-memory value: auto, 0, or a whole number with
+// an optional KiB/MiB/GiB (or KB/MB/GB, B) suffix.
+func parseBytes(s string) (uint64, error) {
+	if s == "auto" || s == "" {
+		return run.PhysicalMemory() / 4 * 3, nil
+	}
+	units := []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	num, mult := s, uint64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("--max-memory %q: use auto, 0 or a size like 2GiB or 500MiB", s)
+	}
+	if n > math.MaxUint64/mult {
+		return 0, fmt.Errorf("--max-memory %q: larger than 16 EiB; use 0 for no limit", s)
+	}
+	return n * mult, nil
+}
+
+// checkOutputPath rejects an output file whose directory does not exist.
+func checkOutputPath(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("--%s %q: directory %q does not exist", flag, path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("--%s %q: is a directory; name a file", flag, path)
+	}
+	if err := probeWritable(dir); err != nil {
+		return fmt.Errorf("--%s %q: cannot write in %q: %v", flag, path, dir, err)
+	}
+	return nil
+}
+
+// probeWritable creates and removes a file in dir, to find out before a
+// long run, not after it, that nothing can be written there (a read-only
+// directory, /proc).
+func probeWritable(dir string) error {
+	probe, err := os.CreateTemp(dir, ".anoncheck-probe*")
+	if err != nil {
+		return err
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// humanBytes renders a byte count as KiB, MiB, GiB, TiB or PiB.
+func humanBytes(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", b, units[i])
+}
+
+// stopFlag names what stopped a run, as the user asked for it.
+func stopFlag(s run.Stop) string {
+	switch s {
+	case run.StopMaxStates:
+		return "--max-states"
+	case run.StopMaxMemory:
+		return "--max-memory"
+	case run.StopCollision:
+		return "a fingerprint collision (--verify-states)"
+	case run.StopTimeout:
+		return "--timeout"
+	case run.StopSignal:
+		return "a signal (SIGINT or SIGTERM)"
+	case run.StopFailed:
+		return "failed"
+	}
+	return "exhausted"
+}
+
+// runError turns the run layer's errors into the command line's: a size
+// estimate refusal and a checkpoint that cannot be resumed are bad usage,
+// named by the flags that chose them.
+func runError(f *checkFlags, err error) error {
+	var tl *run.TooLarge
+	switch {
+	case errors.As(err, &tl):
+		hint := "even the initial layouts do not fit: lower --pages"
+		if tl.Fits >= 0 {
+			hint = fmt.Sprintf("the largest bound that fits is about %d (~%.1e states): lower --bound, --pages or --procs", tl.Fits, tl.FitsStates)
+		}
+		return usageErr("--bound %d at pages=%d procs=%d: estimated ~%.1e states (~%s at %d bytes each), far beyond the memory limit %s; %s, or pass --force to try anyway",
+			tl.Bound, tl.Pages, tl.Procs, tl.States, humanBytes(tl.States*run.BytesPerState), run.BytesPerState, humanBytes(float64(tl.Memory)), hint)
+	}
+	var re *run.ResumeError
+	if errors.As(err, &re) {
+		return usageErr("--resume: %v", re.Err)
+	}
+	return err
+}

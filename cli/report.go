@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"anoncheck/run"
+	"anoncheck/state"
+	"anoncheck/traces"
+)
+
+// printReport prints a variant's run: what it explored and its verdicts,
+// why it is incomplete, and its traces, printed and written as the flags
+// ask. With brief (the matrix follows), only what the matrix cannot show
+// is printed: why a run is incomplete, and the traces when asked for.
+func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
+	st, res, v, sc := r.Result.Stats, &r.Result, r.Variant, &r.Model.Scope
+	bound := fmt.Sprint(f.bound)
+	if f.bound == 0 {
+		bound = "none (fixpoint)"
+	}
+	out := w
+	if brief {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "variant %s: %s\n", v.Name, v.Follows)
+	extra := ""
+	if y := r.Model.Symmetry; y != state.SymFull {
+		extra += " symmetry=" + y.String()
+	}
+	fmt.Fprintf(out, "  scope: %s%s, bound %s (config %s)\n", sc, extra, bound, r.Model.ConfigDigest(f.bound))
+	rate := float64(st.States) / st.Elapsed.Seconds()
+	fmt.Fprintf(out, "  explored %d states (%d initial layouts), %d transitions, depth %d, %s, %.0f states/s, heap %d MiB\n",
+		st.States, st.Setup, st.Transitions, st.Depth, st.Elapsed.Round(time.Millisecond), rate, st.HeapBytes>>20)
+	fmt.Fprintf(out, "  states per depth: %s\n", joinInts(st.PerDepth))
+	n := float64(st.States)
+	if f.verifyStates && res.Collision == nil {
+		fmt.Fprintf(out, "  fingerprints: 64-bit, verified against the stored states: no collision\n")
+	} else {
+		fmt.Fprintf(out, "  fingerprints: 64-bit; probability that a hash collision hid a state <= %.1e (n^2/2^65)\n", n*n/math.Exp2(65))
+	}
+	if st.States > 0 {
+		fmt.Fprintf(out, "  memory: visited set %.1f bytes/state, parent links and actions 8 bytes/state\n", float64(st.TableBytes)/n)
+	}
+
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for i, p := range r.Props {
+		if p.Limit {
+			continue
+		}
+		verdict := ""
+		switch {
+		case res.Violated(i):
+			verdict = fmt.Sprintf("VIOLATED at depth %d", res.Violations[i].Depth)
+			if p.Advisory {
+				verdict += " (advisory)"
+			}
+		case r.Incomplete():
+			verdict = fmt.Sprintf("not violated in what was explored (incomplete, depth %d)", st.Depth)
+		case f.bound == 0:
+			verdict = "holds (fixpoint)"
+		default:
+			verdict = fmt.Sprintf("holds (bound %d)", f.bound)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", p.Name, verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r.Capacity() {
+		fmt.Fprintf(w, "  %s incomplete: a state outgrew the model's capacities (%s); use a smaller scope\n", v.Name, r.CapacityCause())
+	}
+	limited := !res.Complete
+	if limited {
+		fmt.Fprintf(w, "  %s incomplete: explored %d states to depth %d of bound %s; stopped by %s\n", v.Name, st.States, st.Depth, bound, stopFlag(r.Stop))
+	}
+	if res.Collision != nil {
+		fmt.Fprintf(w, "  %s: two different states share fingerprint %016x (found at depth %d); without --verify-states one of them would have been missed\n",
+			v.Name, res.Collision.Fingerprint, res.Collision.Depth)
+	}
+	switch {
+	case res.Err != nil:
+		fmt.Fprintf(w, "  %s: %v\n", v.Name, res.Err)
+	case res.Checkpoints > 0 && limited:
+		fmt.Fprintf(w, "  checkpoint written to %s; run the same command with --resume %s (instead of --checkpoint, or with both) to continue\n", f.checkpoint, f.checkpoint)
+	case f.checkpoint != "" && limited:
+		fmt.Fprintf(w, "  no checkpoint written: the run stopped during the initial layouts, or by --max-states, before a consistent point\n")
+	}
+	if f.traces || f.out != "" {
+		if err := printTraces(w, f, r); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+// printTraces builds the trace of each violation and writes it to --out
+// as JSON, and prints it in --format (or, for html, writes the page to
+// --out) when --traces.
+func printTraces(w io.Writer, f *checkFlags, r *run.Run) error {
+	v := r.Variant
+	for i, p := range r.Props {
+		if !r.Result.Violated(i) || p.Limit {
+			continue
+		}
+		t, err := r.Trace(i)
+		if err != nil {
+			return err
+		}
+		if f.out != "" {
+			path := filepath.Join(f.out, v.Name+"."+p.Name+".json")
+			data, err := traces.EncodeJSON(t)
+			if err != nil {
+				return err
+			}
+			if err := traces.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+				return fmt.Errorf("writing %s: %v", path, err)
+			}
+		}
+		if !f.traces {
+			continue
+		}
+		if f.format == "html" {
+			path := filepath.Join(f.out, v.Name+"."+p.Name+".html")
+			if err := traces.WriteFileAtomic(path, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
+				return fmt.Errorf("writing %s: %v", path, err)
+			}
+			fmt.Fprintf(w, "\n%s violated by %s: %s\n", p.Name, v.Name, path)
+			continue
+		}
+		fmt.Fprintln(w)
+		write, _ := traceWriter(f.format)
+		if err := write(w, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeMatrix prints the verdict matrix: a row per variant, a column per
+// property; "ok" where the property holds to the bound, the depth of the
+// shortest violation where it does not, "?" where the run was incomplete.
+func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
+	b := fmt.Sprintf("bound %d", bound)
+	if bound == 0 {
+		b = "fixpoint"
+	}
+	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, a = advisory):\n", b)
+	width := len("variant")
+	for _, r := range out.Runs {
+		width = max(width, len(r.Variant.Name))
+	}
+	props := out.Runs[0].Props
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\t", width, "variant")
+	for _, p := range props {
+		if !p.Limit {
+			fmt.Fprintf(tw, "%s\t", p.Short)
+		}
+	}
+	fmt.Fprint(tw, "states\ttransitions\tdepth\tseconds\t\n")
+	for _, r := range out.Runs {
+		fmt.Fprintf(tw, "%-*s\t", width, r.Variant.Name)
+		for i, p := range props {
+			if p.Limit {
+				continue
+			}
+			cell := "ok"
+			switch {
+			case r.Result.Violated(i):
+				cell = fmt.Sprint(r.Result.Violations[i].Depth)
+				if p.Advisory {
+					cell += "a"
+				}
+			case r.Incomplete():
+				cell = "?"
+			}
+			fmt.Fprintf(tw, "%s\t", cell)
+		}
+		st := r.Result.Stats
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t\n", st.States, st.Transitions, st.Depth, st.Elapsed.Seconds())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var legend []string
+	for _, p := range props {
+		if !p.Limit {
+			legend = append(legend, p.Short+"="+p.Name)
+		}
+	}
+	fmt.Fprintf(w, "columns: %s\n", strings.Join(legend, " "))
+	return nil
+}
+
+func joinInts(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprint(x)
+	}
+	return strings.Join(parts, " ")
+}

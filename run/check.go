@@ -1,0 +1,222 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"anoncheck/check"
+	"anoncheck/specs"
+	"anoncheck/state"
+	"anoncheck/traces"
+)
+
+// Stop says why a run ended before its bound.
+type Stop int
+
+// The reasons a run stops early.
+const (
+	Finished      Stop = iota // it did not: every state within the bound was explored
+	StopMaxStates             // Limits.MaxStates
+	StopMaxMemory             // Limits.MaxMemory
+	StopTimeout               // Limits.Timeout
+	StopSignal                // SIGINT or SIGTERM
+	StopCollision             // a fingerprint collision (VerifyStates)
+	StopFailed                // the run could not go on (Result.Err)
+)
+
+// Run is one variant's exploration.
+type Run struct {
+	Variant *specs.Variant
+	Model   *specs.Model
+	Props   []*specs.Property
+	Result  check.Result
+	Stop    Stop
+	cfg     *Config
+}
+
+// Capacity reports whether a state outgrew the model's capacities (a
+// limit property was violated): the states beyond it were not explored.
+func (r *Run) Capacity() bool {
+	for i, p := range r.Props {
+		if p.Limit && r.Result.Violated(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// Incomplete reports whether the run certifies nothing about what it did
+// not reach: it stopped before its bound, or a state outgrew the model.
+// It is the one place that decides; every report asks it.
+func (r *Run) Incomplete() bool { return !r.Result.Complete || r.Capacity() }
+
+// Violated reports whether a safety property (not advisory, not a limit)
+// was violated.
+func (r *Run) Violated() bool {
+	for i, p := range r.Props {
+		if r.Result.Violated(i) && !p.Limit && !p.Advisory {
+			return true
+		}
+	}
+	return false
+}
+
+// Code is the exit status the run calls for: a violation, else
+// incomplete, else none.
+func (r *Run) Code() int {
+	code := ExitOK
+	if r.Violated() {
+		code = ExitViolation
+	}
+	if r.Result.Err != nil || (r.Incomplete() && code == ExitOK) {
+		code = max(code, ExitIncomplete)
+	}
+	return code
+}
+
+// Trace replays the explorer's shortest path to the violation of property
+// i and, with Config.Shrink, shrinks it (traces.Shrink).
+func (r *Run) Trace(i int) (*traces.Trace, error) {
+	return r.cfg.trace(r.Variant, r.Props[i], r.Result.Violations[i].Path)
+}
+
+// CapacityCause names the capacity a state outgrew.
+func (r *Run) CapacityCause() string {
+	for i, p := range r.Props {
+		if p.Limit && r.Result.Violated(i) {
+			t, err := traces.FromPathSym(r.Variant, r.Model.Scope, r.Model.Symmetry, p, r.Result.Violations[i].Path)
+			if err == nil {
+				s := t.Final()
+				return state.CapName(s.Overflow)
+			}
+		}
+	}
+	return "unknown"
+}
+
+// Outcome is what Check found.
+type Outcome struct {
+	Runs []*Run
+	// NotChecked counts the variants left unchecked after an interrupt or
+	// the time limit.
+	NotChecked int
+}
+
+// Code is the exit status the outcome calls for: the most severe of its
+// runs'.
+func (o *Outcome) Code() int {
+	code := ExitOK
+	for _, r := range o.Runs {
+		code = max(code, r.Code())
+	}
+	return code
+}
+
+// ResumeError is returned when a checkpoint cannot be resumed.
+type ResumeError struct{ Err error }
+
+func (e *ResumeError) Error() string { return "cannot resume: " + e.Err.Error() }
+
+// Check explores each variant of cfg in turn. It stops at the first run an
+// interrupt or the time limit cuts short.
+func Check(ctx context.Context, cfg *Config) (*Outcome, error) {
+	ctx, cancel := cfg.withTimeout(ctx)
+	defer cancel()
+	out := &Outcome{}
+	sized := false
+	for vi, v := range cfg.Variants {
+		r, err := cfg.explore(ctx, v, cfg.Properties(), &sized)
+		if err != nil {
+			return nil, err
+		}
+		out.Runs = append(out.Runs, r)
+		if r.Result.Stop == check.Cancelled {
+			out.NotChecked = len(cfg.Variants) - vi - 1
+			break
+		}
+	}
+	return out, nil
+}
+
+// withTimeout applies Limits.Timeout to ctx.
+func (c *Config) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.Limits.Timeout == 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.Limits.Timeout)
+}
+
+// explore runs one variant within the bound and limits. Unless Force, a
+// run that may be large starts with a pilot (see estimate); a pilot that
+// finishes is the result. A pilot that is cut is work thrown away, so once
+// one variant's pilot was cut and its run accepted (*sized), later
+// variants of the same scope skip the pilot: variants of one scope differ
+// in size far less than the estimate's margin, and MaxMemory still stops a
+// run that outgrows the limit.
+func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.Property, sized *bool) (*Run, error) {
+	m := c.Model(v)
+	r := &Run{Variant: v, Model: m, Props: props, cfg: c}
+	cfg := check.Config[state.State]{Bound: c.Bound, Properties: m.CheckProperties(props), MaxStates: c.Limits.MaxStates,
+		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: m.ConfigDigest(0),
+		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume}
+	if !c.Force && !*sized && c.Resume == "" && c.Checkpoint == "" {
+		res, done, err := c.estimate(ctx, m, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			r.Result = res
+			r.Stop = stopOf(ctx, res)
+			return r, nil
+		}
+		*sized = true
+	}
+	done := c.progress(v.Name, func(update func(check.Stats), every time.Duration) {
+		cfg.Progress, cfg.ProgressEvery = update, every
+	})
+	r.Result = check.Run[state.State](ctx, m, cfg)
+	done()
+	if r.Result.Stop == check.Failed {
+		return nil, &ResumeError{r.Result.Err}
+	}
+	r.Stop = stopOf(ctx, r.Result)
+	return r, nil
+}
+
+// stopOf says why res ended before its bound, telling the time limit from
+// a signal by ctx, which carries the deadline.
+func stopOf(ctx context.Context, res check.Result) Stop {
+	switch res.Stop {
+	case check.MaxStates:
+		return StopMaxStates
+	case check.MaxMemory:
+		return StopMaxMemory
+	case check.Collision:
+		return StopCollision
+	case check.Cancelled:
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return StopTimeout
+		}
+		return StopSignal
+	case check.Failed:
+		return StopFailed
+	}
+	return Finished
+}
+
+// trace replays path, the explorer's shortest path to a violation of p
+// under v, and shrinks it unless told not to.
+func (c *Config) trace(v *specs.Variant, p *specs.Property, path []check.Step) (*traces.Trace, error) {
+	t, err := traces.FromPathSym(v, c.Scope, c.Symmetry, p, path)
+	if err != nil {
+		return nil, fmt.Errorf("replaying the trace of %s under %s: %v", p.Name, v.Name, err)
+	}
+	if c.Shrink {
+		if t, err = traces.Shrink(t); err != nil {
+			return nil, fmt.Errorf("shrinking the trace of %s under %s: %v", p.Name, v.Name, err)
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,122 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"anoncheck/check"
+	"anoncheck/specs"
+	"anoncheck/state"
+)
+
+// Pilot limits and the size model of estimate.
+const (
+	pilotStates   = 400_000
+	pilotTime     = 2 * time.Second
+	BytesPerState = 256 // of maximum RSS: 206-261 measured on the largest runs of docs/PERFORMANCE.md (visited set, parent links, packed frontiers, batches, heap headroom)
+	absurdFactor  = 100 // refuse runs estimated at more than this times the memory limit: the extrapolation overestimates spaces that saturate
+	defaultGrowth = 8.0 // states per level over the one before, when the pilot saw too few levels
+	setupPerPage  = 57  // one-process layouts grow by about this per page slot (1,445 at 2, 82,677 at 3)
+)
+
+// TooLarge is the error of a run whose estimated size is far beyond the
+// memory limit.
+type TooLarge struct {
+	Bound, Pages, Procs int
+	States              float64 // the estimate for the whole run
+	Memory              uint64  // the memory limit it was judged against
+	// Fits is the largest bound estimated to fit, -1 if even the initial
+	// layouts do not; FitsStates its estimated size.
+	Fits       int
+	FitsStates float64
+}
+
+func (e *TooLarge) Error() string {
+	return fmt.Sprintf("bound %d at pages=%d procs=%d: estimated ~%.1e states, far beyond the memory limit", e.Bound, e.Pages, e.Procs, e.States)
+}
+
+// estimate runs a pilot of the run, limited to pilotStates states and
+// pilotTime. If the pilot finishes, it is the run (done). If not, the size
+// of the whole run is extrapolated from the levels the pilot completed,
+// and a run estimated far beyond the memory limit is refused with a
+// *TooLarge, rather than left to thrash until MaxMemory stops it.
+func (c *Config) estimate(ctx context.Context, m *specs.Model, cfg check.Config[state.State]) (check.Result, bool, error) {
+	// The pilot keeps the run's limits: a pilot stopped by MaxMemory or
+	// MaxStates that the user set is the run, stopped by them.
+	pilot := cfg
+	if pilot.MaxStates == 0 || pilot.MaxStates > pilotStates {
+		pilot.MaxStates = pilotStates
+	}
+	pctx, cancel := context.WithTimeout(ctx, pilotTime)
+	res := check.Run[state.State](pctx, m, pilot)
+	cancel()
+	cut := (res.Stop == check.MaxStates && pilot.MaxStates != cfg.MaxStates) ||
+		(res.Stop == check.Cancelled && ctx.Err() == nil)
+	if !cut {
+		return res, true, nil
+	}
+	mem := c.Limits.MaxMemory
+	if mem == 0 {
+		mem = PhysicalMemory()
+	}
+	// The complete levels only: a stopped run also counts the level it
+	// was part way through.
+	levels := append([]int(nil), res.Stats.PerDepth[:min(len(res.Stats.PerDepth), res.Stats.Depth+1)]...)
+	if res.Stats.States <= res.Stats.Setup {
+		// The pilot may not have finished the initial layouts.
+		setup := 1445 * math.Pow(setupPerPage, float64(m.Scope.Pages-2))
+		levels = []int{int(max(setup, float64(res.Stats.States)))}
+	}
+	at := func(bound int) float64 {
+		growth := defaultGrowth
+		if m.Scope.Procs == 1 {
+			growth = 0 // the initial layouts are closed under P1's operations; only exit is left
+		}
+		if n := len(levels); n >= 3 && levels[n-2] > 0 {
+			growth = max(1, float64(levels[n-1])/float64(levels[n-2]))
+		}
+		total, last := 0.0, float64(levels[len(levels)-1])
+		for d := 0; d <= bound; d++ {
+			if d < len(levels) {
+				total += float64(levels[d])
+				continue
+			}
+			last *= growth
+			total += last
+		}
+		return total
+	}
+	bound := c.Bound
+	if bound == 0 {
+		bound = len(levels) - 1 // a fixpoint's depth is unknown: judge what is already known
+	}
+	est := at(bound)
+	if est*BytesPerState <= float64(mem)*absurdFactor {
+		return res, false, nil
+	}
+	e := &TooLarge{Bound: c.Bound, Pages: m.Scope.Pages, Procs: m.Scope.Procs, States: est, Memory: mem, Fits: -1}
+	for b := 0; b <= bound && at(b)*BytesPerState <= float64(mem); b++ {
+		e.Fits, e.FitsStates = b, at(b)
+	}
+	return res, false, e
+}
+
+// PhysicalMemory reads MemTotal from /proc/meminfo; 8 GiB if unknown.
+func PhysicalMemory() uint64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+				var kb uint64
+				if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil && kb > 0 {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 8 << 30
+}
