@@ -94,7 +94,7 @@ type reproPage struct {
 	// the model maps none there.
 	mapcount int
 	// reach reports whether an rmap walk from the page's page->mapping
-	// finds this mapping (rmap-reachable's test for one page).
+	// finds this mapping (specs.RmapReaches).
 	reach bool
 }
 
@@ -315,31 +315,9 @@ func pagesOf(s *state.State, p, pages int) []reproPage {
 				}
 			}
 		}
-		out[a] = reproPage{mapcount: max(n, 1), reach: rmapReaches(s, p, a)}
+		out[a] = reproPage{mapcount: max(n, 1), reach: specs.RmapReaches(s, p, a)}
 	}
 	return out
-}
-
-// rmapReaches reports whether the rmap walk from the page process p maps
-// at slot a finds that mapping: the page's anon_vma is live, the VMA there
-// is in its interval tree, and the page's index matches the address. It
-// is the per-page test of the rmap-reachable property
-// (specs/properties.go).
-func rmapReaches(s *state.State, p, a int) bool {
-	pg := s.PT[p][a].Page()
-	v := s.FindVMA(p, uint8(a))
-	if pg == state.NoPage || v == state.NoVMA {
-		return false
-	}
-	page := s.Page(pg)
-	if page.Mapping == state.NoAV {
-		return false
-	}
-	if m := s.AV(page.Mapping); m.Status != state.AVLive || !m.InTree(v) {
-		return false
-	}
-	vv := s.VMA(v)
-	return page.Index == vv.Pgoff+(uint8(a)-vv.Start)
 }
 
 // mapsPerm renders flags as the permission column of /proc/pid/maps; every
