@@ -433,6 +433,55 @@ func TestReproHeader(t *testing.T) {
 	}
 }
 
+// reproDefine finds the macros a program's generated part defines.
+var reproDefine = regexp.MustCompile(`(?m)^#define (\w+) `)
+
+// The fixed C files (repro/) compile as one program on their own, with
+// testdata/repro_stub.c standing in for the parts a trace supplies; a
+// generated program holds them verbatim, in the stub's order, and defines
+// the same macros as the stub.
+func TestReproFixedCode(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	prelude, process, controller := read("repro/prelude.h"), read("repro/process.c"), read("repro/controller.c")
+	stub := read("testdata/repro_stub.c")
+	var b strings.Builder
+	if err := traces.WriteRepro(&b, reproEveryOpTrace(t)); err != nil {
+		t.Fatal(err)
+	}
+	prog := b.String()
+	at := strings.Index(prog, "\n\n"+prelude+"\n")
+	table := strings.Index(prog, "\nstatic const struct step steps[NSTEPS + 1] = {\n")
+	if at < 0 || table < at {
+		t.Errorf("the program does not hold repro/prelude.h before its step table:\n%s", prog)
+	}
+	if !strings.HasSuffix(prog, "\n\n"+process+"\n"+controller) {
+		t.Errorf("the program does not end with repro/process.c and repro/controller.c:\n%s", prog)
+	}
+	names := func(src string) string {
+		var out []string
+		for _, m := range reproDefine.FindAllStringSubmatch(src, -1) {
+			out = append(out, m[1])
+		}
+		sort.Strings(out)
+		return strings.Join(out, " ")
+	}
+	if at >= 0 {
+		if got, want := names(stub[:strings.Index(stub, "#include")]), names(prog[:at]); got != want {
+			t.Errorf("testdata/repro_stub.c defines %s; a program defines %s", got, want)
+		}
+	}
+	gcc := reproNeedGCC(t)
+	if out, err := exec.Command(gcc, "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "testdata/repro_stub.c").CombinedOutput(); err != nil {
+		t.Fatalf("the fixed C files do not compile: gcc: %v\n%s", err, out)
+	}
+}
+
 // A trace whose step names a process that is not running is refused.
 func TestReproRejectsBadTrace(t *testing.T) {
 	tr := reproEveryOpTrace(t)
