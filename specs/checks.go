@@ -38,6 +38,52 @@ func chainText(v *state.VMA) string {
 	return "[" + strings.Join(names, " ") + "]"
 }
 
+// rmapMiss is why an rmap walk from a page's page->mapping misses the
+// mapping of it at an address; rmapHit when the walk finds it.
+type rmapMiss uint8
+
+const (
+	rmapHit        rmapMiss = iota
+	rmapNoVMA               // the address is in no VMA
+	rmapNoMapping           // the page has no page->mapping
+	rmapFreed               // page->mapping is a freed anon_vma
+	rmapNotInTree           // page->mapping's interval tree lacks the VMA
+	rmapWrongIndex          // the page's index is not the one the walk computes from the address
+)
+
+// rmapWalk is rmap-reachable's test of the page process p maps at slot a
+// (one must be mapped there): the VMA there is in the interval tree of the
+// page's live anon_vma, and the page's index matches the address.
+func rmapWalk(s *state.State, p, a int) rmapMiss {
+	v := s.FindVMA(p, uint8(a))
+	if v == state.NoVMA {
+		return rmapNoVMA
+	}
+	page := s.Page(s.PT[p][a].Page())
+	if page.Mapping == state.NoAV {
+		return rmapNoMapping
+	}
+	if m := s.AV(page.Mapping); m.Status != state.AVLive {
+		return rmapFreed
+	} else if !m.InTree(v) {
+		return rmapNotInTree
+	}
+	if page.Index != walkIndex(s.VMA(v), a) {
+		return rmapWrongIndex
+	}
+	return rmapHit
+}
+
+// walkIndex is the page index an rmap walk computes for slot a of VMA vv.
+func walkIndex(vv *state.VMA, a int) uint8 { return vv.Pgoff + (uint8(a) - vv.Start) }
+
+// RmapReaches reports whether process proc maps a page at page slot slot
+// and the rmap walk from that page's page->mapping finds the mapping: the
+// per-page test of the rmap-reachable property.
+func RmapReaches(s *state.State, proc, slot int) bool {
+	return s.PT[proc][slot].Page() != state.NoPage && rmapWalk(s, proc, slot) == rmapHit
+}
+
 func rmapReachable(s *state.State, _ Env) string {
 	for p := 0; p < state.MaxProcs; p++ {
 		if s.MMs[p].Live == 0 {
@@ -48,29 +94,25 @@ func rmapReachable(s *state.State, _ Env) string {
 			if pg == state.NoPage {
 				continue
 			}
-			where := func() string {
-				return fmt.Sprintf("pg%d, mapped by %s at slot %d", pg, transitions.ProcName(uint8(p)), a)
+			miss := rmapWalk(s, p, a)
+			if miss == rmapHit {
+				continue
 			}
+			where := fmt.Sprintf("pg%d, mapped by %s at slot %d", pg, transitions.ProcName(uint8(p)), a)
 			v := s.FindVMA(p, uint8(a))
-			if v == state.NoVMA {
-				return where() + ", is in no VMA"
-			}
 			page := s.Page(pg)
-			if page.Mapping == state.NoAV {
-				return where() + " in " + vmaName(v) + ", has no page->mapping"
-			}
-			m := s.AV(page.Mapping)
-			if m.Status != state.AVLive {
-				return fmt.Sprintf("%s in %s, has page->mapping %s, which is freed", where(), vmaName(v), page.Mapping.Name())
-			}
-			if !m.InTree(v) {
+			switch miss {
+			case rmapNoVMA:
+				return where + ", is in no VMA"
+			case rmapNoMapping:
+				return where + " in " + vmaName(v) + ", has no page->mapping"
+			case rmapFreed:
+				return fmt.Sprintf("%s in %s, has page->mapping %s, which is freed", where, vmaName(v), page.Mapping.Name())
+			case rmapNotInTree:
 				return fmt.Sprintf("%s in %s, has page->mapping %s, whose tree lacks %s (its chain is %s): an rmap walk from %s never visits it",
-					where(), vmaName(v), page.Mapping.Name(), vmaName(v), chainText(s.VMA(v)), page.Mapping.Name())
+					where, vmaName(v), page.Mapping.Name(), vmaName(v), chainText(s.VMA(v)), page.Mapping.Name())
 			}
-			vv := s.VMA(v)
-			if want := vv.Pgoff + (uint8(a) - vv.Start); page.Index != want {
-				return fmt.Sprintf("%s in %s, has index %d where the walk computes the address from %d", where(), vmaName(v), page.Index, want)
-			}
+			return fmt.Sprintf("%s in %s, has index %d where the walk computes the address from %d", where, vmaName(v), page.Index, walkIndex(s.VMA(v), a))
 		}
 	}
 	return ""

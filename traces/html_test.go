@@ -319,3 +319,21 @@ func TestHTMLOutlinesTheVMAOfAChangedPTE(t *testing.T) {
 		t.Errorf("VMA C, untouched by the write, is outlined:\n%s", last)
 	}
 }
+
+// The page's scripts (html/*.js, embedded as they are) parse as
+// JavaScript: node --check, where node is installed.
+func TestHTMLScriptsParse(t *testing.T) {
+	scripts, err := filepath.Glob(filepath.Join("html", "*.js"))
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts in html/ (%v)", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skipf("node not found (%v): the page's scripts are not syntax-checked", err)
+	}
+	for _, js := range scripts {
+		if out, err := exec.Command(node, "--check", js).CombinedOutput(); err != nil {
+			t.Errorf("%s does not parse: node --check: %v\n%s", js, err, out)
+		}
+	}
+}
