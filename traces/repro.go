@@ -4,8 +4,6 @@ import (
 	_ "embed"
 	"io"
 	"strings"
-
-	"anoncheck/specs"
 )
 
 // ReproBase is the address where a reproducer maps page slot 0 of the
@@ -72,21 +70,4 @@ func WriteRepro(w io.Writer, t *Trace) error {
 	parts := []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcess, reproController}
 	_, err = io.WriteString(w, strings.Join(parts, "\n"))
 	return err
-}
-
-// baseOf returns the variant v patches: its Base, or the v5.4 table for a
-// variant with none; nil for v5.4 itself.
-func baseOf(v *specs.Variant) *specs.Variant {
-	name := v.Base
-	if name == "" {
-		if v.Name == specs.V54.Name {
-			return nil
-		}
-		name = specs.V54.Name
-	}
-	b, err := specs.Lookup(name)
-	if err != nil {
-		return nil
-	}
-	return b
 }

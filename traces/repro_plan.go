@@ -170,7 +170,7 @@ func baseOutcome(t *Trace, i int) (*Step, string, error) {
 	for j := 0; j <= i; j++ {
 		ops[j], setup[j] = t.Steps[j].Op, t.Steps[j].Setup
 	}
-	for v := baseOf(t.Variant); v != nil; v = baseOf(v) {
+	for v := t.Variant.Parent(); v != nil; v = v.Parent() {
 		bt, err := Replay(v, t.Scope, nil, ops, setup)
 		if err != nil {
 			return nil, "", fmt.Errorf("repro: step %d: replaying under %s to learn what an unpatched kernel does: %v", i+1, v.Name, err)
