@@ -70,12 +70,13 @@ func BenchmarkExplore(b *testing.B) {
 	}
 }
 
-// Judging a state allocates nothing: each property's check formats its
-// explanation only when the property fails, so the explorer's hot path
-// stays free of allocations. The states are a random walk of the
-// khlebnikov-fix-v1 model; a failing verdict may allocate (its
-// explanation), a holding one must not. (It found two checks that named
-// their process or anon_vma before knowing they would fail.)
+// TestPropertiesDoNotAllocate checks that judging a state allocates
+// nothing: each property's check formats its explanation only when the
+// property fails, so the explorer's hot path stays free of allocations. The
+// states are a random walk of the khlebnikov-fix-v1 model; a failing
+// verdict may allocate (its explanation), a holding one must not. (It found
+// two checks that named their process or anon_vma before knowing they would
+// fail.)
 func TestPropertiesDoNotAllocate(t *testing.T) {
 	m := &specs.Model{Variant: specs.KhlebnikovFixV1, Scope: transitions.DefaultScope()}
 	w := m.NewWorker()

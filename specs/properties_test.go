@@ -210,8 +210,9 @@ func linkTwice(f *transitions.Funcs) {
 	}
 }
 
-// Every property has a mutated kernel function that violates it, and holds
-// for v5.4 at the same scope and bound.
+// TestEachPropertyCanFailAndHold checks that every property has a mutated
+// kernel function that violates it, and holds for v5.4 at the same scope
+// and bound.
 func TestEachPropertyCanFailAndHold(t *testing.T) {
 	cases := []struct {
 		prop         string
@@ -282,7 +283,8 @@ func TestEachPropertyCanFailAndHold(t *testing.T) {
 	}
 }
 
-// v5.4 satisfies every property at the default scope to a small bound.
+// TestV54HoldsAtDefaultScope checks that v5.4 satisfies every property at
+// the default scope to a small bound.
 func TestV54HoldsAtDefaultScope(t *testing.T) {
 	res, _ := explore(t, specs.V54, transitions.DefaultScope(), 3)
 	for i, p := range specs.Properties() {
