@@ -89,20 +89,15 @@ func forkNewRoot(f *transitions.Funcs) {
 }
 
 // putFreesRoot is __put_anon_vma() that frees the root whatever its
-// refcount.
+// refcount: v5.4's put, with the root's refcount first set to the one
+// reference that put drops.
 func putFreesRoot(f *transitions.Funcs) {
+	put := f.PutAnonVMA
 	f.PutAnonVMA = func(k *kernel, av avID) {
-		a := k.AV(av)
-		a.Refcount--
-		if a.Refcount != 0 {
-			return
+		if a := k.AV(av); a.Refcount == 1 && a.Root != av {
+			k.AV(a.Root).Refcount = 1
 		}
-		root := a.Root
-		k.AnonVMAFree(av)
-		if root != av {
-			k.AV(root).Refcount = 0
-			k.AnonVMAFree(root)
-		}
+		put(k, av)
 	}
 }
 
