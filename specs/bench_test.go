@@ -19,7 +19,7 @@ func BenchmarkTransition(b *testing.B) {
 	m := &specs.Model{Variant: specs.V54, Scope: transitions.DefaultScope()}
 	w := m.NewWorker()
 	r := rand.New(rand.NewPCG(5, 6))
-	// A pool of reachable states with their enabled actions.
+	// item is a reachable state with its enabled actions; pool holds 512.
 	type item struct {
 		s state.State
 		a []uint32
