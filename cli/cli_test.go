@@ -17,8 +17,8 @@ import (
 	v5 "anoncheck/transitions/v5"
 )
 
-// A variant that only the CLI tests see: do_anonymous_page() without
-// anon_vma_prepare(), which oopses on the first write.
+// init registers a variant that only the CLI tests see: do_anonymous_page()
+// without anon_vma_prepare(), which oopses on the first write.
 func init() {
 	specs.Register(&specs.Variant{
 		Name:    "test-no-prepare",
@@ -429,9 +429,9 @@ func TestFormatMarkdown(t *testing.T) {
 	}
 }
 
-// --format html writes one page per trace, without network references;
-// replay keeps its verdict off
-// stdout so the page can be redirected to a file whole.
+// TestFormatHTMLAndReplay checks that --format html writes one page per
+// trace, without network references; replay keeps its verdict off stdout so
+// the page can be redirected to a file whole.
 func TestFormatHTMLAndReplay(t *testing.T) {
 	dir := t.TempDir()
 	code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--out", dir)
@@ -446,9 +446,9 @@ func TestFormatHTMLAndReplay(t *testing.T) {
 	}
 }
 
-// repro writes a C program from a trace file, atomically with -o; a bad
-// file is exit 2 naming it. (traces/repro_test.go compiles and runs such
-// programs.)
+// TestReproCommand checks that repro writes a C program from a trace file,
+// atomically with -o; a bad file is exit 2 naming it. (traces/repro_test.go
+// compiles and runs such programs.)
 func TestReproCommand(t *testing.T) {
 	dir := t.TempDir()
 	runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "2", "--traces=false", "--out", dir)
@@ -481,9 +481,9 @@ func TestReproCommand(t *testing.T) {
 	}
 }
 
-// A run interrupted by --timeout writes a checkpoint and exits 3; resumed
-// from it, the run prints the same verdicts and counts as one never
-// interrupted.
+// TestCheckpointAndResume checks that a run interrupted by --timeout writes
+// a checkpoint and exits 3; resumed from it, the run prints the same
+// verdicts and counts as one never interrupted.
 func TestCheckpointAndResume(t *testing.T) {
 	dir := t.TempDir()
 	ckpt := filepath.Join(dir, "v54.ckpt")
@@ -540,8 +540,9 @@ func TestCheckpointAndResume(t *testing.T) {
 	}
 }
 
-// --verify-states says the fingerprints were checked; an absurd scope is
-// refused before it thrashes, with a hint, unless --force.
+// TestVerifyStatesAndSizeEstimate checks that --verify-states says the
+// fingerprints were checked; an absurd scope is refused before it thrashes,
+// with a hint, unless --force.
 func TestVerifyStatesAndSizeEstimate(t *testing.T) {
 	code, out, _ := runCLI(t, "--spec", "v5.4", "--bound", "2", "--verify-states", "--traces=false")
 	if code != run.ExitOK || !strings.Contains(out, "verified against the stored states: no collision") {
@@ -557,8 +558,9 @@ func TestVerifyStatesAndSizeEstimate(t *testing.T) {
 	}
 }
 
-// --format html on the main command writes a page per trace beside the
-// JSON, never several documents run together on stdout.
+// TestMainFormatHTML checks that --format html on the main command writes a
+// page per trace beside the JSON, never several documents run together on
+// stdout.
 func TestMainFormatHTML(t *testing.T) {
 	code, _, errs := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--format", "html", "--progress", "never")
 	if code != run.ExitUsage || !strings.Contains(errs, "--format html: one page per trace; add --out DIR") {

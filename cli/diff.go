@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"anoncheck/run"
-	"anoncheck/specs"
 	"anoncheck/traces"
 )
 
@@ -43,13 +42,13 @@ func runDiff(ctx context.Context, f *checkFlags, an, bn string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	a, err := specs.Lookup(an)
+	a, err := lookupVariant("diff", an)
 	if err != nil {
-		return usageErr("diff: %v", err)
+		return err
 	}
-	b, err := specs.Lookup(bn)
+	b, err := lookupVariant("diff", bn)
 	if err != nil {
-		return usageErr("diff: %v", err)
+		return err
 	}
 	d, err := run.Diff(ctx, cfg, a, b)
 	if err != nil {

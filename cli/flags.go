@@ -176,6 +176,17 @@ func selectVariants(list string) ([]*specs.Variant, error) {
 	return out, nil
 }
 
+// lookupVariant finds the variant called name; an unknown name is a usage
+// error (exit 2) that says where the name came from (a flag, a command, a
+// trace file) and lists the known variants.
+func lookupVariant(where, name string) (*specs.Variant, error) {
+	v, err := specs.Lookup(name)
+	if err != nil {
+		return nil, usageErr("%s: %v", where, err)
+	}
+	return v, nil
+}
+
 // traceWriter returns the renderer --format names.
 func traceWriter(format string) (func(io.Writer, *traces.Trace) error, error) {
 	switch format {

@@ -55,14 +55,14 @@ func runGate(ctx context.Context, f *checkFlags, g *gateFlags, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	cand, err := specs.Lookup(g.spec)
+	cand, err := lookupVariant("--spec", g.spec)
 	if err != nil {
-		return usageErr("--spec: %v", err)
+		return err
 	}
 	var base *specs.Variant
 	if g.baseline != "" {
-		if base, err = specs.Lookup(g.baseline); err != nil {
-			return usageErr("--baseline: %v", err)
+		if base, err = lookupVariant("--baseline", g.baseline); err != nil {
+			return err
 		}
 	}
 	for _, o := range [][2]string{{"junit", g.junit}, {"ktap", g.ktap}, {"markdown", g.markdown}} {

@@ -70,9 +70,9 @@ func loadTrace(path, spec string) (*traces.Trace, *traces.File, error) {
 	if spec != "" {
 		name = spec
 	}
-	v, err := specs.Lookup(name)
+	v, err := lookupVariant(path, name)
 	if err != nil {
-		return nil, nil, usageErr("%s: %v", path, err)
+		return nil, nil, err
 	}
 	prop, err := specs.LookupProperty(file.Property) // DecodeJSON requires one
 	if err != nil {

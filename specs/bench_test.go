@@ -19,7 +19,7 @@ func BenchmarkTransition(b *testing.B) {
 	m := &specs.Model{Variant: specs.V54, Scope: transitions.DefaultScope()}
 	w := m.NewWorker()
 	r := rand.New(rand.NewPCG(5, 6))
-	// A pool of reachable states with their enabled actions.
+	// item is a reachable state with its enabled actions; pool holds 512.
 	type item struct {
 		s state.State
 		a []uint32
@@ -70,12 +70,13 @@ func BenchmarkExplore(b *testing.B) {
 	}
 }
 
-// Judging a state allocates nothing: each property's check formats its
-// explanation only when the property fails, so the explorer's hot path
-// stays free of allocations. The states are a random walk of the
-// khlebnikov-fix-v1 model; a failing verdict may allocate (its
-// explanation), a holding one must not. (It found two checks that named
-// their process or anon_vma before knowing they would fail.)
+// TestPropertiesDoNotAllocate checks that judging a state allocates
+// nothing: each property's check formats its explanation only when the
+// property fails, so the explorer's hot path stays free of allocations. The
+// states are a random walk of the khlebnikov-fix-v1 model; a failing
+// verdict may allocate (its explanation), a holding one must not. (It found
+// two checks that named their process or anon_vma before knowing they would
+// fail.)
 func TestPropertiesDoNotAllocate(t *testing.T) {
 	m := &specs.Model{Variant: specs.KhlebnikovFixV1, Scope: transitions.DefaultScope()}
 	w := m.NewWorker()

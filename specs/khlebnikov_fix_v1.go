@@ -25,19 +25,28 @@ var KhlebnikovFixV1 = Register(&Variant{
 	Patch: func(f *transitions.Funcs) {
 		f.AnonVMAClone = anonVMAClone47b390d23bf8
 		f.AnonVMAFork = anonVMAForkKhlebnikovV1
-		f.DupMmap = func(k *transitions.Kernel, mm, oldmm int) int {
-			opt := v5.DupMmapV54Options
-			opt.LinkBeforeFork = true
-			return v5.DupMmap(k, mm, oldmm, opt)
-		}
+		f.DupMmap = dupMmapKhlebnikov(nil)
 	},
 	Expect: []Expectation{
-		{Property: "own-anon-vma-linked", Pages: 2, Procs: 2, Bound: 3, Depth: 1,
-			Why: "Li Xinhai, LKML 7 Jan 2020: the shared anon_vma comes from the previous child VMA and gets no anon_vma_chain"},
-		{Property: "rmap-reachable", Pages: 2, Procs: 2, Bound: 3, Depth: 2,
-			Why: "seed thread 1.6: the missing link makes pages COWed into the shared anon_vma unreachable by rmap"},
+		Violated("own-anon-vma-linked", Default3, 1,
+			"Li Xinhai, LKML 7 Jan 2020: the shared anon_vma comes from the previous child VMA and gets no anon_vma_chain"),
+		Violated("rmap-reachable", Default3, 2,
+			"seed thread 1.6: the missing link makes pages COWed into the shared anon_vma unreachable by rmap"),
 	},
 })
+
+// dupMmapKhlebnikov returns kernel/fork.c:dup_mmap() as Khlebnikov's fixes
+// change it (fix v1's fork.c hunk; fix v2 2/2 is the same change): the
+// child VMA's vm_mm, vm_prev (the child's previous VMA) and vm_next = NULL
+// are set right after vm_area_dup(), before anon_vma_fork(). fork, if not
+// nil, is called instead of anon_vma_fork(tmp, mpnt), with dup_mmap()'s
+// prev as a third argument (fix v2 1/2 and what builds on it).
+func dupMmapKhlebnikov(fork func(k *transitions.Kernel, tmp, mpnt, prev state.VMAID) int) func(k *transitions.Kernel, mm, oldmm int) int {
+	opt := v5.DupMmapV54Options
+	opt.LinkBeforeFork = true
+	opt.Fork = fork
+	return func(k *transitions.Kernel, mm, oldmm int) int { return v5.DupMmap(k, mm, oldmm, opt) }
+}
 
 // anonVMAForkKhlebnikovV1 models mm/rmap.c:anon_vma_fork() with fix v1:
 //

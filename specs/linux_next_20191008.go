@@ -21,12 +21,10 @@ var LinuxNext20191008 = Register(&Variant{
 	Summary: "unguarded prev-sharing in anon_vma_clone() for every caller",
 	Notes:   "47b390d23bf8 was not yet in linux-next: the reuse test is v5.4's. The rest of the tree is modelled as v5.4.",
 	Base:    "v5.4",
-	Patch: func(f *transitions.Funcs) {
-		f.AnonVMAClone = anonVMACloneWeiV1
-	},
+	Patch:   func(f *transitions.Funcs) { f.AnonVMAClone = anonVMACloneWeiV1 },
 	Expect: []Expectation{
-		{Property: "kernel-bug", Pages: 3, Procs: 1, Bound: 1, Depth: 0,
-			Why: "syzbot and Qian Cai, LKML 9 Oct 2019: kernel BUG in __vma_adjust <- vma_merge <- mmap_region, no fork needed"},
+		Violated("kernel-bug", MergeCase1, 0,
+			"syzbot and Qian Cai, LKML 9 Oct 2019: kernel BUG in __vma_adjust <- vma_merge <- mmap_region, no fork needed"),
 	},
 })
 

@@ -8,9 +8,9 @@ import (
 	"anoncheck/transitions"
 )
 
-// A kernel function that puts an AVC on the VMA's chain but not in the
-// anon_vma's interval tree breaks the model's mirror; the self-check
-// catches it, and v5.4 passes it.
+// TestSelfCheck checks that the self-check catches a kernel function that
+// puts an AVC on the VMA's chain but not in the anon_vma's interval tree,
+// which breaks the model's mirror, and v5.4 passes it.
 func TestSelfCheck(t *testing.T) {
 	chainOnly := mutant("mutant-chain-only", func(f *transitions.Funcs) {
 		f.AnonVMAChainLink = func(k *kernel, vma vmaID, av avID) {

@@ -11,12 +11,13 @@ import (
 	"anoncheck/traces"
 )
 
-// Symmetry reduction is sound only if it changes no verdict: at small
-// scopes, every variant gets the same verdicts and the same shortest
-// violation depths with no renaming, with object renaming and with process
-// renaming, and each level's shortest paths replay to a trace that
-// violates its property. The state counts must shrink level by level (the
-// reduction factor is logged), or the reduction is not doing anything.
+// TestSymmetryPreservesVerdicts checks that symmetry reduction changes no
+// verdict, which it must to be sound: at small scopes, every variant gets
+// the same verdicts and the same shortest violation depths with no
+// renaming, with object renaming and with process renaming, and each
+// level's shortest paths replay to a trace that violates its property. The
+// state counts must shrink level by level (the reduction factor is logged),
+// or the reduction is not doing anything.
 func TestSymmetryPreservesVerdicts(t *testing.T) {
 	scopes := []struct{ pages, procs, bound int }{{2, 2, 2}, {1, 3, 3}}
 	if testing.Short() {
@@ -73,7 +74,8 @@ func TestSymmetryPreservesVerdicts(t *testing.T) {
 	}
 }
 
-// The reduction must actually reduce where processes are symmetric.
+// TestSymmetryReduces checks that the reduction actually reduces where
+// processes are symmetric.
 func TestSymmetryReduces(t *testing.T) {
 	v, _ := specs.Lookup("v5.4")
 	count := func(y state.Symmetry) int {

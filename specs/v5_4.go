@@ -21,7 +21,7 @@ var V54 = Register(&Variant{
 	Table:    v5.V54,
 	Counters: transitions.CountDegree,
 	Expect: []Expectation{
-		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "the released kernel the thread starts from"},
-		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "merge case 1 (mmap into a gap) is sound in v5.4"},
+		AllHold(Default3, "the released kernel the thread starts from"),
+		AllHold(MergeCase1, "merge case 1 (mmap into a gap) is sound in v5.4"),
 	},
 })

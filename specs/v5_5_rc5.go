@@ -21,14 +21,12 @@ var V55rc5 = Register(&Variant{
 	Summary: "fork shares dst->vm_prev's anon_vma when src shares with src->vm_prev; reuse only from fork",
 	Notes: "dup_mmap() is v5.4's: during anon_vma_fork() the child VMA's vm_prev is still the parent's, so " +
 		"'prev' is 'pprev' and DST2..DSTn share the parent's own anon_vma (Khlebnikov, 6 Jan 2020).",
-	Base: "v5.4",
-	Patch: func(f *transitions.Funcs) {
-		f.AnonVMAClone = anonVMAClone4e4a9eb92133
-	},
+	Base:  "v5.4",
+	Patch: func(f *transitions.Funcs) { f.AnonVMAClone = anonVMAClone4e4a9eb92133 },
 	Expect: []Expectation{
-		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds,
-			Why: "Khlebnikov, LKML 9 Jan 2020: \"still produces valid anon-vma tree, so nothing crashes\""},
-		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "the 47b390d23bf8 guard keeps split and merge callers out of the sharing"},
+		AllHold(Default3,
+			"Khlebnikov, LKML 9 Jan 2020: \"still produces valid anon-vma tree, so nothing crashes\""),
+		AllHold(MergeCase1, "the 47b390d23bf8 guard keeps split and merge callers out of the sharing"),
 	},
 })
 

@@ -25,7 +25,7 @@ var V57 = Register(&Variant{
 		f.DupMmap = v5.DupMmapV57
 	},
 	Expect: []Expectation{
-		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "the revert: back to v5.4's fork behaviour"},
-		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "the revert: no sharing in split and merge callers"},
+		AllHold(Default3, "the revert: back to v5.4's fork behaviour"),
+		AllHold(MergeCase1, "the revert: no sharing in split and merge callers"),
 	},
 })

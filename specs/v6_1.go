@@ -24,7 +24,7 @@ var V61 = Register(&Variant{
 	Table:    v6.V61,
 	Counters: transitions.CountChildrenActive,
 	Expect: []Expectation{
-		{Property: "*", Pages: 2, Procs: 2, Bound: 3, Depth: Holds, Why: "2555283eb40d restores same-anon_vma-same-chain; nothing else regressed"},
-		{Property: "*", Pages: 3, Procs: 1, Bound: 1, Depth: Holds, Why: "merging is v5.4's"},
+		AllHold(Default3, "2555283eb40d restores same-anon_vma-same-chain; nothing else regressed"),
+		AllHold(MergeCase1, "merging is v5.4's"),
 	},
 })

@@ -48,6 +48,35 @@ type Expectation struct {
 // Holds as an Expectation.Depth: the property holds to the bound.
 const Holds = -1
 
+// At is where an expectation is checked: the page slots and processes of
+// the scope (its other settings at their defaults) and the bound.
+type At struct{ Pages, Procs, Bound int }
+
+// The places the variants' expectations are checked at.
+var (
+	// Default3 is the default scope, two page slots and two processes, to
+	// bound 3: room for a fork and two operations after it.
+	Default3 = At{Pages: 2, Procs: 2, Bound: 3}
+	// MergeCase1 is three page slots and one process to bound 1: the
+	// smallest scope with merge case 1 of __vma_adjust(), an mmap into the
+	// gap between two VMAs (PPPP AAAA NNNN), which the initial layouts
+	// already reach.
+	MergeCase1 = At{Pages: 3, Procs: 1, Bound: 1}
+)
+
+// AllHold expects every safety property to hold at at; why cites the
+// statement the expectation comes from.
+func AllHold(at At, why string) Expectation {
+	return Expectation{Property: "*", Pages: at.Pages, Procs: at.Procs, Bound: at.Bound, Depth: Holds, Why: why}
+}
+
+// Violated expects property to be violated at at, first after depth
+// operations (0: during the initial layouts); why cites the statement the
+// expectation comes from.
+func Violated(property string, at At, depth int, why string) Expectation {
+	return Expectation{Property: property, Pages: at.Pages, Procs: at.Procs, Bound: at.Bound, Depth: depth, Why: why}
+}
+
 var registry = map[string]*Variant{}
 var order []string
 

@@ -11,9 +11,9 @@ import (
 	"anoncheck/transitions"
 )
 
-// Every variant's expected verdicts hold. A change to the model that flips
-// one fails here, naming the variant, the property and the source of the
-// expectation.
+// TestVariantVerdicts checks that every variant's expected verdicts hold. A
+// change to the model that flips one fails here, naming the variant, the
+// property and the source of the expectation.
 func TestVariantVerdicts(t *testing.T) {
 	for _, v := range specs.All() {
 		if len(v.Expect) == 0 {
@@ -56,10 +56,11 @@ func verdict(d int) string {
 	return fmt.Sprintf("violated at depth %d", d)
 }
 
-// The crash syzbot and Qian Cai reported from linux-next 20191008: with a
-// VMA Q before P, mmap() into the gap between P and N merges P, the gap and
-// N (case 1); P imports N's anon_vma, then anon_vma_clone() overwrites it
-// with Q's (NULL), and anon_vma_merge() hits VM_BUG_ON_VMA (rmap.h:159).
+// TestLinuxNextAnonVMAMergeBug reproduces the crash syzbot and Qian Cai
+// reported from linux-next 20191008: with a VMA Q before P, mmap() into the
+// gap between P and N merges P, the gap and N (case 1); P imports N's
+// anon_vma, then anon_vma_clone() overwrites it with Q's (NULL), and
+// anon_vma_merge() hits VM_BUG_ON_VMA (rmap.h:159).
 //
 //	0123
 //	QP.N    Q: r, P: rw, N: rw written
@@ -100,7 +101,8 @@ func TestLinuxNextAnonVMAMergeBug(t *testing.T) {
 	}
 }
 
-// v6.1's copy-on-write rules (PageAnonExclusive) and counters.
+// TestV61AnonExclusive checks v6.1's copy-on-write rules
+// (PageAnonExclusive) and counters.
 //
 //	01
 //	AA   P1: rw, written at 0, then fork, child writes, parent writes
@@ -159,8 +161,9 @@ func TestV61AnonExclusive(t *testing.T) {
 	}
 }
 
-// States, transitions, per-depth counts and every shortest violating path
-// are the same with one worker and with two.
+// TestWorkersDeterministic checks that states, transitions, per-depth
+// counts and every shortest violating path are the same with one worker and
+// with two.
 func TestWorkersDeterministic(t *testing.T) {
 	for _, name := range []string{"v5.4", "khlebnikov-fix-v1"} {
 		v, _ := specs.Lookup(name)

@@ -27,8 +27,9 @@ func fieldBytes(t reflect.Type) uintptr {
 	}
 }
 
-// The fingerprint hashes the raw bytes of a State; that is sound only if
-// the layout has no padding, whose bytes Go does not define.
+// TestNoPadding checks that a State has no padding, whose bytes Go does not
+// define: the fingerprint hashes a State's raw bytes, which is sound only
+// without padding.
 func TestNoPadding(t *testing.T) {
 	var s state.State
 	if got, want := unsafe.Sizeof(s), fieldBytes(reflect.TypeOf(s)); got != want {
@@ -119,8 +120,9 @@ func permute(s *state.State, r *rand.Rand) state.State {
 	return d
 }
 
-// Renaming pool slots must not change the canonical form: the kernel state
-// is the same, only the objects' addresses differ.
+// TestCanonicalIgnoresSlotNames checks that renaming pool slots does not
+// change the canonical form: the kernel state is the same, only the
+// objects' addresses differ.
 func TestCanonicalIgnoresSlotNames(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i, s := range randomStates(t, 400) {
@@ -134,8 +136,9 @@ func TestCanonicalIgnoresSlotNames(t *testing.T) {
 	}
 }
 
-// Canonical form is a fixpoint, and distinct canonical states get distinct
-// fingerprints in a sample (a sanity check of the hash plumbing).
+// TestCanonicalIdempotentAndDistinct checks that the canonical form is a
+// fixpoint, and that distinct canonical states get distinct fingerprints in
+// a sample (a sanity check of the hash plumbing).
 func TestCanonicalIdempotentAndDistinct(t *testing.T) {
 	seen := map[uint64]state.State{}
 	for i, s := range randomStates(t, 400) {
@@ -156,8 +159,9 @@ func TestCanonicalIdempotentAndDistinct(t *testing.T) {
 	}
 }
 
-// Canonical form must keep apart states that differ in a field: changing
-// any one byte of a canonical state's used part changes the result.
+// TestCanonicalKeepsDifferences checks that the canonical form keeps apart
+// states that differ in a field: changing any one byte of a canonical
+// state's used part changes the result.
 func TestCanonicalKeepsDifferences(t *testing.T) {
 	for i, s := range randomStates(t, 100) {
 		var c state.State

@@ -25,9 +25,10 @@ func permuteProcs(s *state.State, perm []int) state.State {
 	return d
 }
 
-// Renaming processes and objects together must not change the full
-// canonical form; renaming processes must change the object-only one for
-// some state, or the test is not exercising process symmetry.
+// TestCanonicalFullIgnoresProcessAndSlotNames checks that renaming
+// processes and objects together does not change the full canonical form,
+// and that renaming processes changes the object-only one for some state,
+// or the test is not exercising process symmetry.
 func TestCanonicalFullIgnoresProcessAndSlotNames(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	moved := 0
@@ -51,9 +52,9 @@ func TestCanonicalFullIgnoresProcessAndSlotNames(t *testing.T) {
 	}
 }
 
-// The full canonical form is a fixpoint, and the permutation it returns is
-// the one it applied: moving the processes by it and renumbering objects
-// gives the same bytes.
+// TestCanonicalFullPermIsApplied checks that the full canonical form is a
+// fixpoint, and that the permutation it returns is the one it applied:
+// moving the processes by it and renumbering objects gives the same bytes.
 func TestCanonicalFullPermIsApplied(t *testing.T) {
 	for i, s := range randomStates(t, 400) {
 		var c, cc, o state.State
@@ -77,8 +78,9 @@ func TestCanonicalFullPermIsApplied(t *testing.T) {
 	}
 }
 
-// Full symmetry identifies states object renaming keeps apart: two
-// processes with swapped address spaces.
+// TestCanonicalFullMergesSwappedProcesses checks that full symmetry
+// identifies states object renaming keeps apart: two processes with swapped
+// address spaces.
 func TestCanonicalFullMergesSwappedProcesses(t *testing.T) {
 	n := 0
 	for _, s := range randomStates(t, 400) {
@@ -157,10 +159,10 @@ func describe(s *state.State, p int) string {
 	return out
 }
 
-// The canonical forms rename slots and nothing else: each process holds
-// the same VMAs, anon_vmas and pages, by shape, before and after. (The
-// renaming tests above cannot see a canonical form that is consistent
-// but wrong.)
+// TestCanonicalKeepsWhatEachProcessHolds checks that the canonical forms
+// rename slots and nothing else: each process holds the same VMAs,
+// anon_vmas and pages, by shape, before and after. (The renaming tests
+// above cannot see a canonical form that is consistent but wrong.)
 func TestCanonicalKeepsWhatEachProcessHolds(t *testing.T) {
 	for i, s := range randomStates(t, 600) {
 		var o, f state.State

@@ -70,8 +70,10 @@ func ChainDel(v *state.VMA, i uint8) {
 	v.Chain[v.NChain] = state.NoAV
 }
 
-// TreeInsert and treeRemove stand for anon_vma_interval_tree_insert/remove.
+// TreeInsert stands for anon_vma_interval_tree_insert(): v joins a's tree.
 func TreeInsert(a *state.AnonVMA, v vmaID) { a.Tree |= 1 << (v - 1) }
+
+// TreeRemove stands for anon_vma_interval_tree_remove(): v leaves a's tree.
 func TreeRemove(a *state.AnonVMA, v vmaID) { a.Tree &^= 1 << (v - 1) }
 
 // Inc increments an unsigned anon_vma counter.

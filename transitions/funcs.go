@@ -140,7 +140,7 @@ func (k *Kernel) PutAnonVMA(av avID) {
 func (k *Kernel) AnonVMAChainLink(vma vmaID, av avID) { k.F.AnonVMAChainLink(k, vma, av) }
 func (k *Kernel) LockAnonVMARoot(root, av avID) avID  { return k.F.LockAnonVMARoot(k, root, av) }
 
-// anonVMAPrepare is the inline anon_vma_prepare() of include/linux/rmap.h:
+// AnonVMAPrepare is the inline anon_vma_prepare() of include/linux/rmap.h:
 // nothing to do when the VMA has an anon_vma, else __anon_vma_prepare().
 func (k *Kernel) AnonVMAPrepare(vma vmaID) int {
 	if k.VMA(vma).AnonVMA != state.NoAV {

@@ -40,7 +40,7 @@ func New(f Funcs) *Kernel { return &Kernel{F: f} }
 // use-after-free or a capacity limit. The cause is already in the state.
 type oopsPanic struct{}
 
-// bug records a BUG-class assertion (the kernel would oops here) and ends
+// Bug records a BUG-class assertion (the kernel would oops here) and ends
 // the operation.
 func (k *Kernel) Bug(a Assertion) {
 	if k.S.Bug == 0 {
@@ -52,14 +52,14 @@ func (k *Kernel) Bug(a Assertion) {
 	panic(oopsPanic{})
 }
 
-// bugOn is BUG_ON/VM_BUG_ON: with CONFIG_DEBUG_VM the kernel oopses.
+// BugOn is BUG_ON/VM_BUG_ON: with CONFIG_DEBUG_VM the kernel oopses.
 func (k *Kernel) BugOn(cond bool, a Assertion) {
 	if cond {
 		k.Bug(a)
 	}
 }
 
-// warnOn is WARN_ON/VM_WARN_ON: the kernel prints a warning and goes on.
+// WarnOn is WARN_ON/VM_WARN_ON: the kernel prints a warning and goes on.
 // It returns cond, as the kernel macro does.
 func (k *Kernel) WarnOn(cond bool, a Assertion) bool {
 	if cond {

@@ -11,9 +11,9 @@ import (
 // ---------------------------------------------------------------------------
 // exit_mmap (mm/mmap.c), section 4.15
 
-// exit of the only process: unmap_vmas() drops every page, free_pgtables()
-// unlinks every VMA (each anon_vma's tree empties; degree 0; put frees
-// it), remove_vma() frees the VMAs.
+// TestExitMmapOnlyProcess covers the exit of the only process: unmap_vmas()
+// drops every page, free_pgtables() unlinks every VMA (each anon_vma's tree
+// empties; degree 0; put frees it), remove_vma() frees the VMAs.
 //
 //	0123
 //	AA.B    A: rw, written at 0 and 1; B: rw, written at 3; exit
@@ -45,12 +45,12 @@ func TestExitMmapOnlyProcess(t *testing.T) {
 	}
 }
 
-// exit of the parent while the child lives: P1's VMA leaves av1's tree
-// (av1.degree - 1) but av1 stays, with P2's VMA in its tree, its self-link
-// and child av2 in its degree (2) and av2's root reference in its refcount
-// (2). P2's write then reuses the page (mapcount 1) and moves it to av2.
-// When P2 exits too, both go: av2 first (dropping its reference on the
-// root), then av1.
+// TestExitMmapParentExitsChildAlive covers the exit of the parent while the
+// child lives: P1's VMA leaves av1's tree (av1.degree - 1) but av1 stays,
+// with P2's VMA in its tree, its self-link and child av2 in its degree (2)
+// and av2's root reference in its refcount (2). P2's write then reuses the
+// page (mapcount 1) and moves it to av2. When P2 exits too, both go: av2
+// first (dropping its reference on the root), then av1.
 //
 //	0
 //	A     P1: A rw, written; fork; exit P1; P2 writes 0; exit P2
@@ -87,10 +87,11 @@ func TestExitMmapParentExitsChildAlive(t *testing.T) {
 // ---------------------------------------------------------------------------
 // madvise_behavior (mm/madvise.c), section 4.17
 
-// MADV_DONTFORK of the middle splits twice (the original VMA keeps the
-// middle, VM_DONTCOPY); a fork then copies only the outer parts (the
-// middle's PTEs stay writable in the parent); MADV_DOFORK merges the
-// three back (case 6) into the lower part.
+// TestMadviseDontForkSplitAndMergeBack checks that MADV_DONTFORK of the
+// middle splits twice (the original VMA keeps the middle, VM_DONTCOPY); a
+// fork then copies only the outer parts (the middle's PTEs stay writable in
+// the parent); MADV_DOFORK merges the three back (case 6) into the lower
+// part.
 //
 //	0123
 //	AAAA    rw, written at 0..3
@@ -142,8 +143,9 @@ func TestMadviseDontForkSplitAndMergeBack(t *testing.T) {
 	e.wantAV(av, avWant{root: av, parent: av, ref: 3, degree: 4, tree: []state.VMAID{lo, clo, chi}})
 }
 
-// MADV_WIPEONFORK / MADV_KEEPONFORK of part of a VMA: split, then merge
-// back (case 8 here: the changed range is the first VMA).
+// TestMadviseWipeOnForkKeepOnFork covers MADV_WIPEONFORK / MADV_KEEPONFORK
+// of part of a VMA: split, then merge back (case 8 here: the changed range
+// is the first VMA).
 //
 //	012
 //	AB.     MADV_WIPEONFORK [0,1) of a 2-page rw VMA written at 0
@@ -163,8 +165,8 @@ func TestMadviseWipeOnForkKeepOnFork(t *testing.T) {
 	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{e.vmaAt(0, 0)}})
 }
 
-// madvise() skips holes, applies the advice to every mapped piece and
-// returns -ENOMEM at the end.
+// TestMadviseHole checks that madvise() skips holes, applies the advice to
+// every mapped piece and returns -ENOMEM at the end.
 //
 //	0123
 //	A.B.    madvise [0,4) MADV_DONTFORK = -ENOMEM, both VMAs changed
@@ -177,9 +179,10 @@ func TestMadviseHole(t *testing.T) {
 	e.wantVMA(e.vmaAt(0, 2), 2, 3, 2, fRW|state.VMDontCopy)
 }
 
-// do_mprotect_pkey() over several VMAs calls mprotect_fixup() on each in
-// turn with the updated prev: the first piece merges into the one after it
-// (case 8), then that VMA, now prev, takes the last piece (case 7).
+// TestMprotectAcrossVMAs checks that do_mprotect_pkey() over several VMAs
+// calls mprotect_fixup() on each in turn with the updated prev: the first
+// piece merges into the one after it (case 8), then that VMA, now prev,
+// takes the last piece (case 7).
 //
 //	012
 //	ABC    one rw VMA written at 0..2; mprotect [0,1) r; mprotect [2,3) r
@@ -208,8 +211,8 @@ func TestMprotectAcrossVMAs(t *testing.T) {
 	}
 }
 
-// mprotect does not skip holes: it stops at the first one with -ENOMEM,
-// keeping what it changed before it.
+// TestMprotectHole checks that mprotect does not skip holes: it stops at
+// the first one with -ENOMEM, keeping what it changed before it.
 //
 //	0123
 //	AA.B    A, B: rw; mprotect [0,4) r = -ENOMEM: A is r, B still rw
@@ -229,10 +232,11 @@ func TestMprotectHole(t *testing.T) {
 	}
 }
 
-// munmap across two VMAs with different anon_vmas (B differs from A in
-// VM_DONTCOPY, so it did not share A's): __do_munmap() splits the first at
-// start and the last at end, detaches the two middle pieces and
-// unlink_anon_vmas() each: each anon_vma keeps its other VMA.
+// TestMunmapAcrossVMAs covers munmap across two VMAs with different
+// anon_vmas (B differs from A in VM_DONTCOPY, so it did not share A's):
+// __do_munmap() splits the first at start and the last at end, detaches the
+// two middle pieces and unlink_anon_vmas() each: each anon_vma keeps its
+// other VMA.
 //
 //	0123
 //	AABB    A: rw, written at 0, 1; B: rw MADV_DONTFORK, written at 2, 3

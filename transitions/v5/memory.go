@@ -93,27 +93,41 @@ func wpPageCopyV54(k *Kernel, vma vmaID, addr uint8) int {
 
 // copyPageRangeV54 models mm/memory.c:copy_page_range() with copy_one_pte()
 // (v5.4) for private anonymous VMAs: nothing is copied when the parent VMA
-// has no anon_vma; otherwise each present PTE is write-protected in the
-// parent (is_cow_mapping) and copied read-only to the child, and the page
-// gains a mapping (get_page + page_dup_rmap). page->mapping is unchanged:
-// the child reaches the page through the parent's anon_vmas on its chain.
+// has no anon_vma; otherwise each present PTE is copied by copyOnePTEV54.
 func copyPageRangeV54(k *Kernel, dst, src vmaID) int {
+	return CopyPageRangeWalk(k, dst, src, copyOnePTEV54)
+}
+
+// CopyPageRangeWalk is what mm/memory.c:copy_page_range() does for a
+// private anonymous VMA in every version from v5.4 to v6.1: nothing when
+// src has no anon_vma (the child faults its pages in later; v6.1's
+// vma_needs_copy()); otherwise the walk down to copy_pte_range() hands each
+// present PTE of src, in address order, to copyPTE (copy_one_pte() in
+// v5.4, copy_present_pte() in v6.1) with the slot indexes of the child's
+// and the parent's mm and the page it maps.
+func CopyPageRangeWalk(k *Kernel, dst, src vmaID, copyPTE func(k *Kernel, dmm, smm int, addr uint8, pg pageID)) int {
 	sv := k.VMA(src)
 	if sv.AnonVMA == state.NoAV {
 		return 0
 	}
 	dmm, smm := int(k.VMA(dst).MM)-1, int(sv.MM)-1
 	for a := sv.Start; a < sv.End; a++ {
-		pte := k.S.PT[smm][a]
-		pg := pte.Page()
-		if pg == state.NoPage {
-			continue
+		if pg := k.S.PT[smm][a].Page(); pg != state.NoPage {
+			copyPTE(k, dmm, smm, a, pg)
 		}
-		k.S.PT[smm][a] = state.MakePTE(pg, false)
-		k.S.PT[dmm][a] = state.MakePTE(pg, false)
-		k.PageDupRmap(pg)
 	}
 	return 0
+}
+
+// copyOnePTEV54 models mm/memory.c:copy_one_pte() (v5.4) for a present PTE
+// of a private anonymous VMA: the PTE is write-protected in the parent
+// (is_cow_mapping) and copied read-only to the child, and the page gains a
+// mapping (get_page + page_dup_rmap). page->mapping is unchanged: the
+// child reaches the page through the parent's anon_vmas on its chain.
+func copyOnePTEV54(k *Kernel, dmm, smm int, addr uint8, pg pageID) {
+	k.S.PT[smm][addr] = state.MakePTE(pg, false)
+	k.S.PT[dmm][addr] = state.MakePTE(pg, false)
+	k.PageDupRmap(pg)
 }
 
 // unmapVMAsV54 models mm/memory.c:unmap_vmas() with zap_pte_range() (v5.4)

@@ -11,11 +11,11 @@ import (
 // ---------------------------------------------------------------------------
 // copy_page_range / copy_one_pte (mm/memory.c), section 4.10
 
-// For a parent VMA with an anon_vma, each present PTE is write-protected in
-// the parent and copied read-only to the child; page_dup_rmap() makes the
-// mapcount 2; page->mapping and ->index do not change (the child reaches
-// the page through av1 on its chain). No page is allocated; absent PTEs
-// stay absent.
+// TestCopyPageRange checks that, for a parent VMA with an anon_vma, each
+// present PTE is write-protected in the parent and copied read-only to the
+// child; page_dup_rmap() makes the mapcount 2; page->mapping and ->index do
+// not change (the child reaches the page through av1 on its chain). No page
+// is allocated; absent PTEs stay absent.
 //
 //	01
 //	AA    A: rw, written at 0 only; fork
@@ -44,12 +44,13 @@ func TestCopyPageRange(t *testing.T) {
 // do_wp_page / wp_page_copy / wp_page_reuse / page_move_anon_rmap
 // (mm/memory.c, mm/rmap.c), section 4.16
 
-// After fork the child writes first: mapcount 2, so wp_page_copy(): a new
-// page, page_add_new_anon_rmap() into the child VMA's own av2, writable;
-// the old page drops to mapcount 1 and stays in av1. Then the parent
-// writes: reuse_swap_page() sees mapcount 1, page_move_anon_rmap() puts
-// the page in the parent VMA's anon_vma (av1, where it already was) and
-// wp_page_reuse() makes the PTE writable; no page is allocated.
+// TestDoWPPageChildCopiesParentReuses covers a fork after which the child
+// writes first: mapcount 2, so wp_page_copy(): a new page,
+// page_add_new_anon_rmap() into the child VMA's own av2, writable; the old
+// page drops to mapcount 1 and stays in av1. Then the parent writes:
+// reuse_swap_page() sees mapcount 1, page_move_anon_rmap() puts the page in
+// the parent VMA's anon_vma (av1, where it already was) and wp_page_reuse()
+// makes the PTE writable; no page is allocated.
 //
 //	0
 //	A     A: rw, written; fork; child writes 0; parent writes 0
@@ -81,11 +82,12 @@ func TestDoWPPageChildCopiesParentReuses(t *testing.T) {
 	}
 }
 
-// The other order shows page_move_anon_rmap() moving a page: the parent
-// writes first and copies (its new page goes to av1, the parent VMA's
-// anon_vma); the child's write then finds the old page mapped once and
-// reuses it, moving page->mapping from av1 to the child VMA's av2 (index
-// unchanged) "so the rmap code will not search our parent or siblings".
+// TestDoWPPageReuseMovesAnonRmap covers the other order, which shows
+// page_move_anon_rmap() moving a page: the parent writes first and copies
+// (its new page goes to av1, the parent VMA's anon_vma); the child's write
+// then finds the old page mapped once and reuses it, moving page->mapping
+// from av1 to the child VMA's av2 (index unchanged) "so the rmap code will
+// not search our parent or siblings".
 //
 //	0
 //	A     A: rw, written; fork; parent writes 0; child writes 0
@@ -116,11 +118,12 @@ func TestDoWPPageReuseMovesAnonRmap(t *testing.T) {
 	}
 }
 
-// mprotect never makes a private PTE writable (change_protection() with
-// dirty_accountable 0); a write while read-only is SIGSEGV; after mprotect
-// back to rw the write fault goes to do_wp_page(), which reuses the page
-// (mapcount 1): no copy, same anon_vma. mprotect of the whole VMA does not
-// split it, and the second mprotect adds no VM_ACCOUNT (already charged).
+// TestDoWPPageReuseAfterMprotect checks that mprotect never makes a private
+// PTE writable (change_protection() with dirty_accountable 0); a write
+// while read-only is SIGSEGV; after mprotect back to rw the write fault
+// goes to do_wp_page(), which reuses the page (mapcount 1): no copy, same
+// anon_vma. mprotect of the whole VMA does not split it, and the second
+// mprotect adds no VM_ACCOUNT (already charged).
 //
 //	01
 //	AA    A: rw, written at 0; mprotect r; write (SIGSEGV); mprotect rw; write
@@ -153,8 +156,9 @@ func TestDoWPPageReuseAfterMprotect(t *testing.T) {
 	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{a}})
 }
 
-// mprotect(PROT_WRITE) of a VMA that was never writable charges it
-// (VM_ACCOUNT), so it can no longer merge with an uncharged neighbour.
+// TestMprotectAddsAccount checks that mprotect(PROT_WRITE) of a VMA that
+// was never writable charges it (VM_ACCOUNT), so it can no longer merge
+// with an uncharged neighbour.
 //
 //	01
 //	AB    A: r; mprotect [1,2) rw

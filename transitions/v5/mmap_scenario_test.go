@@ -10,12 +10,12 @@ import (
 // ---------------------------------------------------------------------------
 // __split_vma (mm/mmap.c), section 4.13, through mprotect_fixup
 
-// mprotect of the middle page: vma_merge() finds nothing, so
-// split_vma(start, new_below = 1) then split_vma(end, new_below = 0). The
-// VMA mprotect works on keeps the middle; each new part is a
-// vm_area_dup() copy (same anon_vma) whose chain anon_vma_clone() copies
-// exactly, adding one degree each. The upper parts' pgoff is shifted by
-// their start. PTEs are untouched but in the changed range.
+// TestSplitVMAByMprotect covers mprotect of the middle page: vma_merge()
+// finds nothing, so split_vma(start, new_below = 1) then split_vma(end,
+// new_below = 0). The VMA mprotect works on keeps the middle; each new part
+// is a vm_area_dup() copy (same anon_vma) whose chain anon_vma_clone()
+// copies exactly, adding one degree each. The upper parts' pgoff is shifted
+// by their start. PTEs are untouched but in the changed range.
 //
 //	0123
 //	AAA.    A: rw, written at 0, 1, 2
@@ -53,11 +53,11 @@ func TestSplitVMAByMprotect(t *testing.T) {
 // ---------------------------------------------------------------------------
 // vma_merge / __vma_adjust (mm/mmap.c), section 4.12
 
-// Case 6 (mprotect back): A covers all of the middle VMA and prev and next
-// both take it: __vma_adjust(prev, remove_next = 2) removes the middle and
-// then next, each through anon_vma_merge() (unlink_anon_vmas: one degree
-// less each, the tree keeps prev). The survivor is prev; the PTE made
-// read-only stays read-only.
+// TestVMAMergeCase6MprotectBack covers case 6 (mprotect back): A covers all
+// of the middle VMA and prev and next both take it: __vma_adjust(prev,
+// remove_next = 2) removes the middle and then next, each through
+// anon_vma_merge() (unlink_anon_vmas: one degree less each, the tree keeps
+// prev). The survivor is prev; the PTE made read-only stays read-only.
 //
 //	0123
 //	BAC.    as left by TestSplitVMAByMprotect
@@ -90,8 +90,9 @@ func TestVMAMergeCase6MprotectBack(t *testing.T) {
 	}
 }
 
-// Case 7: A is all of the last VMA and only prev takes it: prev grows over
-// it (remove_next = 1), next == NULL afterwards (the highest_vm_end check).
+// TestVMAMergeCase7 covers case 7: A is all of the last VMA and only prev
+// takes it: prev grows over it (remove_next = 1), next == NULL afterwards
+// (the highest_vm_end check).
 //
 //	012
 //	AAB    one rw VMA written at 0 and 2; mprotect [2,3) r
@@ -115,9 +116,9 @@ func TestVMAMergeCase7(t *testing.T) {
 	e.wantPage(e.wantPTE(0, 2, false), av, 2, 1)
 }
 
-// Case 8: A is all of the first VMA and only next takes it: __vma_adjust()
-// swaps vma and next (remove_next = 3); next grows down over A with
-// pgoff next->vm_pgoff - pglen, and A's VMA is freed.
+// TestVMAMergeCase8 covers case 8: A is all of the first VMA and only next
+// takes it: __vma_adjust() swaps vma and next (remove_next = 3); next grows
+// down over A with pgoff next->vm_pgoff - pglen, and A's VMA is freed.
 //
 //	012
 //	ABB    one rw VMA written at 0 and 2; mprotect [0,1) r
@@ -147,12 +148,13 @@ func TestVMAMergeCase8(t *testing.T) {
 	e.wantPage(e.wantPTE(0, 2, true), av, 2, 1)
 }
 
-// Case 1 by mmap into the gap: vma_merge(anon_vma = NULL) lets prev take
-// the new range and next (is_mergeable_anon_vma(NULL, NULL, prev): equal;
-// (NULL, avN, next): next's chain is singular; (NULL, avN, NULL)).
-// __vma_adjust(prev): next is the exporter and prev, without an
-// anon_vma, the importer: prev->anon_vma = avN and anon_vma_clone() copies
-// N's chain (degree +1); then anon_vma_merge() unlinks N (degree -1).
+// TestVMAMergeCase1ImporterTakesAnonVMA covers case 1 by mmap into the gap:
+// vma_merge(anon_vma = NULL) lets prev take the new range and next
+// (is_mergeable_anon_vma(NULL, NULL, prev): equal; (NULL, avN, next):
+// next's chain is singular; (NULL, avN, NULL)). __vma_adjust(prev): next is
+// the exporter and prev, without an anon_vma, the importer: prev->anon_vma
+// = avN and anon_vma_clone() copies N's chain (degree +1); then
+// anon_vma_merge() unlinks N (degree -1).
 //
 //	012
 //	P.N    P: rw, never written; N: rw, written at 2
@@ -178,8 +180,9 @@ func TestVMAMergeCase1ImporterTakesAnonVMA(t *testing.T) {
 	e.wantPage(pg, avN, 2, 1)
 }
 
-// Case 2 (and not 1): prev and next have different anon_vmas, so
-// is_mergeable_anon_vma(avP, avN, NULL) fails and only prev grows.
+// TestVMAMergeCase2DifferentAnonVMAs covers case 2 (and not 1): prev and
+// next have different anon_vmas, so is_mergeable_anon_vma(avP, avN, NULL)
+// fails and only prev grows.
 //
 //	012
 //	P.N    P: rw, written at 0; N: rw, written at 2
@@ -204,8 +207,8 @@ func TestVMAMergeCase2DifferentAnonVMAs(t *testing.T) {
 	e.wantAV(avN, avWant{root: avN, parent: avN, ref: 1, degree: 2, tree: []state.VMAID{n}})
 }
 
-// Case 3: no prev; next grows down with pgoff next->vm_pgoff - pglen, so
-// its pages keep their index.
+// TestVMAMergeCase3 covers case 3: no prev; next grows down with pgoff
+// next->vm_pgoff - pglen, so its pages keep their index.
 //
 //	012
 //	..N    N: rw, written at 2
@@ -226,10 +229,11 @@ func TestVMAMergeCase3(t *testing.T) {
 	e.wantPage(e.wantPTE(0, 2, true), avN, 2, 1)
 }
 
-// mmap over the start of a written VMA (MAP_FIXED): mmap_region()'s
-// do_munmap() splits it and drops the first page; the new range then
-// merges with the remainder (case 3: the remainder's chain is singular),
-// which grows back down. The anon_vma and the second page survive.
+// TestMmapOverWrittenVMA covers mmap over the start of a written VMA
+// (MAP_FIXED): mmap_region()'s do_munmap() splits it and drops the first
+// page; the new range then merges with the remainder (case 3: the
+// remainder's chain is singular), which grows back down. The anon_vma and
+// the second page survive.
 //
 //	01
 //	AA    A: rw, written at 0 and 1; mmap [0,1) rw
@@ -279,10 +283,10 @@ func layout4x1(e *env) (p, n state.VMAID, av state.AVID) {
 	return
 }
 
-// Case 4: mprotect of the tail of P to N's flags: __vma_adjust(prev,
-// end = addr, expand = next) with adjust_next < 0: P shrinks, N grows
-// down (start and pgoff by adjust_next). vma_merge returns N, whose flags
-// mprotect_fixup then sets (VM_WARN_ON: already equal).
+// TestVMAMergeCase4 covers case 4: mprotect of the tail of P to N's flags:
+// __vma_adjust(prev, end = addr, expand = next) with adjust_next < 0: P
+// shrinks, N grows down (start and pgoff by adjust_next). vma_merge returns
+// N, whose flags mprotect_fixup then sets (VM_WARN_ON: already equal).
 //
 //	0123
 //	PPNN    P: rw, N: r, one anon_vma (layout4x1)
@@ -300,9 +304,9 @@ func TestVMAMergeCase4(t *testing.T) {
 	e.wantPage(e.wantPTE(0, 2, false), av, 2, 1)
 }
 
-// Case 5: mprotect of the head of N to P's flags: __vma_adjust(prev,
-// end, expand = prev) with adjust_next > 0: P grows, N shrinks (start and
-// pgoff up).
+// TestVMAMergeCase5 covers case 5: mprotect of the head of N to P's flags:
+// __vma_adjust(prev, end, expand = prev) with adjust_next > 0: P grows, N
+// shrinks (start and pgoff up).
 //
 //	0123
 //	PPNN    P: rw, N: r, one anon_vma (layout4x1)
@@ -319,10 +323,11 @@ func TestVMAMergeCase5(t *testing.T) {
 	e.wantPage(e.wantPTE(0, 2, false), av, 2, 1)
 }
 
-// Case 4 refused: N has no anon_vma, so can_vma_merge_before(N, avP)
-// calls is_mergeable_anon_vma(avP, NULL, N) with N's chain empty, not
-// singular: false (the Linux 3.0 quirk Jann Horn described in 2023).
-// mprotect_fixup() splits P instead.
+// TestVMAMergeCase4RefusedTargetWithoutAnonVMA covers case 4 refused: N has
+// no anon_vma, so can_vma_merge_before(N, avP) calls
+// is_mergeable_anon_vma(avP, NULL, N) with N's chain empty, not singular:
+// false (the Linux 3.0 quirk Jann Horn described in 2023). mprotect_fixup()
+// splits P instead.
 //
 //	0123
 //	PPNN    one rw VMA; mprotect [2,4) r; then write at 0 (only P faults)
@@ -346,10 +351,11 @@ func TestVMAMergeCase4RefusedTargetWithoutAnonVMA(t *testing.T) {
 	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 3, tree: []state.VMAID{e.vmaAt(0, 0), e.vmaAt(0, 1)}})
 }
 
-// Case 6 with an importer: A (the changed middle) and P have no anon_vma,
-// X has one. __vma_adjust(prev, remove_next = 2): next (A) has no
-// anon_vma, so the exporter is the VMA after it; P imports avX with a
-// clone of X's chain. A goes without anon_vma_merge(), X with it.
+// TestVMAMergeCase6ImportFromAfterNext covers case 6 with an importer: A
+// (the changed middle) and P have no anon_vma, X has one.
+// __vma_adjust(prev, remove_next = 2): next (A) has no anon_vma, so the
+// exporter is the VMA after it; P imports avX with a clone of X's chain. A
+// goes without anon_vma_merge(), X with it.
 //
 //	012
 //	PAX    one rw VMA; mprotect [1,2) r; write at 2 (only X faults)
@@ -375,9 +381,10 @@ func TestVMAMergeCase6ImportFromAfterNext(t *testing.T) {
 	e.wantPage(e.wantPTE(0, 2, true), avX, 2, 1)
 }
 
-// A VMA forked from the parent (chain [av2 av1]) takes no merge with a
-// new mapping: is_mergeable_anon_vma(NULL, av2, N) needs a singular chain.
-// The parent's own VMA (chain [av1]) does merge.
+// TestVMAMergeRefusedForForkedVMA checks that a VMA forked from the parent
+// (chain [av2 av1]) takes no merge with a new mapping:
+// is_mergeable_anon_vma(NULL, av2, N) needs a singular chain. The parent's
+// own VMA (chain [av1]) does merge.
 //
 //	012
 //	.N.    P1: N rw, written at 1; fork; mmap [0,1) rw in both
@@ -398,13 +405,13 @@ func TestVMAMergeRefusedForForkedVMA(t *testing.T) {
 // __do_munmap / unlink_anon_vmas / free_pgtables (mm/mmap.c, mm/rmap.c,
 // mm/memory.c), sections 4.7, 4.15
 
-// munmap of the middle: __split_vma(vma, start, 0) keeps [0,1) in the
-// original and gives [1,4) to a copy; __split_vma(last, end, 1) cuts
-// [1,3) off that copy. The detached [1,3) loses its PTEs (pages freed),
-// then unlink_anon_vmas(): the tree still holds the others, so only
-// the VMA's degree goes. Unmapping the rest empties the tree: the
-// self-parent link and the last VMA's degree go (degree 0, no
-// VM_WARN_ON), put_anon_vma() frees it and its slot is released.
+// TestMunmapMiddle covers munmap of the middle: __split_vma(vma, start, 0)
+// keeps [0,1) in the original and gives [1,4) to a copy; __split_vma(last,
+// end, 1) cuts [1,3) off that copy. The detached [1,3) loses its PTEs
+// (pages freed), then unlink_anon_vmas(): the tree still holds the others,
+// so only the VMA's degree goes. Unmapping the rest empties the tree: the
+// self-parent link and the last VMA's degree go (degree 0, no VM_WARN_ON),
+// put_anon_vma() frees it and its slot is released.
 //
 //	0123
 //	AAAA    A: rw, written at 0..3
@@ -452,12 +459,13 @@ func TestMunmapMiddle(t *testing.T) {
 	}
 }
 
-// A child's exit: unlink_anon_vmas() walks [av2 av1] newest first. av2's
-// tree empties: its parent av1 loses a degree, av2 is kept for the second
-// loop; av1's tree still holds the parent VMA. Then the VMA's own av2
-// loses its degree (0); put_anon_vma(av2) frees it and drops the root
-// reference it held on av1. The parent's PTE stays read-only until it
-// writes, which then reuses the page.
+// TestUnlinkAnonVMAsChildExit covers a child's exit: unlink_anon_vmas()
+// walks [av2 av1] newest first. av2's tree empties: its parent av1 loses a
+// degree, av2 is kept for the second loop; av1's tree still holds the
+// parent VMA. Then the VMA's own av2 loses its degree (0);
+// put_anon_vma(av2) frees it and drops the root reference it held on av1.
+// The parent's PTE stays read-only until it writes, which then reuses the
+// page.
 //
 //	0
 //	A     A: rw, written; fork; exit child; parent writes 0

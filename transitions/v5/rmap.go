@@ -91,23 +91,44 @@ func lockAnonVMARootV54(k *Kernel, root, av avID) avID {
 // link the AVC and count the VMA in the degree ("vma reference or
 // self-parent link for new root").
 func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
-	av := k.FindMergeableAnonVMA(vma)
-	allocated := state.NoAV
+	av, allocated := AnonVMAPrepareFind(k, vma)
+	if AnonVMAPrepareLink(k, vma, av, allocated) {
+		k.Inc(&k.AV(av).Degree)
+	}
+	return 0
+}
+
+// AnonVMAPrepareFind is the start of mm/rmap.c:__anon_vma_prepare(), v5.4 ..
+// v6.1: the anon_vma of a neighbour it may share
+// (find_mergeable_anon_vma()), else a new one (anon_vma_alloc()), which it
+// also returns as allocated.
+func AnonVMAPrepareFind(k *Kernel, vma vmaID) (av, allocated avID) {
+	av = k.FindMergeableAnonVMA(vma)
+	allocated = state.NoAV
 	if av == state.NoAV {
 		av = k.AnonVMAAlloc()
 		allocated = av
 	}
-	v := k.VMA(vma)
-	if v.AnonVMA == state.NoAV {
+	return av, allocated
+}
+
+// AnonVMAPrepareLink is the part of mm/rmap.c:__anon_vma_prepare() under
+// the anon_vma lock and page_table_lock, v5.4 .. v6.1: if vma->anon_vma is
+// still NULL, av becomes it and is linked at the head of vma's chain, and
+// it reports true; the caller then counts the VMA in av, which is the
+// statement 2555283eb40d changed (degree++, then num_active_vmas++).
+// Otherwise it puts allocated, the anon_vma the caller allocated for
+// nothing (if any), and reports false.
+func AnonVMAPrepareLink(k *Kernel, vma vmaID, av, allocated avID) bool {
+	if v := k.VMA(vma); v.AnonVMA == state.NoAV {
 		v.AnonVMA = av
 		k.AnonVMAChainLink(vma, av)
-		k.Inc(&k.AV(av).Degree)
-		allocated = state.NoAV
+		return true
 	}
 	if allocated != state.NoAV {
 		k.PutAnonVMA(allocated)
 	}
-	return 0
+	return false
 }
 
 // anonVMACloneV54 models mm/rmap.c:anon_vma_clone() (v5.4): link dst to
@@ -120,105 +141,164 @@ func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
 	return AnonVMACloneLinks(k, dst, src, false)
 }
 
-// AnonVMACloneLinks is the loop of mm/rmap.c:anon_vma_clone() and what
-// follows it, which every version from v5.4 to v6.0 shares: link dst to each
-// anon_vma on src's chain, oldest first, under lock_anon_vma_root(); reuse
-// the first whose degree is below two if dst has no anon_vma yet (and, with
-// needSrcAnonVMA, the test of 47b390d23bf8: src has one), never src's own;
-// then count dst in its anon_vma's degree. Variants that add a preamble to
-// anon_vma_clone() (4e4a9eb92133 and its predecessors) call it after theirs.
+// AnonVMACloneLinks is mm/rmap.c:anon_vma_clone() from its loop on, as
+// every version from v5.4 to v6.0 has it: the loop (AnonVMACloneLoop) with
+// the reuse test of v5.4 or, with needSrcAnonVMA, of 47b390d23bf8 (src has
+// an anon_vma), then the count of dst in its anon_vma's degree. Variants
+// that add a preamble to anon_vma_clone() (4e4a9eb92133 and its
+// predecessors) call it after theirs.
 func AnonVMACloneLinks(k *Kernel, dst, src vmaID, needSrcAnonVMA bool) int {
-	root := state.NoAV
-	s := k.VMA(src)
-	for i := int(s.NChain) - 1; i >= 0; i-- {
-		av := s.Chain[i]
-		root = k.LockAnonVMARoot(root, av)
-		k.AnonVMAChainLink(dst, av)
-		d := k.VMA(dst)
-		if d.AnonVMA == state.NoAV && (!needSrcAnonVMA || s.AnonVMA != state.NoAV) &&
-			av != s.AnonVMA && k.AV(av).Degree < 2 {
-			d.AnonVMA = av
-		}
+	reusable := reusableDegree
+	if needSrcAnonVMA {
+		reusable = reusableDegree47b390d23bf8
 	}
+	AnonVMACloneLoop(k, dst, src, reusable)
 	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
 		k.Inc(&k.AV(d.AnonVMA).Degree)
 	}
 	return 0
 }
 
+// AnonVMACloneLoop is the loop of mm/rmap.c:anon_vma_clone(), v5.4 .. v6.1:
+// link dst to each anon_vma on src's chain, walking it oldest first so
+// dst's chain keeps the order, under lock_anon_vma_root(); while dst has no
+// anon_vma, the first anon_vma that reusable accepts becomes dst's. The
+// reuse test is what 47b390d23bf8 and 2555283eb40d changed; the count of
+// dst in its anon_vma after the loop is the caller's.
+func AnonVMACloneLoop(k *Kernel, dst, src vmaID, reusable func(k *Kernel, src *state.VMA, av avID) bool) {
+	root := state.NoAV
+	s := k.VMA(src)
+	for i := int(s.NChain) - 1; i >= 0; i-- {
+		av := s.Chain[i]
+		root = k.LockAnonVMARoot(root, av)
+		k.AnonVMAChainLink(dst, av)
+		if d := k.VMA(dst); d.AnonVMA == state.NoAV && reusable(k, s, av) {
+			d.AnonVMA = av
+		}
+	}
+}
+
+// reusableDegree is the reuse test of mm/rmap.c:anon_vma_clone() in v5.4
+// (7a3ef208e662): an anon_vma of degree below two, "no vma and only one
+// anon_vma child", that is not src's own.
+func reusableDegree(k *Kernel, src *state.VMA, av avID) bool {
+	return av != src.AnonVMA && k.AV(av).Degree < 2
+}
+
+// reusableDegree47b390d23bf8 is the reuse test of mm/rmap.c:anon_vma_clone()
+// with 47b390d23bf8 ("don't reuse anon_vma if we just want a copy", v5.5-rc1
+// .. v6.0): v5.4's, and only when src has an anon_vma, which only
+// anon_vma_fork() clears in dst before cloning.
+func reusableDegree47b390d23bf8(k *Kernel, src *state.VMA, av avID) bool {
+	return src.AnonVMA != state.NoAV && av != src.AnonVMA && k.AV(av).Degree < 2
+}
+
 // anonVMAForkV54 models mm/rmap.c:anon_vma_fork() (v5.4): attach the child
 // VMA to all of the parent VMA's anon_vmas (anon_vma_clone, which may reuse
 // one), else give it a new anon_vma (AnonVMAForkNew).
 func anonVMAForkV54(k *Kernel, vma, pvma vmaID) int {
-	if k.VMA(pvma).AnonVMA == state.NoAV {
-		return 0
-	}
-	k.VMA(vma).AnonVMA = state.NoAV
-	if err := k.AnonVMAClone(vma, pvma); err != 0 {
+	if done, err := AnonVMAForkClone(k, vma, pvma); done {
 		return err
-	}
-	if k.VMA(vma).AnonVMA != state.NoAV {
-		return 0
 	}
 	return AnonVMAForkNew(k, vma, pvma)
 }
 
+// AnonVMAForkClone is the start of mm/rmap.c:anon_vma_fork(), v5.4 ..
+// v6.1: nothing to do when pvma has no anon_vma ("Don't bother if the
+// parent process has no anon_vma here"); otherwise drop the anon_vma vma
+// inherited from the struct copy and attach vma to all the anon_vmas pvma
+// is attached to with anon_vma_clone(), which may reuse one. It reports
+// done, with anon_vma_fork()'s result, unless vma still needs an anon_vma
+// of its own.
+func AnonVMAForkClone(k *Kernel, vma, pvma vmaID) (done bool, err int) {
+	if k.VMA(pvma).AnonVMA == state.NoAV {
+		return true, 0
+	}
+	k.VMA(vma).AnonVMA = state.NoAV
+	if err := k.AnonVMAClone(vma, pvma); err != 0 {
+		return true, err
+	}
+	return k.VMA(vma).AnonVMA != state.NoAV, 0
+}
+
 // AnonVMAForkNew is the end of mm/rmap.c:anon_vma_fork() ("Then add our own
-// anon_vma", v5.4 .. v6.0): a new anon_vma whose parent is pvma->anon_vma
-// and whose root, pvma's root, is pinned with get_anon_vma(); it becomes
-// vma->anon_vma, is linked at the head of vma's chain, and counts in its
+// anon_vma", v5.4 .. v6.0): a new anon_vma (AnonVMAForkLink), counted in its
 // parent's degree.
 func AnonVMAForkNew(k *Kernel, vma, pvma vmaID) int {
-	pv := k.VMA(pvma)
 	av := k.AnonVMAAlloc()
+	AnonVMAForkLink(k, vma, pvma, av)
+	k.Inc(&k.AV(k.S.AV(av).Parent).Degree)
+	return 0
+}
+
+// AnonVMAForkLink is the middle of "Then add our own anon_vma" in
+// mm/rmap.c:anon_vma_fork(), v5.4 .. v6.1: av, just allocated, gets
+// pvma->anon_vma as parent and its root, which get_anon_vma() pins; it
+// becomes vma->anon_vma and is linked at the head of vma's chain. The
+// counts around it are what 2555283eb40d changed.
+func AnonVMAForkLink(k *Kernel, vma, pvma vmaID, av avID) {
+	pv := k.VMA(pvma)
 	a := k.S.AV(av)
 	a.Root = k.AV(pv.AnonVMA).Root
 	a.Parent = pv.AnonVMA
 	k.GetAnonVMA(a.Root)
 	k.VMA(vma).AnonVMA = av
 	k.AnonVMAChainLink(vma, av)
-	k.Inc(&k.AV(a.Parent).Degree)
-	return 0
 }
 
-// unlinkAnonVMAsV54 models mm/rmap.c:unlink_anon_vmas() (v5.4). First loop,
-// newest AVC first: take the AVC out of its anon_vma's interval tree; an
-// anon_vma whose tree is now empty drops a degree of its parent and keeps
-// its AVC on the list; other AVCs are freed. Then the VMA's own anon_vma
-// loses the VMA's degree. Second loop: each emptied anon_vma must have
-// degree 0 (VM_WARN_ON) and is put. v5.4 leaves vma->anon_vma set (the
-// "vma->anon_vma = NULL" line came with ee8ab1903e3d in v5.8); every
-// caller frees or clears the VMA right after.
+// unlinkAnonVMAsV54 models mm/rmap.c:unlink_anon_vmas() (v5.4). First loop
+// (UnlinkAVCs): an anon_vma whose tree the VMA leaves empty drops a degree
+// of its parent. Then the VMA's own anon_vma loses the VMA's degree. Second
+// loop: each emptied anon_vma must have degree 0 (VM_WARN_ON) and is put.
+// v5.4 leaves vma->anon_vma set (the "vma->anon_vma = NULL" line came with
+// ee8ab1903e3d in v5.8); every caller frees or clears the VMA right after.
 func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
-	root := state.NoAV
 	v := k.VMA(vma)
-	var keep [state.MaxChain]avID
-	nkeep := uint8(0)
+	emptied, n := UnlinkAVCs(k, v, vma, parentDegreeDec)
+	if v.AnonVMA != state.NoAV {
+		k.Dec(&k.AV(v.AnonVMA).Degree)
+	}
+	for _, av := range emptied[:n] {
+		k.WarnOn(k.AV(av).Degree != 0, transitions.WarnUnlinkDegree)
+		k.PutAnonVMA(av)
+	}
+	v.NChain = 0
+	v.Chain = [state.MaxChain]avID{}
+}
+
+// UnlinkAVCs is the first loop of mm/rmap.c:unlink_anon_vmas(), v5.4 ..
+// v6.1. Newest AVC first, under lock_anon_vma_root(), each AVC of v (the
+// VMA vma) leaves its anon_vma's interval tree
+// (anon_vma_interval_tree_remove). An anon_vma whose tree is now empty
+// drops its link to its parent through dropChild (the statement
+// 2555283eb40d changed: anon_vma->parent->degree--, then
+// ->num_children--), and its AVC stays on the chain ("Leave empty
+// anon_vmas on the list - we'll need to free them outside the lock");
+// the other AVCs are taken off the chain and freed (list_del,
+// anon_vma_chain_free). It returns the emptied anon_vmas, newest first,
+// which the second loop puts.
+func UnlinkAVCs(k *Kernel, v *state.VMA, vma vmaID, dropChild func(k *Kernel, parent avID)) (emptied [state.MaxChain]avID, n uint8) {
+	root := state.NoAV
 	for i := uint8(0); i < v.NChain; {
 		av := v.Chain[i]
 		root = k.LockAnonVMARoot(root, av)
 		a := k.AV(av)
 		transitions.TreeRemove(a, vma)
 		if a.Tree == 0 {
-			k.Dec(&k.AV(a.Parent).Degree)
-			keep[nkeep] = av
-			nkeep++
+			dropChild(k, a.Parent)
+			emptied[n] = av
+			n++
 			i++
 			continue
 		}
 		transitions.ChainDel(v, i)
 	}
-	if v.AnonVMA != state.NoAV {
-		k.Dec(&k.AV(v.AnonVMA).Degree)
-	}
-	for i := uint8(0); i < nkeep; i++ {
-		a := k.AV(keep[i])
-		k.WarnOn(a.Degree != 0, transitions.WarnUnlinkDegree)
-		k.PutAnonVMA(keep[i])
-	}
-	v.NChain = 0
-	v.Chain = [state.MaxChain]avID{}
+	return emptied, n
 }
+
+// parentDegreeDec is "anon_vma->parent->degree--" in the first loop of
+// mm/rmap.c:unlink_anon_vmas() (v5.4).
+func parentDegreeDec(k *Kernel, parent avID) { k.Dec(&k.AV(parent).Degree) }
 
 // anonVMAMergeV54 models include/linux/rmap.h:anon_vma_merge() (v5.4):
 // VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma), then unlink next's chain.

@@ -20,13 +20,13 @@ import (
 // ---------------------------------------------------------------------------
 // __anon_vma_prepare (mm/rmap.c), from do_anonymous_page (mm/memory.c)
 
-// The first write fault in a VMA without an anon_vma runs
-// __anon_vma_prepare(): find_mergeable_anon_vma() finds nothing, so
-// anon_vma_alloc() makes one (refcount 1, degree 1 "reference for first
-// vma", root = parent = itself), and the link adds the VMA's degree
-// ("vma reference or self-parent link for new root"): degree 2. The page
-// gets page_add_new_anon_rmap(): mapping = vma->anon_vma, index =
-// linear_page_index(), mapcount 1; the PTE is writable (VM_WRITE). A read
+// TestAnonVMAPrepareOnWriteFault checks that the first write fault in a VMA
+// without an anon_vma runs __anon_vma_prepare(): find_mergeable_anon_vma()
+// finds nothing, so anon_vma_alloc() makes one (refcount 1, degree 1
+// "reference for first vma", root = parent = itself), and the link adds the
+// VMA's degree ("vma reference or self-parent link for new root"): degree
+// 2. The page gets page_add_new_anon_rmap(): mapping = vma->anon_vma, index
+// = linear_page_index(), mapcount 1; the PTE is writable (VM_WRITE). A read
 // fault is not modelled; mmap alone gives no anon_vma.
 //
 //	0123
@@ -65,8 +65,9 @@ func TestAnonVMAPrepareOnWriteFault(t *testing.T) {
 	}
 }
 
-// A write to a VMA without VM_WRITE, or to a hole, is SIGSEGV from
-// access_error()/bad_area before handle_mm_fault(): no state change.
+// TestWriteFaultSegv checks that a write to a VMA without VM_WRITE, or to a
+// hole, is SIGSEGV from access_error()/bad_area before handle_mm_fault():
+// no state change.
 //
 //	0123
 //	A.B.    A: r; B: rw
@@ -86,8 +87,9 @@ func TestWriteFaultSegv(t *testing.T) {
 // find_mergeable_anon_vma / reusable_anon_vma / anon_vma_compatible
 // (mm/mmap.c), section 4.4
 
-// __anon_vma_prepare() of the written VMA takes a neighbour's anon_vma when
-// the neighbour is anon_vma_compatible() (adjacent, flags equal but for
+// TestFindMergeableAnonVMA checks that __anon_vma_prepare() of the written
+// VMA takes a neighbour's anon_vma when the neighbour is
+// anon_vma_compatible() (adjacent, flags equal but for
 // VM_READ|VM_WRITE|VM_EXEC|VM_SOFTDIRTY, pgoff continuous) and its chain is
 // singular; vm_next is tried before vm_prev. A shared anon_vma gains one
 // degree and no reference; the chain is just [av].
@@ -249,14 +251,15 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 // anon_vma_fork / anon_vma_clone (mm/rmap.c), dup_mmap (kernel/fork.c),
 // sections 4.5, 4.6, 4.9
 
-// Fork of a VMA with an anon_vma: anon_vma_clone() links the child VMA to
-// each anon_vma of the parent VMA's chain, oldest first (so the order is
-// kept), and reuses none (the parent's own anon_vma is excluded, and a root
-// has degree >= 2); anon_vma_fork() then allocates the child's anon_vma:
-// parent = pvma->anon_vma, root = its root, which get_anon_vma() pins; it
-// goes at the head of the child's chain and the parent's degree grows by
-// one. The child's anon_vma keeps the degree 1 of anon_vma_alloc() for
-// the child VMA. Forking the child again makes a third level.
+// TestAnonVMAForkChain covers the fork of a VMA with an anon_vma:
+// anon_vma_clone() links the child VMA to each anon_vma of the parent VMA's
+// chain, oldest first (so the order is kept), and reuses none (the parent's
+// own anon_vma is excluded, and a root has degree >= 2); anon_vma_fork()
+// then allocates the child's anon_vma: parent = pvma->anon_vma, root = its
+// root, which get_anon_vma() pins; it goes at the head of the child's chain
+// and the parent's degree grows by one. The child's anon_vma keeps the
+// degree 1 of anon_vma_alloc() for the child VMA. Forking the child again
+// makes a third level.
 //
 //	01
 //	AA    P1: A rw, written at 0; fork P1 -> P2; fork P2 -> P3
@@ -298,9 +301,10 @@ func TestAnonVMAForkChain(t *testing.T) {
 	e.wantPage(pg, av1, 0, 3)
 }
 
-// anon_vma_fork() of a parent VMA without an anon_vma does nothing: the
-// child VMA keeps the NULL anon_vma vm_area_dup() copied and an empty
-// chain, and copy_page_range() copies nothing for it.
+// TestAnonVMAForkUnfaultedVMA checks that anon_vma_fork() of a parent VMA
+// without an anon_vma does nothing: the child VMA keeps the NULL anon_vma
+// vm_area_dup() copied and an empty chain, and copy_page_range() copies
+// nothing for it.
 //
 //	0123
 //	AA.B    A: rw, never written; B: rw, written at 3; fork
@@ -323,13 +327,13 @@ func TestAnonVMAForkUnfaultedVMA(t *testing.T) {
 	}
 }
 
-// The root is never reused by anon_vma_clone(): it keeps its self-parent
-// link and a child. P1 forks P2 and exits: P1's anon_vma av1 stays (P2's
-// VMA is in its tree, av2 pins it) with degree 2 (self-link + av2), no
-// VMA of its own. When P2 forks P3, anon_vma_clone() walks [av1 av2]
-// oldest first: av1 has degree 2 (not < 2), av2 is src->anon_vma. So no
-// reuse: P3 gets a new av3 (parent av2, root av1), and av1's degree is
-// unchanged while its refcount grows to 3.
+// TestAnonVMACloneRootNotReused checks that the root is never reused by
+// anon_vma_clone(): it keeps its self-parent link and a child. P1 forks P2
+// and exits: P1's anon_vma av1 stays (P2's VMA is in its tree, av2 pins it)
+// with degree 2 (self-link + av2), no VMA of its own. When P2 forks P3,
+// anon_vma_clone() walks [av1 av2] oldest first: av1 has degree 2 (not <
+// 2), av2 is src->anon_vma. So no reuse: P3 gets a new av3 (parent av2,
+// root av1), and av1's degree is unchanged while its refcount grows to 3.
 //
 //	0
 //	A     P1: A rw, written; fork P1 -> P2; exit P1; fork P2 -> P3 (slot of P1)
@@ -365,14 +369,15 @@ func TestAnonVMACloneRootNotReused(t *testing.T) {
 	e.wantPage(pg, av1, 0, 2)
 }
 
-// anon_vma_clone() reuses an anon_vma of degree < 2 that is not
-// src->anon_vma: "no vma and only one anon_vma child". P1 -> P2 -> P3;
-// P2 exits, so P2's av2 keeps only its child av3 (degree 1, tree {P3's
-// VMA}). P3 forks P4: the clone walks [av1 av2 av3]; av1 has degree 3,
-// av2 has degree 1 and is not P3's own av3, so P4's VMA takes av2 as its
-// anon_vma (degree 2) while its chain is a full copy [av3 av2 av1] and no
-// anon_vma is allocated: the child's anon_vma is not the head of its
-// chain. A COW fault in P4 then puts the new page in av2.
+// TestAnonVMACloneReusesAbandonedAnonVMA checks that anon_vma_clone()
+// reuses an anon_vma of degree < 2 that is not src->anon_vma: "no vma and
+// only one anon_vma child". P1 -> P2 -> P3; P2 exits, so P2's av2 keeps
+// only its child av3 (degree 1, tree {P3's VMA}). P3 forks P4: the clone
+// walks [av1 av2 av3]; av1 has degree 3, av2 has degree 1 and is not P3's
+// own av3, so P4's VMA takes av2 as its anon_vma (degree 2) while its chain
+// is a full copy [av3 av2 av1] and no anon_vma is allocated: the child's
+// anon_vma is not the head of its chain. A COW fault in P4 then puts the
+// new page in av2.
 //
 //	0
 //	A     P1: A rw, written; P1 -> P2 -> P3; exit P2; P3 -> P4; P4 writes 0
@@ -418,8 +423,9 @@ func TestAnonVMACloneReusesAbandonedAnonVMA(t *testing.T) {
 	e.wantPage(pg, av1, 0, 2)
 }
 
-// dup_mmap() skips VM_DONTCOPY VMAs: the child has no copy, the parent's
-// PTEs there are not write-protected, the anon_vma is untouched.
+// TestDupMmapDontCopy checks that dup_mmap() skips VM_DONTCOPY VMAs: the
+// child has no copy, the parent's PTEs there are not write-protected, the
+// anon_vma is untouched.
 //
 //	012
 //	A.B    A: rw, written at 0, MADV_DONTFORK; B: rw, written at 2; fork
@@ -458,12 +464,12 @@ func TestDupMmapDontCopy(t *testing.T) {
 	e.wantPage(pgB, avB, 2, 2)
 }
 
-// dup_mmap() and VM_WIPEONFORK (v5.4): tmp->anon_vma = NULL and
-// anon_vma_prepare(tmp) instead of anon_vma_fork(), and no
-// copy_page_range(). The child VMA keeps VM_WIPEONFORK, is not linked to
-// the parent's anon_vma and has no PTEs; the parent's PTEs stay writable.
-// v5.4 prepares even when the parent VMA has no anon_vma (later kernels
-// leave it to the first fault).
+// TestDupMmapWipeOnFork covers dup_mmap() and VM_WIPEONFORK (v5.4):
+// tmp->anon_vma = NULL and anon_vma_prepare(tmp) instead of
+// anon_vma_fork(), and no copy_page_range(). The child VMA keeps
+// VM_WIPEONFORK, is not linked to the parent's anon_vma and has no PTEs;
+// the parent's PTEs stay writable. v5.4 prepares even when the parent VMA
+// has no anon_vma (later kernels leave it to the first fault).
 //
 //	0123
 //	AA.B    A: rw, written at 0; B: rw, never written; both MADV_WIPEONFORK
@@ -507,12 +513,13 @@ func TestDupMmapWipeOnFork(t *testing.T) {
 	e.wantPage(npg, e.s.VMA(ca).AnonVMA, 0, 1)
 }
 
-// VM_WIPEONFORK in v5.4, section 4.4 [inferred]: anon_vma_prepare(tmp)
-// runs while tmp->vm_next/vm_prev are still the parent's (vm_area_dup
-// copied them; dup_mmap resets them only afterwards), so
-// find_mergeable_anon_vma() looks at the PARENT's neighbours. The child's
-// A' thus shares the parent B's anon_vma, chain [avB]; the child's B'
-// finds the parent's A without an anon_vma and gets a fresh one.
+// TestDupMmapWipeOnForkSharesParentNeighbour covers VM_WIPEONFORK in v5.4,
+// section 4.4 [inferred]: anon_vma_prepare(tmp) runs while
+// tmp->vm_next/vm_prev are still the parent's (vm_area_dup copied them;
+// dup_mmap resets them only afterwards), so find_mergeable_anon_vma() looks
+// at the PARENT's neighbours. The child's A' thus shares the parent B's
+// anon_vma, chain [avB]; the child's B' finds the parent's A without an
+// anon_vma and gets a fresh one.
 //
 //	01
 //	AB    A: rw, B: rwx (two VMAs), both MADV_WIPEONFORK; B written at 1; fork

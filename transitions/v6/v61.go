@@ -68,21 +68,12 @@ func anonVMAAllocV61(k *Kernel) avID {
 // 2555283eb40d: a fresh anon_vma counts its self-parent link in
 // num_children; the VMA counts in num_active_vmas.
 func anonVMAPrepareV61(k *Kernel, vma vmaID) int {
-	av := k.FindMergeableAnonVMA(vma)
-	allocated := state.NoAV
-	if av == state.NoAV {
-		av = k.AnonVMAAlloc()
-		k.Inc(&k.AV(av).NumChildren) // self-parent link for new root
-		allocated = av
-	}
-	if v := k.VMA(vma); v.AnonVMA == state.NoAV {
-		v.AnonVMA = av
-		k.AnonVMAChainLink(vma, av)
-		k.Inc(&k.AV(av).NumActiveVMAs)
-		allocated = state.NoAV
-	}
+	av, allocated := v5.AnonVMAPrepareFind(k, vma)
 	if allocated != state.NoAV {
-		k.PutAnonVMA(allocated)
+		k.Inc(&k.AV(av).NumChildren) // self-parent link for new root
+	}
+	if v5.AnonVMAPrepareLink(k, vma, av, allocated) {
+		k.Inc(&k.AV(av).NumActiveVMAs)
 	}
 	return 0
 }
@@ -91,47 +82,33 @@ func anonVMAPrepareV61(k *Kernel, vma vmaID) int {
 // reuse an anon_vma only if no VMA uses it and it has fewer than two
 // children; count dst in its anon_vma's num_active_vmas.
 func anonVMACloneV61(k *Kernel, dst, src vmaID) int {
-	root := state.NoAV
-	s := k.VMA(src)
-	for i := int(s.NChain) - 1; i >= 0; i-- {
-		av := s.Chain[i]
-		root = k.LockAnonVMARoot(root, av)
-		k.AnonVMAChainLink(dst, av)
-		a := k.AV(av)
-		if d := k.VMA(dst); d.AnonVMA == state.NoAV && s.AnonVMA != state.NoAV &&
-			a.NumChildren < 2 && a.NumActiveVMAs == 0 {
-			d.AnonVMA = av
-		}
-	}
+	v5.AnonVMACloneLoop(k, dst, src, reusableV61)
 	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
 		k.Inc(&k.AV(d.AnonVMA).NumActiveVMAs)
 	}
 	return 0
 }
 
+// reusableV61 is the reuse test of mm/rmap.c:anon_vma_clone() after
+// 2555283eb40d: src has an anon_vma (47b390d23bf8), and the anon_vma has
+// no active VMA and fewer than two children; src's own anon_vma has an
+// active VMA, so the "!= src->anon_vma" term is gone.
+func reusableV61(k *Kernel, src *state.VMA, av avID) bool {
+	a := k.AV(av)
+	return src.AnonVMA != state.NoAV && a.NumChildren < 2 && a.NumActiveVMAs == 0
+}
+
 // anonVMAForkV61 models mm/rmap.c:anon_vma_fork() after 2555283eb40d: the
 // new anon_vma counts the child VMA in num_active_vmas and itself in its
 // parent's num_children.
 func anonVMAForkV61(k *Kernel, vma, pvma vmaID) int {
-	pv := k.VMA(pvma)
-	if pv.AnonVMA == state.NoAV {
-		return 0
-	}
-	k.VMA(vma).AnonVMA = state.NoAV
-	if err := k.AnonVMAClone(vma, pvma); err != 0 {
+	if done, err := v5.AnonVMAForkClone(k, vma, pvma); done {
 		return err
-	}
-	if k.VMA(vma).AnonVMA != state.NoAV {
-		return 0
 	}
 	av := k.AnonVMAAlloc()
 	a := k.S.AV(av)
 	k.Inc(&a.NumActiveVMAs)
-	a.Root = k.AV(pv.AnonVMA).Root
-	a.Parent = pv.AnonVMA
-	k.GetAnonVMA(a.Root)
-	k.VMA(vma).AnonVMA = av
-	k.AnonVMAChainLink(vma, av)
+	v5.AnonVMAForkLink(k, vma, pvma, av)
 	k.Inc(&k.AV(a.Parent).NumChildren)
 	return 0
 }
@@ -142,37 +119,25 @@ func anonVMAForkV61(k *Kernel, vma, pvma vmaID) int {
 // emptied anon_vma must have no children and no active VMA
 // (VM_WARN_ON), then is put.
 func unlinkAnonVMAsV61(k *Kernel, vma vmaID) {
-	root := state.NoAV
 	v := k.VMA(vma)
-	var keep [state.MaxChain]avID
-	nkeep := uint8(0)
-	for i := uint8(0); i < v.NChain; {
-		av := v.Chain[i]
-		root = k.LockAnonVMARoot(root, av)
-		a := k.AV(av)
-		transitions.TreeRemove(a, vma)
-		if a.Tree == 0 {
-			k.Dec(&k.AV(a.Parent).NumChildren)
-			keep[nkeep] = av
-			nkeep++
-			i++
-			continue
-		}
-		transitions.ChainDel(v, i)
-	}
+	emptied, n := v5.UnlinkAVCs(k, v, vma, parentNumChildrenDec)
 	if v.AnonVMA != state.NoAV {
 		k.Dec(&k.AV(v.AnonVMA).NumActiveVMAs)
 		v.AnonVMA = state.NoAV
 	}
-	for i := uint8(0); i < nkeep; i++ {
-		a := k.AV(keep[i])
+	for _, av := range emptied[:n] {
+		a := k.AV(av)
 		k.WarnOn(a.NumChildren != 0, transitions.WarnUnlinkNumChildren)
 		k.WarnOn(a.NumActiveVMAs != 0, transitions.WarnUnlinkNumActiveVMAs)
-		k.PutAnonVMA(keep[i])
+		k.PutAnonVMA(av)
 	}
 	v.NChain = 0
 	v.Chain = [state.MaxChain]avID{}
 }
+
+// parentNumChildrenDec is "anon_vma->parent->num_children--" in the first
+// loop of mm/rmap.c:unlink_anon_vmas() after 2555283eb40d.
+func parentNumChildrenDec(k *Kernel, parent avID) { k.Dec(&k.AV(parent).NumChildren) }
 
 // pageSetAnonRmapV61 models mm/rmap.c:__page_set_anon_rmap() in v6.1: as
 // v5.4, and an exclusive mapping sets PageAnonExclusive even on a page that
@@ -191,30 +156,25 @@ func pageMoveAnonRmapV61(k *Kernel, pg pageID, vma vmaID) {
 	k.S.Page(pg).Flags |= state.PageAnonExclusive
 }
 
-// copyPageRangeV61 models mm/memory.c:copy_page_range() -> copy_present_pte()
-// in v6.1 for private anonymous VMAs (vma_needs_copy: only when the parent
-// VMA has an anon_vma): page_try_dup_anon_rmap() clears PageAnonExclusive
-// (no page is pinned in the model) and adds a mapping; both PTEs are
-// write-protected; then VM_BUG_ON(PageAnon && PageAnonExclusive).
+// copyPageRangeV61 models mm/memory.c:copy_page_range() ->
+// copy_present_pte() in v6.1 for private anonymous VMAs (vma_needs_copy:
+// only when the parent VMA has an anon_vma): each present PTE is copied by
+// copyPresentPTEV61.
 func copyPageRangeV61(k *Kernel, dst, src vmaID) int {
-	sv := k.VMA(src)
-	if sv.AnonVMA == state.NoAV {
-		return 0
-	}
-	dmm, smm := int(k.VMA(dst).MM)-1, int(sv.MM)-1
-	for a := sv.Start; a < sv.End; a++ {
-		pg := k.S.PT[smm][a].Page()
-		if pg == state.NoPage {
-			continue
-		}
-		p := k.S.Page(pg)
-		p.Flags &^= state.PageAnonExclusive
-		k.PageDupRmap(pg)
-		k.S.PT[smm][a] = state.MakePTE(pg, false)
-		k.S.PT[dmm][a] = state.MakePTE(pg, false)
-		k.BugOn(p.Flags&state.PageAnonExclusive != 0, transitions.BugCopyPresentExclusive)
-	}
-	return 0
+	return v5.CopyPageRangeWalk(k, dst, src, copyPresentPTEV61)
+}
+
+// copyPresentPTEV61 models mm/memory.c:copy_present_pte() in v6.1 for an
+// anonymous page: page_try_dup_anon_rmap() clears PageAnonExclusive (no
+// page is pinned in the model) and adds a mapping; both PTEs are
+// write-protected; then VM_BUG_ON(PageAnon && PageAnonExclusive).
+func copyPresentPTEV61(k *Kernel, dmm, smm int, addr uint8, pg pageID) {
+	p := k.S.Page(pg)
+	p.Flags &^= state.PageAnonExclusive
+	k.PageDupRmap(pg)
+	k.S.PT[smm][addr] = state.MakePTE(pg, false)
+	k.S.PT[dmm][addr] = state.MakePTE(pg, false)
+	k.BugOn(p.Flags&state.PageAnonExclusive != 0, transitions.BugCopyPresentExclusive)
 }
 
 // doWPPageV61 models mm/memory.c:do_wp_page() in v6.1 for an anonymous
