@@ -123,7 +123,7 @@ var goldenVariants = []string{"v5.4", "linux-next-20191008", "v5.5-rc5", "khlebn
 
 var (
 	goldenTiming = regexp.MustCompile(`, depth (\d+), [^,]+, \d+ states/s, heap \d+ MiB`)
-	goldenRow    = regexp.MustCompile(`(?m)^( \S.*\S) +[0-9.]+$`)
+	goldenRow    = regexp.MustCompile(`(?m)^( \S.*\S) +[0-9]+\.[0-9]$`)
 )
 
 // normalizeGolden blanks what changes from run to run: elapsed times,

@@ -38,6 +38,29 @@ type Worker[S any] interface {
 	Terminal(s *S) bool
 }
 
+// Counter is an optional capability of a Worker: counts of what its
+// transitions reached (a model's coverage of its own code). Run and Walk
+// add the counts of all their workers into their results.
+type Counter interface {
+	Counts() []uint64
+}
+
+// addCounts adds w's counts, if it keeps any, to sum.
+func addCounts(sum []uint64, w any) []uint64 {
+	c, ok := w.(Counter)
+	if !ok {
+		return sum
+	}
+	counts := c.Counts()
+	if sum == nil {
+		sum = make([]uint64, len(counts))
+	}
+	for i, n := range counts {
+		sum[i] += n
+	}
+	return sum
+}
+
 // Property is a predicate that must hold in every reachable state.
 type Property[S any] struct {
 	Name string
@@ -67,6 +90,9 @@ type Config[S any] struct {
 	// StopWhenAllViolated ends the run as soon as every property has a
 	// violation.
 	StopWhenAllViolated bool
+	// StopWhenViolated ends the run at the first violation of any
+	// property: the first in the breadth-first order, so a shortest one.
+	StopWhenViolated bool
 	// Workers is the number of goroutines computing successors; 0 or 1
 	// means one. The results do not depend on it.
 	Workers int
@@ -111,6 +137,7 @@ type StopReason int
 const (
 	Exhausted   StopReason = iota // every state within the bound was explored
 	AllViolated                   // every property was violated (StopWhenAllViolated)
+	Violated                      // a property was violated (StopWhenViolated)
 	MaxStates                     // Config.MaxStates was reached
 	MaxMemory                     // Config.MaxMemory was reached
 	Cancelled                     // the context was cancelled
@@ -124,6 +151,8 @@ func (r StopReason) String() string {
 		return "exhausted"
 	case AllViolated:
 		return "all properties violated"
+	case Violated:
+		return "a property violated"
 	case MaxStates:
 		return "state limit"
 	case MaxMemory:
@@ -167,6 +196,8 @@ type Result struct {
 	Err error
 	// Checkpoints is the number of checkpoints written.
 	Checkpoints int
+	// Counts are the workers' counts (Counter), summed; nil without.
+	Counts []uint64
 }
 
 // CollisionInfo is a fingerprint shared by two different states.
@@ -243,6 +274,10 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 		}
 	}
 	e.run(ctx)
+	e.res.Counts = addCounts(nil, e.w)
+	for _, p := range e.parts {
+		e.res.Counts = addCounts(e.res.Counts, p.w)
+	}
 	e.res.Checkpoints, e.res.Err = e.ckpt.saves, e.ckpt.err
 	e.res.Stats.Elapsed = time.Since(e.start)
 	e.sampleMemory()
@@ -402,8 +437,12 @@ func (e *explorer[S]) record1(parent uint32, a Action, depth int, violated uint6
 		e.violIdx[i] = uint32(idx)
 		e.violated++
 	}
-	if e.cfg.StopWhenAllViolated && e.violated == len(e.cfg.Properties) {
+	switch {
+	case e.cfg.StopWhenAllViolated && e.violated == len(e.cfg.Properties):
 		e.res.Stop = AllViolated
+		e.stop = true
+	case e.cfg.StopWhenViolated && e.violated > 0:
+		e.res.Stop = Violated
 		e.stop = true
 	}
 	return idx

@@ -45,16 +45,9 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 			return usageErr("--verify-states cannot be combined with --resume: a checkpoint keeps fingerprints, not states")
 		}
 	}
-	// Last of the checks, so a refused command leaves no directory behind;
-	// probed, so a directory that cannot be written fails now, not after
-	// the run.
-	if f.out != "" {
-		if err := os.MkdirAll(f.out, 0o777); err != nil {
-			return usageErr("--out %q: cannot create the directory: %v", f.out, err)
-		}
-		if err := probeWritable(f.out); err != nil {
-			return usageErr("--out %q: cannot write in it: %v", f.out, err)
-		}
+	// Last of the checks, so a refused command leaves no directory behind.
+	if err := prepareOut(f.out); err != nil {
+		return err
 	}
 
 	out, err := run.Check(ctx, cfg)
@@ -81,9 +74,27 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 		if err := writeMatrix(stdout, out, f.bound); err != nil {
 			return err
 		}
+		if err := writeCoverageMatrix(stdout, out); err != nil {
+			return err
+		}
 		if _, err := after.WriteTo(stdout); err != nil {
 			return err
 		}
 	}
 	return exitWith(out.Code(), "violations or limits")
+}
+
+// prepareOut creates the --out directory and probes it, so that a
+// directory that cannot be written fails now, not after the run.
+func prepareOut(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return usageErr("--out %q: cannot create the directory: %v", dir, err)
+	}
+	if err := probeWritable(dir); err != nil {
+		return usageErr("--out %q: cannot write in it: %v", dir, err)
+	}
+	return nil
 }

@@ -148,10 +148,10 @@ func TestMatrixForSeveralVariants(t *testing.T) {
 	var v54, fix string
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
-		if len(f) > 0 && f[0] == "v5.4" {
+		if len(f) > 0 && f[0] == "v5.4" && v54 == "" {
 			v54 = l
 		}
-		if len(f) > 0 && f[0] == "khlebnikov-fix-v1" {
+		if len(f) > 0 && f[0] == "khlebnikov-fix-v1" && fix == "" {
 			fix = l
 		}
 	}

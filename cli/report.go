@@ -47,6 +47,7 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	if st.States > 0 {
 		fmt.Fprintf(out, "  memory: visited set %.1f bytes/state, parent links and actions 8 bytes/state\n", float64(st.TableBytes)/n)
 	}
+	printCoverage(out, "  ", r.Coverage())
 
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for i, p := range r.Props {
@@ -60,6 +61,8 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 			if p.Advisory {
 				verdict += " (advisory)"
 			}
+		case r.Vacuous():
+			verdict = "not checked (the operations never reached the anon_vma code)"
 		case r.Incomplete():
 			verdict = fmt.Sprintf("not violated in what was explored (incomplete, depth %d)", st.Depth)
 		case f.bound == 0:
@@ -71,6 +74,9 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if r.Vacuous() {
+		fmt.Fprintf(w, "  %s incomplete: no anon_vma was ever allocated, so no property was put to the test; add write to --ops\n", v.Name)
 	}
 	if r.Capacity() {
 		fmt.Fprintf(w, "  %s incomplete: a state outgrew the model's capacities (%s); use a smaller scope\n", v.Name, r.CapacityCause())
@@ -100,11 +106,8 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	return nil
 }
 
-// printTraces builds the trace of each violation and writes it to --out
-// as JSON, and prints it in --format (or, for html, writes the page to
-// --out) when --traces.
+// printTraces builds the trace of each violation and emits it.
 func printTraces(w io.Writer, f *checkFlags, r *run.Run) error {
-	v := r.Variant
 	for i, p := range r.Props {
 		if !r.Result.Violated(i) || p.Limit {
 			continue
@@ -113,34 +116,41 @@ func printTraces(w io.Writer, f *checkFlags, r *run.Run) error {
 		if err != nil {
 			return err
 		}
-		if f.out != "" {
-			path := filepath.Join(f.out, v.Name+"."+p.Name+".json")
-			data, err := traces.EncodeJSON(t)
-			if err != nil {
-				return err
-			}
-			if err := traces.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-				return fmt.Errorf("writing %s: %v", path, err)
-			}
-		}
-		if !f.traces {
-			continue
-		}
-		if f.format == "html" {
-			path := filepath.Join(f.out, v.Name+"."+p.Name+".html")
-			if err := traces.WriteFileAtomic(path, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
-				return fmt.Errorf("writing %s: %v", path, err)
-			}
-			fmt.Fprintf(w, "\n%s violated by %s: %s\n", p.Name, v.Name, path)
-			continue
-		}
-		fmt.Fprintln(w)
-		write, _ := traceWriter(f.format)
-		if err := write(w, t); err != nil {
+		if err := emitTrace(w, f, t); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// emitTrace writes a violation's trace to --out as JSON, and prints it in
+// --format (or, for html, writes the page to --out) when --traces.
+func emitTrace(w io.Writer, f *checkFlags, t *traces.Trace) error {
+	v, p := t.Variant, t.Property
+	if f.out != "" {
+		path := filepath.Join(f.out, v.Name+"."+p.Name+".json")
+		data, err := traces.EncodeJSON(t)
+		if err != nil {
+			return err
+		}
+		if err := traces.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+			return fmt.Errorf("writing %s: %v", path, err)
+		}
+	}
+	if !f.traces {
+		return nil
+	}
+	if f.format == "html" {
+		path := filepath.Join(f.out, v.Name+"."+p.Name+".html")
+		if err := traces.WriteFileAtomic(path, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
+			return fmt.Errorf("writing %s: %v", path, err)
+		}
+		fmt.Fprintf(w, "\n%s violated by %s: %s\n", p.Name, v.Name, path)
+		return nil
+	}
+	fmt.Fprintln(w)
+	write, _ := traceWriter(f.format)
+	return write(w, t)
 }
 
 // writeMatrix prints the verdict matrix: a row per variant, a column per
@@ -151,7 +161,7 @@ func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
 	if bound == 0 {
 		b = "fixpoint"
 	}
-	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, a = advisory):\n", b)
+	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, - = the anon_vma code never reached, a = advisory):\n", b)
 	width := len("variant")
 	for _, r := range out.Runs {
 		width = max(width, len(r.Variant.Name))
@@ -178,6 +188,8 @@ func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
 				if p.Advisory {
 					cell += "a"
 				}
+			case r.Vacuous():
+				cell = "-"
 			case r.Incomplete():
 				cell = "?"
 			}

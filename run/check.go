@@ -10,6 +10,7 @@ import (
 	"anoncheck/specs"
 	"anoncheck/state"
 	"anoncheck/traces"
+	"anoncheck/transitions"
 )
 
 // Stop says why a run ended before its bound.
@@ -48,9 +49,30 @@ func (r *Run) Capacity() bool {
 }
 
 // Incomplete reports whether the run certifies nothing about what it did
-// not reach: it stopped before its bound, or a state outgrew the model.
-// It is the one place that decides; every report asks it.
-func (r *Run) Incomplete() bool { return !r.Result.Complete || r.Capacity() }
+// not reach: it stopped before its bound, a state outgrew the model, or
+// its operations never reached the anon_vma code (Vacuous). It is the one
+// place that decides; every report asks it.
+func (r *Run) Incomplete() bool { return !r.Result.Complete || r.Capacity() || r.Vacuous() }
+
+// Coverage is what the run's transitions reached.
+func (r *Run) Coverage() *transitions.Coverage { return coverageOf(r.Result.Counts) }
+
+// Vacuous reports whether no transition of the run allocated an anon_vma:
+// the operations never reached the code the properties are about (with
+// --ops fork, say, nothing is ever written), so that every property holds
+// for want of anything to check.
+func (r *Run) Vacuous() bool { return r.Result.Counts != nil && Vacuous(r.Coverage()) }
+
+// Vacuous reports whether coverage c never reached the anon_vma code: no
+// anon_vma was allocated.
+func Vacuous(c *transitions.Coverage) bool { return !c.Reached(transitions.FnAnonVMAAlloc) }
+
+// coverageOf reads a check result's counts as the model's coverage.
+func coverageOf(counts []uint64) *transitions.Coverage {
+	var c transitions.Coverage
+	copy(c[:], counts)
+	return &c
+}
 
 // Violated reports whether a safety property (not advisory, not a limit)
 // was violated.

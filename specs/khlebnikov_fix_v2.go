@@ -41,7 +41,7 @@ var KhlebnikovFixV2 = Register(&Variant{
 //	}
 //	... v5.5's anon_vma_fork(vma, pvma)
 func anonVMAForkKhlebnikovV2(k *transitions.Kernel, vma, pvma, prev state.VMAID) int {
-	k.Enter("anon_vma_fork")
+	k.Enter(transitions.FnAnonVMAFork)
 	defer k.Leave()
 	if k.VMA(pvma).AnonVMA == state.NoAV {
 		return 0

@@ -31,7 +31,7 @@ var LiXinhaiProposal = Register(&Variant{
 // described it: share as fix v2 does, but link everything pvma links and
 // then prev->anon_vma.
 func anonVMAForkLiXinhai(k *transitions.Kernel, vma, pvma, prev state.VMAID) int {
-	k.Enter("anon_vma_fork")
+	k.Enter(transitions.FnAnonVMAFork)
 	defer k.Leave()
 	pv := k.VMA(pvma)
 	if pv.AnonVMA == state.NoAV {

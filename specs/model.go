@@ -31,7 +31,9 @@ func (m *Model) Init() state.State {
 
 // NewWorker returns a worker with its own kernel and scratch state.
 func (m *Model) NewWorker() check.Worker[state.State] {
-	return &worker{k: m.Variant.Kernel(), sc: &m.Scope, sym: m.Symmetry}
+	w := &worker{k: m.Variant.Kernel(), sc: &m.Scope, sym: m.Symmetry}
+	w.k.Cov = &w.cov
+	return w
 }
 
 // Env is the environment the properties see.
@@ -48,6 +50,7 @@ func (m *Model) CheckProperties(props []*Property) []check.Property[state.State]
 }
 
 type worker struct {
+	cov transitions.Coverage
 	k   *transitions.Kernel
 	sc  *transitions.Scope
 	sym state.Symmetry
@@ -119,3 +122,10 @@ func (w *worker) Pack(dst []byte, s *state.State) []byte { return s.AppendPacked
 
 // Unpack decodes a packed state.
 func (w *worker) Unpack(src []byte, s *state.State) { s.Unpack(src) }
+
+// Counts makes the worker a check.Counter: the kernel's coverage.
+func (w *worker) Counts() []uint64 { return w.cov[:] }
+
+// Class makes the worker a check.Classifier: an action's class is its
+// operation kind, which the weights of a hunt's walks choose between.
+func (w *worker) Class(a check.Action) int { return int(transitions.DecodeOp(a).Kind) }

@@ -122,23 +122,29 @@ func (sys *Syscalls) Supports(kind OpKind) bool {
 // call is recorded when a Recorder is attached.
 
 func (k *Kernel) AnonVMAAlloc() avID {
-	k.Enter("anon_vma_alloc")
+	k.Enter(FnAnonVMAAlloc)
 	defer k.Leave()
 	return k.F.AnonVMAAlloc(k)
 }
 func (k *Kernel) AnonVMAFree(av avID) {
-	k.Enter("anon_vma_free")
+	k.Enter(FnAnonVMAFree)
 	defer k.Leave()
 	k.F.AnonVMAFree(k, av)
 }
-func (k *Kernel) GetAnonVMA(av avID) { k.F.GetAnonVMA(k, av) }
+func (k *Kernel) GetAnonVMA(av avID) { k.Cover(FnGetAnonVMA); k.F.GetAnonVMA(k, av) }
 func (k *Kernel) PutAnonVMA(av avID) {
-	k.Enter("put_anon_vma")
+	k.Enter(FnPutAnonVMA)
 	defer k.Leave()
 	k.F.PutAnonVMA(k, av)
 }
-func (k *Kernel) AnonVMAChainLink(vma vmaID, av avID) { k.F.AnonVMAChainLink(k, vma, av) }
-func (k *Kernel) LockAnonVMARoot(root, av avID) avID  { return k.F.LockAnonVMARoot(k, root, av) }
+func (k *Kernel) AnonVMAChainLink(vma vmaID, av avID) {
+	k.Cover(FnAnonVMAChainLink)
+	k.F.AnonVMAChainLink(k, vma, av)
+}
+func (k *Kernel) LockAnonVMARoot(root, av avID) avID {
+	k.Cover(FnLockAnonVMARoot)
+	return k.F.LockAnonVMARoot(k, root, av)
+}
 
 // AnonVMAPrepare is the inline anon_vma_prepare() of include/linux/rmap.h:
 // nothing to do when the VMA has an anon_vma, else __anon_vma_prepare().
@@ -146,157 +152,181 @@ func (k *Kernel) AnonVMAPrepare(vma vmaID) int {
 	if k.VMA(vma).AnonVMA != state.NoAV {
 		return 0
 	}
-	k.Enter("__anon_vma_prepare")
+	k.Enter(FnAnonVMAPrepare)
 	defer k.Leave()
 	return k.F.AnonVMAPrepare(k, vma)
 }
 func (k *Kernel) AnonVMAClone(dst, src vmaID) int {
-	k.Enter("anon_vma_clone")
+	k.Enter(FnAnonVMAClone)
 	defer k.Leave()
 	return k.F.AnonVMAClone(k, dst, src)
 }
 func (k *Kernel) AnonVMAFork(vma, pvma vmaID) int {
-	k.Enter("anon_vma_fork")
+	k.Enter(FnAnonVMAFork)
 	defer k.Leave()
 	return k.F.AnonVMAFork(k, vma, pvma)
 }
 func (k *Kernel) UnlinkAnonVMAs(vma vmaID) {
-	k.Enter("unlink_anon_vmas")
+	k.Enter(FnUnlinkAnonVMAs)
 	defer k.Leave()
 	k.F.UnlinkAnonVMAs(k, vma)
 }
 func (k *Kernel) AnonVMAMerge(vma, next vmaID) {
-	k.Enter("anon_vma_merge")
+	k.Enter(FnAnonVMAMerge)
 	defer k.Leave()
 	k.F.AnonVMAMerge(k, vma, next)
 }
 func (k *Kernel) PageAddNewAnonRmap(pg pageID, vma vmaID, addr uint8) {
-	k.Enter("page_add_new_anon_rmap")
+	k.Enter(FnPageAddNewAnonRmap)
 	defer k.Leave()
 	k.F.PageAddNewAnonRmap(k, pg, vma, addr)
 }
 func (k *Kernel) PageSetAnonRmap(pg pageID, vma vmaID, addr uint8, exclusive bool) {
+	k.Cover(FnPageSetAnonRmap)
 	k.F.PageSetAnonRmap(k, pg, vma, addr, exclusive)
 }
 func (k *Kernel) PageMoveAnonRmap(pg pageID, vma vmaID) {
-	k.Enter("page_move_anon_rmap")
+	k.Enter(FnPageMoveAnonRmap)
 	defer k.Leave()
 	k.F.PageMoveAnonRmap(k, pg, vma)
 }
-func (k *Kernel) PageDupRmap(pg pageID)    { k.F.PageDupRmap(k, pg) }
-func (k *Kernel) PageRemoveRmap(pg pageID) { k.F.PageRemoveRmap(k, pg) }
+func (k *Kernel) PageDupRmap(pg pageID) {
+	k.Cover(FnPageDupRmap)
+	k.F.PageDupRmap(k, pg)
+}
+func (k *Kernel) PageRemoveRmap(pg pageID) {
+	k.Cover(FnPageRemoveRmap)
+	k.F.PageRemoveRmap(k, pg)
+}
 
 func (k *Kernel) FindMergeableAnonVMA(vma vmaID) avID {
-	k.Enter("find_mergeable_anon_vma")
+	k.Enter(FnFindMergeableAnonVMA)
 	defer k.Leave()
 	return k.F.FindMergeableAnonVMA(k, vma)
 }
-func (k *Kernel) ReusableAnonVMA(old, a, b vmaID) avID { return k.F.ReusableAnonVMA(k, old, a, b) }
-func (k *Kernel) AnonVMACompatible(a, b vmaID) bool    { return k.F.AnonVMACompatible(k, a, b) }
+func (k *Kernel) ReusableAnonVMA(old, a, b vmaID) avID {
+	k.Cover(FnReusableAnonVMA)
+	return k.F.ReusableAnonVMA(k, old, a, b)
+}
+func (k *Kernel) AnonVMACompatible(a, b vmaID) bool {
+	k.Cover(FnAnonVMACompatible)
+	return k.F.AnonVMACompatible(k, a, b)
+}
 func (k *Kernel) IsMergeableVMA(vma vmaID, fl flags) bool {
+	k.Cover(FnIsMergeableVMA)
 	return k.F.IsMergeableVMA(k, vma, fl)
 }
 func (k *Kernel) IsMergeableAnonVMA(av1, av2 avID, vma vmaID) bool {
+	k.Cover(FnIsMergeableAnonVMA)
 	return k.F.IsMergeableAnonVMA(k, av1, av2, vma)
 }
 func (k *Kernel) CanVMAMergeBefore(vma vmaID, fl flags, av avID, pgoff uint8) bool {
+	k.Cover(FnCanVMAMergeBefore)
 	return k.F.CanVMAMergeBefore(k, vma, fl, av, pgoff)
 }
 func (k *Kernel) CanVMAMergeAfter(vma vmaID, fl flags, av avID, pgoff uint8) bool {
+	k.Cover(FnCanVMAMergeAfter)
 	return k.F.CanVMAMergeAfter(k, vma, fl, av, pgoff)
 }
 func (k *Kernel) VMAMerge(mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID {
-	k.Enter("vma_merge")
+	k.Enter(FnVMAMerge)
 	defer k.Leave()
 	return k.F.VMAMerge(k, mm, prev, addr, end, fl, av, pgoff)
 }
 func (k *Kernel) VMAAdjust(vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
-	k.Enter("__vma_adjust")
+	k.Enter(FnVMAAdjust)
 	defer k.Leave()
 	return k.F.VMAAdjust(k, vma, start, end, pgoff, insert, expand)
 }
 func (k *Kernel) SplitVMA(mm int, vma vmaID, addr uint8, newBelow bool) int {
-	k.Enter("__split_vma")
+	k.Enter(FnSplitVMA)
 	defer k.Leave()
 	return k.F.SplitVMA(k, mm, vma, addr, newBelow)
 }
 func (k *Kernel) DoMunmap(mm int, start, end uint8) int {
-	k.Enter("__do_munmap")
+	k.Enter(FnDoMunmap)
 	defer k.Leave()
 	return k.F.DoMunmap(k, mm, start, end)
 }
 func (k *Kernel) MmapRegion(mm int, addr, end uint8, fl flags) int {
-	k.Enter("mmap_region")
+	k.Enter(FnMmapRegion)
 	defer k.Leave()
 	return k.F.MmapRegion(k, mm, addr, end, fl)
 }
 func (k *Kernel) ExitMmap(mm int) {
-	k.Enter("exit_mmap")
+	k.Enter(FnExitMmap)
 	defer k.Leave()
 	k.F.ExitMmap(k, mm)
 }
 func (k *Kernel) DupMmap(mm, oldmm int) int {
-	k.Enter("dup_mmap")
+	k.Enter(FnDupMmap)
 	defer k.Leave()
 	return k.F.DupMmap(k, mm, oldmm)
 }
-func (k *Kernel) VMAreaDup(orig vmaID) vmaID { return k.F.VMAreaDup(k, orig) }
-func (k *Kernel) VMAreaFree(vma vmaID)       { k.F.VMAreaFree(k, vma) }
+func (k *Kernel) VMAreaDup(orig vmaID) vmaID {
+	k.Cover(FnVMAreaDup)
+	return k.F.VMAreaDup(k, orig)
+}
+func (k *Kernel) VMAreaFree(vma vmaID) {
+	k.Cover(FnVMAreaFree)
+	k.F.VMAreaFree(k, vma)
+}
 func (k *Kernel) HandleMMFault(mm int, addr uint8, write bool) int {
-	k.Enter("handle_mm_fault")
+	k.Enter(FnHandleMMFault)
 	defer k.Leave()
 	return k.F.HandleMMFault(k, mm, addr, write)
 }
 func (k *Kernel) DoAnonymousPage(vma vmaID, addr uint8) int {
-	k.Enter("do_anonymous_page")
+	k.Enter(FnDoAnonymousPage)
 	defer k.Leave()
 	return k.F.DoAnonymousPage(k, vma, addr)
 }
 func (k *Kernel) DoWPPage(vma vmaID, addr uint8) int {
-	k.Enter("do_wp_page")
+	k.Enter(FnDoWPPage)
 	defer k.Leave()
 	return k.F.DoWPPage(k, vma, addr)
 }
 func (k *Kernel) WPPageCopy(vma vmaID, addr uint8) int {
-	k.Enter("wp_page_copy")
+	k.Enter(FnWPPageCopy)
 	defer k.Leave()
 	return k.F.WPPageCopy(k, vma, addr)
 }
 func (k *Kernel) CopyPageRange(dst, src vmaID) int {
-	k.Enter("copy_page_range")
+	k.Enter(FnCopyPageRange)
 	defer k.Leave()
 	return k.F.CopyPageRange(k, dst, src)
 }
 func (k *Kernel) UnmapVMAs(vma vmaID, start, end uint8) {
-	k.Enter("unmap_vmas")
+	k.Enter(FnUnmapVMAs)
 	defer k.Leave()
 	k.F.UnmapVMAs(k, vma, start, end)
 }
 func (k *Kernel) FreePgtables(vma vmaID) {
-	k.Enter("free_pgtables")
+	k.Enter(FnFreePgtables)
 	defer k.Leave()
 	k.F.FreePgtables(k, vma)
 }
 func (k *Kernel) DoMprotectPkey(mm int, start, end uint8, prot Prot) int {
-	k.Enter("do_mprotect_pkey")
+	k.Enter(FnDoMprotectPkey)
 	defer k.Leave()
 	return k.F.DoMprotectPkey(k, mm, start, end, prot)
 }
 func (k *Kernel) MprotectFixup(vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int) {
-	k.Enter("mprotect_fixup")
+	k.Enter(FnMprotectFixup)
 	defer k.Leave()
 	return k.F.MprotectFixup(k, vma, prev, start, end, newflags)
 }
 func (k *Kernel) ChangeProtection(vma vmaID, start, end uint8) {
+	k.Cover(FnChangeProtection)
 	k.F.ChangeProtection(k, vma, start, end)
 }
 func (k *Kernel) Madvise(mm int, start, end uint8, behavior Advice) int {
-	k.Enter("madvise")
+	k.Enter(FnMadvise)
 	defer k.Leave()
 	return k.F.Madvise(k, mm, start, end, behavior)
 }
 func (k *Kernel) MadviseBehavior(vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
-	k.Enter("madvise_behavior")
+	k.Enter(FnMadviseBehavior)
 	defer k.Leave()
 	return k.F.MadviseBehavior(k, vma, prev, start, end, behavior)
 }

@@ -20,6 +20,10 @@ type Kernel struct {
 	// Counters selects which anon_vma counters the code maintains; the
 	// accounting property reads the same setting.
 	Counters Counters
+
+	// Cov, when not nil, counts the points of the model each operation
+	// reaches.
+	Cov *Coverage
 }
 
 // Counters names the anon_vma reuse accounting scheme of a kernel version.
@@ -46,6 +50,7 @@ func (k *Kernel) Bug(a Assertion) {
 	if k.S.Bug == 0 {
 		k.S.Bug = uint8(a)
 	}
+	k.coverAssertion(a)
 	if k.Rec != nil {
 		k.Rec.Event(a.String())
 	}
@@ -66,6 +71,7 @@ func (k *Kernel) WarnOn(cond bool, a Assertion) bool {
 		if k.S.Warn == 0 {
 			k.S.Warn = uint8(a)
 		}
+		k.coverAssertion(a)
 		if k.Rec != nil {
 			k.Rec.Event(a.String())
 		}
@@ -234,13 +240,14 @@ func (r *Recorder) Event(what string) {
 // Reset empties the recorder for the next operation.
 func (r *Recorder) Reset() { r.Calls = r.Calls[:0]; r.depth = 0 }
 
-// Enter records a call of the named kernel function when a Recorder is
-// attached. The dispatch methods call it; a variant calls it for a kernel
-// function whose signature the table does not have (a patch that adds a
-// parameter), with a deferred Leave.
-func (k *Kernel) Enter(name string) {
+// Enter records a call of kernel function f when a Recorder is attached,
+// and counts it when coverage is. The dispatch methods call it; a variant
+// calls it for a kernel function whose signature the table does not have
+// (a patch that adds a parameter), with a deferred Leave.
+func (k *Kernel) Enter(f Fn) {
+	k.Cover(f)
 	if k.Rec != nil {
-		k.Rec.Enter(name)
+		k.Rec.Enter(f.String())
 	}
 }
 

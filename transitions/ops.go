@@ -312,6 +312,7 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	if k.Rec != nil {
 		k.Rec.Reset()
 	}
+	k.coverOp(op.Kind)
 	sys := &k.F.Sys
 	switch op.Kind {
 	case OpMmap:

@@ -66,6 +66,7 @@ func doWPPageV54(k *Kernel, vma vmaID, addr uint8) int {
 			k.PageMoveAnonRmap(pg, vma)
 		}
 		// wp_page_reuse
+		k.Case(transitions.CaseWPReuse)
 		k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
 		return 0
 	}

@@ -127,8 +127,10 @@ func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av av
 			k.CanVMAMergeBefore(next, fl, av, pgoff+pglen) &&
 			k.IsMergeableAnonVMA(k.VMA(prev).AnonVMA, k.VMA(next).AnonVMA, state.NoVMA) {
 			// cases 1, 6
+			k.Case(transitions.CaseMergePrevNext)
 			err = k.VMAAdjust(prev, k.VMA(prev).Start, k.VMA(next).End, k.VMA(prev).Pgoff, state.NoVMA, prev)
 		} else { // cases 2, 5, 7
+			k.Case(transitions.CaseMergePrev)
 			err = k.VMAAdjust(prev, k.VMA(prev).Start, end, k.VMA(prev).Pgoff, state.NoVMA, prev)
 		}
 		if err != 0 {
@@ -141,8 +143,10 @@ func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av av
 	if next != state.NoVMA && end == k.VMA(next).Start && k.CanVMAMergeBefore(next, fl, av, pgoff+pglen) {
 		var err int
 		if prev != state.NoVMA && addr < k.VMA(prev).End { // case 4
+			k.Case(transitions.CaseMergeNextShift)
 			err = k.VMAAdjust(prev, k.VMA(prev).Start, addr, k.VMA(prev).Pgoff, state.NoVMA, next)
 		} else { // cases 3, 8
+			k.Case(transitions.CaseMergeNext)
 			err = k.VMAAdjust(area, addr, k.VMA(next).End, k.VMA(next).Pgoff-pglen, state.NoVMA, next)
 			area = next
 		}
@@ -219,6 +223,7 @@ func vmaAdjustV54(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand 
 		// "Easily overlooked": the expanding VMA must have an anon_vma if
 		// the shrinking one had, to cover any anon pages imported.
 		if exporter != state.NoVMA && k.VMA(exporter).AnonVMA != state.NoAV && k.VMA(importer).AnonVMA == state.NoAV {
+			k.Case(transitions.CaseAdjustImport)
 			k.VMA(importer).AnonVMA = k.VMA(exporter).AnonVMA
 			if err := k.AnonVMAClone(importer, exporter); err != 0 {
 				return err
@@ -236,6 +241,17 @@ again:
 		k.AV(av) // anon_vma_lock_write(anon_vma) reads anon_vma->root
 	}
 
+	switch removeNext {
+	case 1:
+		k.Case(transitions.CaseAdjustRemove1)
+	case 2:
+		k.Case(transitions.CaseAdjustRemove2)
+	case 3:
+		k.Case(transitions.CaseAdjustRemove3)
+	}
+	if adjustNext != 0 {
+		k.Case(transitions.CaseAdjustNext)
+	}
 	v := k.VMA(vma)
 	v.Start = start
 	v.End = end

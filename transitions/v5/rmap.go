@@ -105,7 +105,9 @@ func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
 func AnonVMAPrepareFind(k *Kernel, vma vmaID) (av, allocated avID) {
 	av = k.FindMergeableAnonVMA(vma)
 	allocated = state.NoAV
-	if av == state.NoAV {
+	if av != state.NoAV {
+		k.Case(transitions.CasePrepareShare)
+	} else {
 		av = k.AnonVMAAlloc()
 		allocated = av
 	}
@@ -173,6 +175,7 @@ func AnonVMACloneLoop(k *Kernel, dst, src vmaID, reusable func(k *Kernel, src *s
 		root = k.LockAnonVMARoot(root, av)
 		k.AnonVMAChainLink(dst, av)
 		if d := k.VMA(dst); d.AnonVMA == state.NoAV && reusable(k, s, av) {
+			k.Case(transitions.CaseCloneReuse)
 			d.AnonVMA = av
 		}
 	}
@@ -237,6 +240,7 @@ func AnonVMAForkNew(k *Kernel, vma, pvma vmaID) int {
 // becomes vma->anon_vma and is linked at the head of vma's chain. The
 // counts around it are what 2555283eb40d changed.
 func AnonVMAForkLink(k *Kernel, vma, pvma vmaID, av avID) {
+	k.Case(transitions.CaseForkNewAnonVMA)
 	pv := k.VMA(pvma)
 	a := k.S.AV(av)
 	a.Root = k.AV(pv.AnonVMA).Root

@@ -98,7 +98,7 @@ func munmapV54(k *Kernel, mm int, start, end uint8) int { return k.DoMunmap(mm, 
 // forkV54 models the mm part of kernel/fork.c:copy_process() -> copy_mm()
 // -> dup_mm(): a new mm, filled by dup_mmap().
 func forkV54(k *Kernel, parent, child int) int {
-	k.Enter("fork")
+	k.Enter(transitions.FnFork)
 	defer k.Leave()
 	k.S.MMs[child] = state.MM{Live: 1}
 	k.S.PT[child] = [state.MaxSlots]state.PTE{}
@@ -108,7 +108,7 @@ func forkV54(k *Kernel, parent, child int) int {
 // exitV54 models kernel/exit.c:do_exit() -> exit_mm() -> mmput() ->
 // exit_mmap() for the last user of the mm.
 func exitV54(k *Kernel, mm int) {
-	k.Enter("exit")
+	k.Enter(transitions.FnExit)
 	defer k.Leave()
 	k.ExitMmap(mm)
 	k.S.MMs[mm] = state.MM{}
