@@ -23,7 +23,7 @@ var LiXinhaiProposal = Register(&Variant{
 	Base:  "khlebnikov-fix-v2",
 	Patch: func(f *transitions.Funcs) { f.DupMmap = dupMmapKhlebnikov(anonVMAForkLiXinhai) },
 	Expect: []Expectation{
-		AllHold(Default3, "Li Xinhai, LKML 14 Jan 2020: \"connectivity of vma should be maintained\""),
+		AllHold(Default3, "Li Xinhai, LKML 14 Jan 2020: \"connectivity of vma should be maintained\""+degreeDoubleReuse),
 	},
 })
 

@@ -25,7 +25,7 @@ var V55rc5 = Register(&Variant{
 	Patch: func(f *transitions.Funcs) { f.AnonVMAClone = anonVMAClone4e4a9eb92133 },
 	Expect: []Expectation{
 		AllHold(Default3,
-			"Khlebnikov, LKML 9 Jan 2020: \"still produces valid anon-vma tree, so nothing crashes\""),
+			"Khlebnikov, LKML 9 Jan 2020: \"still produces valid anon-vma tree, so nothing crashes\""+degreeDoubleReuse),
 		AllHold(MergeCase1, "the 47b390d23bf8 guard keeps split and merge callers out of the sharing"),
 	},
 })

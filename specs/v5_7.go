@@ -25,7 +25,7 @@ var V57 = Register(&Variant{
 		f.DupMmap = v5.DupMmapV57
 	},
 	Expect: []Expectation{
-		AllHold(Default3, "the revert: back to v5.4's fork behaviour"),
+		AllHold(Default3, "the revert: back to v5.4's fork behaviour"+degreeDoubleReuse),
 		AllHold(MergeCase1, "the revert: no sharing in split and merge callers"),
 	},
 })
