@@ -230,7 +230,7 @@ func (e *explorer[S]) record(b *batch[S], nxt *frontier[S], depth int) {
 		for i := range u.out {
 			sc := &u.out[i]
 			if sc.isNew {
-				idx := e.record1(sc.parent, sc.action, depth, sc.violated)
+				idx := e.record1(sc.fp, sc.parent, sc.action, depth, sc.violated)
 				if idx < 0 {
 					return // beyond MaxStates: stopped, not recorded
 				}

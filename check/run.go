@@ -115,7 +115,29 @@ type Config[S any] struct {
 	// Resume, if set, is a checkpoint file to continue from instead of
 	// starting afresh.
 	Resume string
+
+	// Shard splits the run into Shard.Count parts that together explore
+	// every state: see Shard. The zero value is one part, the whole run.
+	Shard Shard
 }
+
+// Shard is one of Count parts of a run, for runs spread over machines.
+// Every part explores the same levels up to the first with at least
+// ShardMinStates states per part (the split level); there part Index
+// keeps only the states whose fingerprint it owns (mix(fp) mod Count),
+// and explores the rest of the run from those alone. A state beyond the
+// split level descends from a state of that level, so it is explored by
+// the part owning that ancestor, at its own depth: the union of the parts
+// is the whole run, and the shortest violation is the shortest over the
+// parts. A part keeps every state's fingerprint (Result.Fingerprints) so
+// that the union can be counted.
+type Shard struct {
+	Index, Count int
+}
+
+// ShardMinStates is how many states per part the split level must have:
+// enough that the parts get about as much work each.
+const ShardMinStates = 64
 
 // Stats describes a run.
 type Stats struct {
@@ -198,6 +220,12 @@ type Result struct {
 	Checkpoints int
 	// Counts are the workers' counts (Counter), summed; nil without.
 	Counts []uint64
+	// With Config.Shard: the depth of the split level (-1 if no level was
+	// large enough, so that this part explored everything), and the
+	// fingerprint of every state in index order (states are recorded
+	// level by level, so Stats.PerDepth gives each one's depth).
+	SplitDepth   int
+	Fingerprints []uint64
 }
 
 // CollisionInfo is a fingerprint shared by two different states.
@@ -261,6 +289,9 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 		for i := range e.full {
 			e.full[i] = map[uint64]string{}
 		}
+	}
+	if sh := cfg.Shard; sh.Count > 1 && (sh.Index < 0 || sh.Index >= sh.Count || cfg.Resume != "" || cfg.Checkpoint != "") {
+		return e.fail(fmt.Errorf("check: shard %d of %d: a part must be below the count, and parts do not checkpoint", sh.Index, sh.Count))
 	}
 	if cfg.Resume != "" {
 		if cfg.VerifyStates {
@@ -410,7 +441,7 @@ func (e *explorer[S]) addChecked(fp uint64, parent uint32, a Action, depth int, 
 	if !e.visited.insert(fp) {
 		return -1
 	}
-	return e.record1(parent, a, depth, violated)
+	return e.record1(fp, parent, a, depth, violated)
 }
 
 // record1 gives a new state, already inserted in the visited set, the next
@@ -418,12 +449,15 @@ func (e *explorer[S]) addChecked(fp uint64, parent uint32, a Action, depth int, 
 //
 // A new state beyond Config.MaxStates is not recorded: the run stops, and
 // record1 returns -1. A run of exactly MaxStates states so completes.
-func (e *explorer[S]) record1(parent uint32, a Action, depth int, violated uint64) int {
+func (e *explorer[S]) record1(fp uint64, parent uint32, a Action, depth int, violated uint64) int {
 	idx := len(e.parent)
 	if e.cfg.MaxStates > 0 && idx >= e.cfg.MaxStates {
 		e.res.Stop = MaxStates
 		e.stop = true
 		return -1
+	}
+	if e.cfg.Shard.Count > 1 {
+		e.res.Fingerprints = append(e.res.Fingerprints, fp)
 	}
 	e.parent = append(e.parent, parent)
 	e.action = append(e.action, a)
@@ -487,7 +521,12 @@ func (e *explorer[S]) run(ctx context.Context) {
 		}
 		e.level, e.next, e.pos, e.depth = all, newFrontier(e.w), 0, 1
 	}
+	e.res.SplitDepth = -1
 	for e.cfg.Bound == 0 || e.depth <= e.cfg.Bound {
+		if n := e.cfg.Shard.Count; n > 1 && e.res.SplitDepth < 0 && e.level.len() >= ShardMinStates*n {
+			e.level = e.split(e.level)
+			e.res.SplitDepth = e.depth - 1
+		}
 		e.expand(ctx, false, e.depth)
 		if e.stop {
 			e.interrupted()
@@ -513,6 +552,18 @@ func (e *explorer[S]) run(ctx context.Context) {
 		e.checkpointIfDue()
 	}
 	e.finish(true)
+}
+
+// split keeps the states of level that this part owns.
+func (e *explorer[S]) split(level *frontier[S]) *frontier[S] {
+	out := newFrontier(e.w)
+	for i := 0; i < level.len(); i++ {
+		idx := level.get(i, &e.cur)
+		if mix(e.w.Fingerprint(&e.cur))%uint64(e.cfg.Shard.Count) == uint64(e.cfg.Shard.Index) {
+			out.push(idx, &e.cur)
+		}
+	}
+	return out
 }
 
 // expand computes the successors of e.level from position e.pos on (setup

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"anoncheck/run"
 )
@@ -23,6 +24,17 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 	}
 	if f.format == "html" && f.out == "" && f.traces {
 		return usageErr("--format html: one page per trace; add --out DIR to write each as DIR/VARIANT.PROPERTY.html, or render one with anoncheck replay FILE --format html")
+	}
+	if cfg.Shard, err = parseShard(f.shard); err != nil {
+		return usageErr("%v", err)
+	}
+	if cfg.Shard.Count > 1 {
+		switch {
+		case f.out == "":
+			return usageErr("--shard %s: each part writes a part file for anoncheck merge; add --out DIR", f.shard)
+		case f.checkpoint != "" || f.resume != "":
+			return usageErr("--shard %s: parts do not checkpoint; run each part again instead", f.shard)
+		}
 	}
 	for _, c := range []struct{ flag, path string }{{"--checkpoint", f.checkpoint}, {"--resume", f.resume}} {
 		if c.path != "" && len(cfg.Variants) != 1 {
@@ -63,6 +75,13 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 		w = &after
 	}
 	for _, r := range out.Runs {
+		if r.IsPart() {
+			path := filepath.Join(f.out, fmt.Sprintf("%s.part-%d-of-%d", r.Variant.Name, cfg.Shard.Index, cfg.Shard.Count))
+			if err := r.WritePart(path); err != nil {
+				return fmt.Errorf("writing %s: %v", path, err)
+			}
+			fmt.Fprintf(w, "part %d of %d of %s written to %s (anoncheck merge folds the parts)\n", cfg.Shard.Index, cfg.Shard.Count, r.Variant.Name, path)
+		}
 		if err := printReport(w, f, r, matrix); err != nil {
 			return err
 		}

@@ -96,7 +96,7 @@ input, 3 a resource limit stopped the run before the bound was exhausted.`,
 	})
 	f.register(root)
 	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(f, stdout, stderr),
-		newDiffCmd(f, stdout, stderr), newHuntCmd(f, stdout, stderr), newReplayCmd(stdout, stderr), newReproCmd(stdout))
+		newDiffCmd(f, stdout, stderr), newHuntCmd(f, stdout, stderr), newMergeCmd(f, stdout), newReplayCmd(stdout, stderr), newReproCmd(stdout))
 	return root
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"anoncheck/check"
 	"anoncheck/run"
 	"anoncheck/specs"
 	"anoncheck/state"
@@ -47,6 +48,7 @@ type checkFlags struct {
 	resume          string
 	force           bool
 	shrink          bool
+	shard           string
 }
 
 // register declares the flags on the root command.
@@ -76,6 +78,22 @@ func (f *checkFlags) register(root *cobra.Command) {
 	pf.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false prints the explorer's own")
 	pf.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
 	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
+	fl.StringVar(&f.shard, "shard", "", "run part I of N (I from 0) of a sharded run and write its part file into --out, for anoncheck merge (e.g. --shard $JOB_COMPLETION_INDEX/8)")
+}
+
+// parseShard reads --shard I/N.
+func parseShard(s string) (check.Shard, error) {
+	var sh check.Shard
+	if s == "" {
+		return sh, nil
+	}
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.Index, &sh.Count); err != nil || fmt.Sprintf("%d/%d", sh.Index, sh.Count) != s {
+		return sh, fmt.Errorf("--shard %q: use I/N, part I (from 0) of N parts, e.g. 0/4", s)
+	}
+	if sh.Count < 2 || sh.Index < 0 || sh.Index >= sh.Count {
+		return sh, fmt.Errorf("--shard %q: N must be at least 2 and I between 0 and N-1", s)
+	}
+	return sh, nil
 }
 
 // config validates the flags every exploring command shares (bound,

@@ -63,6 +63,8 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 			}
 		case r.Vacuous():
 			verdict = "not checked (the operations never reached the anon_vma code)"
+		case r.IsPart():
+			verdict = fmt.Sprintf("not violated in this part (%d states; anoncheck merge gives the verdict)", st.States)
 		case r.Incomplete():
 			verdict = fmt.Sprintf("not violated in what was explored (incomplete, depth %d)", st.Depth)
 		case f.bound == 0:
@@ -97,7 +99,7 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	case f.checkpoint != "" && limited:
 		fmt.Fprintf(w, "  no checkpoint written: the run stopped during the initial layouts, or by --max-states, before a consistent point\n")
 	}
-	if f.traces || f.out != "" {
+	if (f.traces || f.out != "") && !r.IsPart() { // the merge of the parts gives the traces
 		if err := printTraces(w, f, r); err != nil {
 			return err
 		}
@@ -161,7 +163,7 @@ func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
 	if bound == 0 {
 		b = "fixpoint"
 	}
-	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, - = the anon_vma code never reached, a = advisory):\n", b)
+	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, - = the anon_vma code never reached, a = advisory%s):\n", b, partLegend(out))
 	width := len("variant")
 	for _, r := range out.Runs {
 		width = max(width, len(r.Variant.Name))
@@ -190,6 +192,8 @@ func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
 				}
 			case r.Vacuous():
 				cell = "-"
+			case r.IsPart():
+				cell = "p"
 			case r.Incomplete():
 				cell = "?"
 			}
@@ -217,4 +221,14 @@ func joinInts(xs []int) string {
 		parts[i] = fmt.Sprint(x)
 	}
 	return strings.Join(parts, " ")
+}
+
+// partLegend explains the "p" cells of a matrix of parts.
+func partLegend(out *run.Outcome) string {
+	for _, r := range out.Runs {
+		if r.IsPart() {
+			return ", p = not violated in this part"
+		}
+	}
+	return ""
 }

@@ -37,6 +37,9 @@ type Run struct {
 	cfg     *Config
 }
 
+// Bound is the bound the run was made with.
+func (r *Run) Bound() int { return r.cfg.Bound }
+
 // Capacity reports whether a state outgrew the model's capacities (a
 // limit property was violated): the states beyond it were not explored.
 func (r *Run) Capacity() bool {
@@ -86,13 +89,18 @@ func (r *Run) Violated() bool {
 }
 
 // Code is the exit status the run calls for: a violation, else
-// incomplete, else none.
+// incomplete, else none. A part of a sharded run that explored all its
+// states calls for none: its verdict comes from the merge.
 func (r *Run) Code() int {
 	code := ExitOK
 	if r.Violated() {
 		code = ExitViolation
 	}
-	if r.Result.Err != nil || (r.Incomplete() && code == ExitOK) {
+	incomplete := r.Incomplete()
+	if r.IsPart() {
+		incomplete = !r.Result.Complete
+	}
+	if r.Result.Err != nil || (incomplete && code == ExitOK) {
 		code = max(code, ExitIncomplete)
 	}
 	return code
@@ -182,7 +190,7 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 	r := &Run{Variant: v, Model: m, Props: props, cfg: c}
 	cfg := check.Config[state.State]{Bound: c.Bound, Properties: m.CheckProperties(props), MaxStates: c.Limits.MaxStates,
 		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: m.ConfigDigest(0),
-		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume}
+		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume, Shard: c.Shard}
 	if !c.Force && !*sized && c.Resume == "" && c.Checkpoint == "" {
 		res, done, err := c.estimate(ctx, m, cfg)
 		if err != nil {

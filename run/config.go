@@ -50,6 +50,9 @@ type Config struct {
 	Resume          string
 	// Force skips the size estimate.
 	Force bool
+	// Shard makes each variant's run one part of a sharded run (see
+	// check.Shard and Merge).
+	Shard check.Shard
 
 	// Progress, if set, is told how each run is going.
 	Progress Progress

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"anoncheck/run"
+)
+
+func newMergeCmd(f *checkFlags, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "merge PART-FILE...",
+		Short: "Fold the part files of a sharded run (--shard I/N) into its verdicts, states and traces",
+		Long: `merge reads the part files that anoncheck --shard I/N --out DIR wrote, all N
+parts of each variant, and prints what one unsharded run would: the states
+per depth (each state once, at the smallest depth any part met it), the
+verdicts, and for each violated property the shortest trace over the parts.
+Transitions and coverage are summed over the parts, which explore some
+states twice. A part missing, given twice, or of another run is exit 2.
+Exit status as the main command's.`,
+		Example: `  for i in 0 1 2 3; do anoncheck --spec v5.4 --bound 5 --shard $i/4 --out parts & done; wait
+  anoncheck merge parts/*.part-*`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("merge takes the part files of a sharded run")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := unusedFlags(cmd, "bound", "pages", "procs", "prots", "ops", "symmetry", "max-states", "timeout",
+				"max-memory", "workers", "self-check", "verify-states", "force"); err != nil {
+				return err
+			}
+			return runMerge(cmd.Context(), f, args, stdout)
+		},
+	}
+	cmd.Flags().StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory, created if missing")
+	cmd.Flags().BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
+	return cmd
+}
+
+func runMerge(_ context.Context, f *checkFlags, files []string, stdout io.Writer) error {
+	if _, err := traceWriter(f.format); err != nil {
+		return usageErr("%v", err)
+	}
+	var parts []*run.Part
+	for _, path := range files {
+		p, err := run.ReadPart(path)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		parts = append(parts, p)
+	}
+	if err := prepareOut(f.out); err != nil {
+		return err
+	}
+	out, err := run.Merge(&run.Config{Shrink: f.shrink}, parts)
+	if err != nil {
+		return usageErr("merge: %v", err)
+	}
+	matrix := len(out.Runs) > 1
+	var after bytes.Buffer
+	w := stdout
+	if matrix {
+		w = &after
+	}
+	for _, r := range out.Runs {
+		f.bound = r.Bound()
+		if err := printReport(w, f, r, matrix); err != nil {
+			return err
+		}
+	}
+	if matrix {
+		if err := writeMatrix(stdout, out, f.bound); err != nil {
+			return err
+		}
+		if err := writeCoverageMatrix(stdout, out); err != nil {
+			return err
+		}
+		if _, err := after.WriteTo(stdout); err != nil {
+			return err
+		}
+	}
+	return exitWith(out.Code(), "violations or limits")
+}
