@@ -139,9 +139,13 @@ func (e *explorer[S]) writeCheckpoint(path string) error {
 		w.u64(uint64(v.Depth))
 		w.u64(uint64(e.violIdx[i]))
 	}
-	w.u64(uint64(len(e.parent)))
-	w.bytes(raw(e.parent))
-	w.bytes(raw(e.action))
+	w.u64(uint64(e.parent.len()))
+	for _, b := range e.parent.slices() {
+		w.bytes(raw(b))
+	}
+	for _, b := range e.action.slices() {
+		w.bytes(raw(b))
+	}
 	for i := range e.visited.shards {
 		sh := &e.visited.shards[i]
 		w.u64(uint64(sh.n))
@@ -303,10 +307,10 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 		viols[i].idx = r.u64()
 	}
 	n := r.sized(8, 1<<32-1, "states") // a parent link and an action each
-	e.parent = make([]uint32, n)
-	e.action = make([]Action, n)
-	r.bytes(raw(e.parent))
-	r.bytes(raw(e.action))
+	parent, action := make([]uint32, n), make([]Action, n)
+	r.bytes(raw(parent))
+	r.bytes(raw(action))
+	e.parent, e.action = u32sOf(parent), u32sOf(action)
 	fingerprints := 0
 	for i := range e.visited.shards {
 		sh := &e.visited.shards[i]
@@ -405,7 +409,7 @@ const noViolation = ^uint64(0)
 // being expanded and the new states found from it, parent links to
 // earlier states, and violations at the depth of their states.
 func (e *explorer[S]) checkLoaded(viols []savedViolation, fingerprints int) error {
-	per, n := e.res.Stats.PerDepth, len(e.parent)
+	per, n := e.res.Stats.PerDepth, e.parent.len()
 	if e.depth < 1 || len(per) != e.depth {
 		return fmt.Errorf("%d complete levels at depth %d", len(per), e.depth)
 	}
@@ -428,8 +432,8 @@ func (e *explorer[S]) checkLoaded(viols []savedViolation, fingerprints int) erro
 	if total != n || fingerprints != n {
 		return fmt.Errorf("%d states by depth, %d recorded, %d fingerprints", total, n, fingerprints)
 	}
-	for i, p := range e.parent {
-		if (i == 0) != (p == noParent) || (i > 0 && p >= uint32(i)) {
+	for i := 0; i < n; i++ {
+		if p := e.parent.get(i); (i == 0) != (p == noParent) || (i > 0 && p >= uint32(i)) {
 			return fmt.Errorf("state %d has parent %d", i, p)
 		}
 	}

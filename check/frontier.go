@@ -19,6 +19,9 @@ const chunkSize = 1 << 22
 // when the worker can pack them.
 type frontier[S any] struct {
 	p      Packer[S]
+	spill  *spillFile // with Config.SpillDir: where full chunks go
+	mapped int        // chunks [0, mapped) are mapped from spill
+	err    error      // the first spill error
 	idx    []uint32
 	st     []S      // unpacked states, without a Packer
 	chunks [][]byte // packed states, with a Packer; none straddles two chunks
@@ -39,12 +42,58 @@ func newFrontier[S any](w Worker[S]) *frontier[S] {
 func (f *frontier[S]) len() int { return len(f.idx) }
 
 // tail returns the chunk new states are packed into, with room for one.
+// With a spill file, the chunk that is full goes to disk and its memory
+// becomes the new chunk.
 func (f *frontier[S]) tail(need int) []byte {
-	if n := len(f.chunks); n > 0 && cap(f.chunks[n-1])-len(f.chunks[n-1]) >= need {
+	n := len(f.chunks)
+	if n > 0 && cap(f.chunks[n-1])-len(f.chunks[n-1]) >= need {
 		return f.chunks[n-1]
 	}
-	f.chunks = append(f.chunks, make([]byte, 0, max(chunkSize, need)))
+	var next []byte
+	if n > 0 && f.spill != nil && f.err == nil && f.mapped == n-1 {
+		full := f.chunks[n-1]
+		if m, err := f.spill.put(full); err != nil {
+			f.err = err
+		} else {
+			f.chunks[n-1] = m
+			f.mapped = n
+			if cap(full) >= need {
+				next = full[:0]
+			}
+		}
+	}
+	if next == nil {
+		next = make([]byte, 0, max(chunkSize, need))
+	}
+	f.chunks = append(f.chunks, next)
 	return f.chunks[len(f.chunks)-1]
+}
+
+// release unmaps the spilled chunks that hold only states before state
+// i: the run has read them for the last time.
+func (f *frontier[S]) release(i int) {
+	if f.spill == nil || i >= len(f.loc) {
+		return
+	}
+	last := int(f.loc[i] >> 40) // the chunk of state i stays
+	for k := 0; k < min(last, f.mapped); k++ {
+		if f.chunks[k] != nil {
+			unmap(f.chunks[k])
+			f.chunks[k] = nil
+		}
+	}
+}
+
+// discard releases what the frontier holds on disk.
+func (f *frontier[S]) discard() {
+	if f.spill == nil {
+		return
+	}
+	for k := 0; k < f.mapped; k++ {
+		unmap(f.chunks[k])
+		f.chunks[k] = nil
+	}
+	f.spill.close()
 }
 
 func (f *frontier[S]) record(c []byte, start int) {
@@ -109,10 +158,11 @@ func (f *frontier[S]) appendAll(g *frontier[S]) {
 	}
 }
 
-// bytes is the memory the frontier holds, roughly.
+// bytes is the memory the frontier holds, roughly: its spilled chunks
+// are not counted.
 func (f *frontier[S]) bytes(stateSize int) int {
 	n := cap(f.idx)*4 + cap(f.st)*stateSize + cap(f.loc)*8
-	for _, c := range f.chunks {
+	for _, c := range f.chunks[f.mapped:] {
 		n += cap(c)
 	}
 	return n

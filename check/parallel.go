@@ -269,6 +269,9 @@ func (e *explorer[S]) expandParallel(setup bool, depth int, cancelled func() boo
 	for lo, turn := e.pos, 0; ; lo, turn = lo+batchStates, 1-turn {
 		b := &bufs[turn]
 		hi := min(lo+batchStates, cur.len())
+		if e.cfg.Checkpoint == "" {
+			cur.release(lo) // phase 1 of every batch before this one is done
+		}
 		if lo < hi {
 			pending := e.pending() // may include properties record then finds violated: harmless
 			var wg sync.WaitGroup

@@ -116,6 +116,11 @@ type Config[S any] struct {
 	// starting afresh.
 	Resume string
 
+	// SpillDir, if set, is a directory where the run keeps its frontiers'
+	// packed states and its parent links on disk (see spill.go), in files
+	// deleted as the run ends. It needs a Packer.
+	SpillDir string
+
 	// Shard splits the run into Shard.Count parts that together explore
 	// every state: see Shard. The zero value is one part, the whole run.
 	Shard Shard
@@ -165,6 +170,7 @@ const (
 	Cancelled                     // the context was cancelled
 	Collision                     // VerifyStates found two states with one fingerprint
 	Failed                        // the run could not start (Result.Err)
+	SpillFailed                   // a spill file could not be written (Result.Err)
 )
 
 func (r StopReason) String() string {
@@ -185,6 +191,8 @@ func (r StopReason) String() string {
 		return "fingerprint collision"
 	case Failed:
 		return "failed"
+	case SpillFailed:
+		return "spill failed"
 	}
 	return "unknown"
 }
@@ -304,6 +312,21 @@ func Run[S any](ctx context.Context, m Model[S], cfg Config[S]) Result {
 			return e.fail(fmt.Errorf("checkpoint %s: %v", cfg.Resume, err))
 		}
 	}
+	if cfg.SpillDir != "" {
+		if _, ok := w.(Packer[S]); !ok {
+			return e.fail(errors.New("check: SpillDir needs a worker that packs states (check.Packer)"))
+		}
+		links, err := newSpillFile(cfg.SpillDir)
+		if err != nil {
+			return e.fail(fmt.Errorf("check: spill directory: %v", err))
+		}
+		e.parent.spill, e.action.spill = links, links
+		defer func() {
+			e.parent.unmap()
+			e.action.unmap()
+			links.close()
+		}()
+	}
 	e.run(ctx)
 	e.res.Counts = addCounts(nil, e.w)
 	for _, p := range e.parts {
@@ -320,8 +343,8 @@ type explorer[S any] struct {
 	cfg     Config[S]
 	init    S
 	visited *shardedSet
-	parent  []uint32
-	action  []Action
+	parent  u32s // of each state, its parent's index
+	action  u32s // of each state, the action from its parent
 	nSetup  int
 	res     Result
 	start   time.Time
@@ -348,7 +371,8 @@ type explorer[S any] struct {
 	pos, depth  int
 	resumed     bool // started from a checkpoint
 
-	ckpt checkpointer
+	ckpt     checkpointer
+	spillErr error // a spill file could not be created
 
 	buf   []Action // scratch for Actions
 	cur   S        // the state being expanded
@@ -450,7 +474,7 @@ func (e *explorer[S]) addChecked(fp uint64, parent uint32, a Action, depth int, 
 // A new state beyond Config.MaxStates is not recorded: the run stops, and
 // record1 returns -1. A run of exactly MaxStates states so completes.
 func (e *explorer[S]) record1(fp uint64, parent uint32, a Action, depth int, violated uint64) int {
-	idx := len(e.parent)
+	idx := e.parent.len()
 	if e.cfg.MaxStates > 0 && idx >= e.cfg.MaxStates {
 		e.res.Stop = MaxStates
 		e.stop = true
@@ -459,8 +483,8 @@ func (e *explorer[S]) record1(fp uint64, parent uint32, a Action, depth int, vio
 	if e.cfg.Shard.Count > 1 {
 		e.res.Fingerprints = append(e.res.Fingerprints, fp)
 	}
-	e.parent = append(e.parent, parent)
-	e.action = append(e.action, a)
+	e.parent.append(parent)
+	e.action.append(a)
 	for i := range e.cfg.Properties {
 		v := &e.res.Violations[i]
 		if v.Path != nil || violated&(1<<i) == 0 {
@@ -485,8 +509,8 @@ func (e *explorer[S]) record1(fp uint64, parent uint32, a Action, depth int, vio
 // path rebuilds the actions from the initial state to state idx.
 func (e *explorer[S]) path(idx uint32) []Step {
 	var rev []Step
-	for i := idx; e.parent[i] != noParent; i = e.parent[i] {
-		rev = append(rev, Step{Action: e.action[i], Setup: int(i) < e.nSetup || e.nSetup == 0})
+	for i := idx; e.parent.get(int(i)) != noParent; i = e.parent.get(int(i)) {
+		rev = append(rev, Step{Action: e.action.get(int(i)), Setup: int(i) < e.nSetup || e.nSetup == 0})
 	}
 	out := make([]Step, len(rev))
 	for i := range rev {
@@ -502,29 +526,33 @@ func (e *explorer[S]) run(ctx context.Context) {
 	if !e.resumed {
 		// Setup closure: every state reachable from the initial one by
 		// setup actions, all at depth 0.
-		cur := newFrontier(e.w)
+		cur := newFrontier(e.w) // the setup levels are small: in memory
 		cur.push(e.initState(), &e.init)
-		all := newFrontier(e.w)
+		all := e.newFrontier()
 		all.push(0, &e.init)
 		for cur.len() > 0 && !e.stop {
 			e.level, e.next, e.pos = cur, newFrontier(e.w), 0
 			e.expand(ctx, true, 0)
+			cur.discard()
 			cur = e.next
 			all.appendAll(cur)
 		}
-		e.nSetup = len(e.parent)
+		cur.discard()
+		e.nSetup = e.parent.len()
 		e.res.Stats.Setup = e.nSetup
 		e.res.Stats.PerDepth = []int{e.nSetup}
 		if e.stop {
 			e.finish(false)
 			return
 		}
-		e.level, e.next, e.pos, e.depth = all, newFrontier(e.w), 0, 1
+		e.level, e.next, e.pos, e.depth = all, e.newFrontier(), 0, 1
 	}
 	e.res.SplitDepth = -1
 	for e.cfg.Bound == 0 || e.depth <= e.cfg.Bound {
 		if n := e.cfg.Shard.Count; n > 1 && e.res.SplitDepth < 0 && e.level.len() >= ShardMinStates*n {
-			e.level = e.split(e.level)
+			whole := e.level
+			e.level = e.split(whole)
+			whole.discard()
 			e.res.SplitDepth = e.depth - 1
 		}
 		e.expand(ctx, false, e.depth)
@@ -547,16 +575,44 @@ func (e *explorer[S]) run(ctx context.Context) {
 		}
 		e.res.Stats.PerDepth = append(e.res.Stats.PerDepth, e.next.len())
 		e.res.Stats.Depth = e.depth
-		e.level, e.next, e.pos = e.next, newFrontier(e.w), 0
+		if e.spillFailed() {
+			e.finish(false)
+			return
+		}
+		e.level.discard()
+		e.level, e.next, e.pos = e.next, e.newFrontier(), 0
 		e.depth++
 		e.checkpointIfDue()
 	}
 	e.finish(true)
 }
 
+// newFrontier returns an empty frontier, spilling to Config.SpillDir when
+// set.
+func (e *explorer[S]) newFrontier() *frontier[S] {
+	f := newFrontier(e.w)
+	if e.cfg.SpillDir != "" && f.p != nil && e.spillErr == nil {
+		if f.spill, e.spillErr = newSpillFile(e.cfg.SpillDir); e.spillErr != nil {
+			f.spill = nil
+		}
+	}
+	return f
+}
+
+// spillFailed stops the run if writing to a spill file failed.
+func (e *explorer[S]) spillFailed() bool {
+	for _, err := range []error{e.spillErr, e.level.err, e.next.err, e.parent.err, e.action.err} {
+		if err != nil {
+			e.res.Stop, e.res.Err, e.stop = SpillFailed, spillError{err}, true
+			return true
+		}
+	}
+	return false
+}
+
 // split keeps the states of level that this part owns.
 func (e *explorer[S]) split(level *frontier[S]) *frontier[S] {
-	out := newFrontier(e.w)
+	out := e.newFrontier()
 	for i := 0; i < level.len(); i++ {
 		idx := level.get(i, &e.cur)
 		if mix(e.w.Fingerprint(&e.cur))%uint64(e.cfg.Shard.Count) == uint64(e.cfg.Shard.Index) {
@@ -599,6 +655,9 @@ func (e *explorer[S]) expand(ctx context.Context, setup bool, depth int) {
 			return
 		}
 		if i&255 == 0 {
+			if e.cfg.Checkpoint == "" {
+				cur.release(i)
+			}
 			e.progress(depth, nxt.len())
 			if e.stop {
 				return
@@ -617,11 +676,17 @@ func (e *explorer[S]) initState() uint32 {
 }
 
 func (e *explorer[S]) finish(complete bool) {
+	if e.level != nil {
+		e.level.discard()
+	}
+	if e.next != nil && e.cfg.Checkpoint == "" {
+		e.next.discard()
+	}
 	e.res.Complete = complete
 	if complete {
 		e.res.Stop = Exhausted
 	}
-	e.res.Stats.States = len(e.parent)
+	e.res.Stats.States = e.parent.len()
 	e.res.Stats.TableBytes = e.visited.bytes()
 }
 
@@ -654,7 +719,7 @@ func (e *explorer[S]) progress(depth, frontier int) {
 	e.lastProgress = now
 	e.sampleMemory()
 	st := e.res.Stats
-	st.States = len(e.parent)
+	st.States = e.parent.len()
 	st.Depth = depth
 	st.Frontier = frontier
 	st.Elapsed = now.Sub(e.start)

@@ -49,6 +49,7 @@ type checkFlags struct {
 	force           bool
 	shrink          bool
 	shard           string
+	spill           string
 }
 
 // register declares the flags on the root command.
@@ -78,6 +79,7 @@ func (f *checkFlags) register(root *cobra.Command) {
 	pf.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false prints the explorer's own")
 	pf.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
 	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
+	fl.StringVar(&f.spill, "spill", "", "keep the frontiers' states and the parent links in unlinked files in this directory instead of memory: about 25 bytes of memory a state instead of 200-260, for runs larger than memory (needs free disk of about 100 bytes a state)")
 	fl.StringVar(&f.shard, "shard", "", "run part I of N (I from 0) of a sharded run and write its part file into --out, for anoncheck merge (e.g. --shard $JOB_COMPLETION_INDEX/8)")
 }
 
@@ -134,7 +136,7 @@ func (f *checkFlags) config(stderr io.Writer) (*run.Config, error) {
 	cfg := &run.Config{Scope: sc, Symmetry: sym, Bound: f.bound, SelfCheck: f.selfCheck, Shrink: f.shrink,
 		Limits:  run.Limits{MaxStates: f.maxStates, Timeout: f.timeout, MaxMemory: mem},
 		Workers: f.workers, VerifyStates: f.verifyStates, Checkpoint: f.checkpoint, CheckpointEvery: f.checkpointEvery,
-		Resume: f.resume, Force: f.force}
+		Resume: f.resume, Force: f.force, SpillDir: f.spill}
 	if prog != nil {
 		cfg.Progress = prog
 	}
@@ -317,7 +319,7 @@ func runError(f *checkFlags, err error) error {
 			hint = fmt.Sprintf("the largest bound that fits is about %d (~%.1e states): lower --bound, --pages or --procs", tl.Fits, tl.FitsStates)
 		}
 		return usageErr("--bound %d at pages=%d procs=%d: estimated ~%.1e states (~%s at %d bytes each), far beyond the memory limit %s; %s, or pass --force to try anyway",
-			tl.Bound, tl.Pages, tl.Procs, tl.States, humanBytes(tl.States*run.BytesPerState), run.BytesPerState, humanBytes(float64(tl.Memory)), hint)
+			tl.Bound, tl.Pages, tl.Procs, tl.States, humanBytes(tl.States*float64(tl.BytesPerState)), tl.BytesPerState, humanBytes(float64(tl.Memory)), hint)
 	}
 	var re *run.ResumeError
 	if errors.As(err, &re) {

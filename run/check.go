@@ -190,7 +190,7 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 	r := &Run{Variant: v, Model: m, Props: props, cfg: c}
 	cfg := check.Config[state.State]{Bound: c.Bound, Properties: m.CheckProperties(props), MaxStates: c.Limits.MaxStates,
 		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: m.ConfigDigest(0),
-		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume, Shard: c.Shard}
+		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume, Shard: c.Shard, SpillDir: c.SpillDir}
 	if !c.Force && !*sized && c.Resume == "" && c.Checkpoint == "" {
 		res, done, err := c.estimate(ctx, m, cfg)
 		if err != nil {
@@ -230,7 +230,7 @@ func stopOf(ctx context.Context, res check.Result) Stop {
 			return StopTimeout
 		}
 		return StopSignal
-	case check.Failed:
+	case check.Failed, check.SpillFailed:
 		return StopFailed
 	}
 	return Finished

@@ -50,6 +50,9 @@ type Config struct {
 	Resume          string
 	// Force skips the size estimate.
 	Force bool
+	// SpillDir, if set, keeps the frontiers' states and the parent links
+	// on disk there (check.Config.SpillDir).
+	SpillDir string
 	// Shard makes each variant's run one part of a sharded run (see
 	// check.Shard and Merge).
 	Shard check.Shard

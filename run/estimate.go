@@ -15,12 +15,13 @@ import (
 
 // Pilot limits and the size model of estimate.
 const (
-	pilotStates   = 400_000
-	pilotTime     = 2 * time.Second
-	BytesPerState = 256 // of maximum RSS: 206-261 measured on the largest runs of docs/PERFORMANCE.md (visited set, parent links, packed frontiers, batches, heap headroom)
-	absurdFactor  = 100 // refuse runs estimated at more than this times the memory limit: the extrapolation overestimates spaces that saturate
-	defaultGrowth = 8.0 // states per level over the one before, when the pilot saw too few levels
-	setupPerPage  = 57  // one-process layouts grow by about this per page slot (1,445 at 2, 82,677 at 3)
+	pilotStates        = 400_000
+	pilotTime          = 2 * time.Second
+	BytesPerState      = 256 // of maximum RSS: 206-261 measured on the largest runs of docs/PERFORMANCE.md (visited set, parent links, packed frontiers, batches, heap headroom)
+	SpillBytesPerState = 48  // with SpillDir: the visited set and the frontiers' index and location stay in memory
+	absurdFactor       = 100 // refuse runs estimated at more than this times the memory limit: the extrapolation overestimates spaces that saturate
+	defaultGrowth      = 8.0 // states per level over the one before, when the pilot saw too few levels
+	setupPerPage       = 57  // one-process layouts grow by about this per page slot (1,445 at 2, 82,677 at 3)
 )
 
 // TooLarge is the error of a run whose estimated size is far beyond the
@@ -31,8 +32,9 @@ type TooLarge struct {
 	Memory              uint64  // the memory limit it was judged against
 	// Fits is the largest bound estimated to fit, -1 if even the initial
 	// layouts do not; FitsStates its estimated size.
-	Fits       int
-	FitsStates float64
+	Fits          int
+	FitsStates    float64
+	BytesPerState int // the memory a state was reckoned at
 }
 
 func (e *TooLarge) Error() string {
@@ -94,12 +96,16 @@ func (c *Config) estimate(ctx context.Context, m *specs.Model, cfg check.Config[
 	if bound == 0 {
 		bound = len(levels) - 1 // a fixpoint's depth is unknown: judge what is already known
 	}
+	bps := float64(BytesPerState)
+	if c.SpillDir != "" {
+		bps = SpillBytesPerState
+	}
 	est := at(bound)
-	if est*BytesPerState <= float64(mem)*absurdFactor {
+	if est*bps <= float64(mem)*absurdFactor {
 		return res, false, nil
 	}
-	e := &TooLarge{Bound: c.Bound, Pages: m.Scope.Pages, Procs: m.Scope.Procs, States: est, Memory: mem, Fits: -1}
-	for b := 0; b <= bound && at(b)*BytesPerState <= float64(mem); b++ {
+	e := &TooLarge{Bound: c.Bound, Pages: m.Scope.Pages, Procs: m.Scope.Procs, States: est, Memory: mem, Fits: -1, BytesPerState: int(bps)}
+	for b := 0; b <= bound && at(b)*bps <= float64(mem); b++ {
 		e.Fits, e.FitsStates = b, at(b)
 	}
 	return res, false, e
