@@ -170,19 +170,16 @@ func (c Case) Short() string {
 }
 
 // Fns lists the modelled kernel functions in order.
-func Fns() []Fn {
-	out := make([]Fn, numFns)
-	for i := range out {
-		out[i] = Fn(i)
-	}
-	return out
-}
+func Fns() []Fn { return upTo(numFns) }
 
 // Cases lists the counted cases in order.
-func Cases() []Case {
-	out := make([]Case, numCases)
+func Cases() []Case { return upTo(numCases) }
+
+// upTo returns 0, 1, ..., n-1.
+func upTo[T ~uint8](n T) []T {
+	out := make([]T, n)
 	for i := range out {
-		out[i] = Case(i)
+		out[i] = T(i)
 	}
 	return out
 }
@@ -250,30 +247,21 @@ func (c *Coverage) Add(o *Coverage) {
 // Reached reports whether the run ever entered kernel function f.
 func (c *Coverage) Reached(f Fn) bool { return c[pointFns+Point(f)] > 0 }
 
-// Cover counts kernel function f.
-func (k *Kernel) Cover(f Fn) {
+// count adds one to point p when coverage is on.
+func (k *Kernel) count(p Point) {
 	if k.Cov != nil {
-		k.Cov[pointFns+Point(f)]++
+		k.Cov[p]++
 	}
 }
+
+// Cover counts kernel function f.
+func (k *Kernel) Cover(f Fn) { k.count(pointFns + Point(f)) }
 
 // Case counts a case or decision of the modelled code.
-func (k *Kernel) Case(c Case) {
-	if k.Cov != nil {
-		k.Cov[pointCases+Point(c)]++
-	}
-}
+func (k *Kernel) Case(c Case) { k.count(pointCases + Point(c)) }
 
 // coverOp counts an operation applied.
-func (k *Kernel) coverOp(kind OpKind) {
-	if k.Cov != nil {
-		k.Cov[pointOps+Point(kind)]++
-	}
-}
+func (k *Kernel) coverOp(kind OpKind) { k.count(pointOps + Point(kind)) }
 
 // coverAssertion counts an assertion that fired.
-func (k *Kernel) coverAssertion(a Assertion) {
-	if k.Cov != nil {
-		k.Cov[pointAsserts+Point(a)]++
-	}
-}
+func (k *Kernel) coverAssertion(a Assertion) { k.count(pointAsserts + Point(a)) }
