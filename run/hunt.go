@@ -45,8 +45,8 @@ import (
 // covered.
 
 // HuntConfig is a hunt's configuration. Config.Limits.Timeout is the time
-// each variant is hunted for; MaxStates and MaxMemory bound each
-// breadth-first member.
+// each variant is hunted for; MaxMemory bounds each breadth-first member
+// (and MaxStates, when set, lowers their budgets of states).
 type HuntConfig struct {
 	Config
 	Seed     uint64
