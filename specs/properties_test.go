@@ -206,8 +206,8 @@ func linkTwice(f *transitions.Funcs) {
 }
 
 // TestEachPropertyCanFailAndHold checks that every property has a mutated
-// kernel function that violates it, and holds for v5.4 at the same scope
-// and bound.
+// kernel function that violates it, and holds for v5.4 and v6.18 at the
+// same scope and bound.
 func TestEachPropertyCanFailAndHold(t *testing.T) {
 	cases := []struct {
 		prop         string
@@ -265,9 +265,10 @@ func TestEachPropertyCanFailAndHold(t *testing.T) {
 				t.Logf("%s: here: %s", c.prop, why)
 			}
 
-			base, _ := explore(t, specs.V54, sc, c.bound)
-			if base.Violated(i) {
-				t.Fatalf("v5.4 violates %s at the same scope", c.prop)
+			for _, v := range []*specs.Variant{specs.V54, specs.V618} {
+				if base, _ := explore(t, v, sc, c.bound); base.Violated(i) {
+					t.Fatalf("%s violates %s at the same scope", v.Name, c.prop)
+				}
 			}
 		})
 	}

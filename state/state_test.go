@@ -9,6 +9,7 @@ import (
 	"anoncheck/state"
 	"anoncheck/transitions"
 	v5 "anoncheck/transitions/v5"
+	v6 "anoncheck/transitions/v6"
 )
 
 // fieldBytes sums the sizes of the leaf fields of a type.
@@ -37,16 +38,18 @@ func TestNoPadding(t *testing.T) {
 	}
 }
 
-// randomStates returns states reached by random walks of the v5.4 model.
+// randomStates returns states reached by random walks of the models of
+// v5.4, v6.1 and v6.18, one walk each in turn.
 func randomStates(t *testing.T, n int) []state.State {
 	t.Helper()
 	r := rand.New(rand.NewPCG(1, 2))
 	sc := transitions.DefaultScope()
 	sc.Pages, sc.Procs = 4, 3
-	k := transitions.New(v5.V54())
+	kernels := []*transitions.Kernel{transitions.New(v5.V54()), transitions.New(v6.V61()), transitions.New(v6.V618())}
 	var out []state.State
 	var buf []uint32
-	for len(out) < n {
+	for walk := 0; len(out) < n; walk++ {
+		k := kernels[walk%len(kernels)]
 		s := transitions.Initial()
 		k.S = &s
 		for step := 0; step < 12 && !s.Faulted(); step++ {

@@ -36,8 +36,45 @@ const (
 	WarnVMAAdjustNextAnonVMA // __vma_adjust(): VM_WARN_ON(adjust_next && next->anon_vma && anon_vma != next->anon_vma)
 	WarnVMAAdjustHighest     // __vma_adjust(): VM_WARN_ON(mm->highest_vm_end != vm_end_gap(vma))
 	WarnMprotectFixupFlags   // mprotect_fixup(): VM_WARN_ON((vma->vm_flags ^ newflags) & ~VM_SOFTDIRTY)
+
+	// The checks of Linux 6.18 on the modelled paths (mm/vma.c, the folio
+	// rmap functions), after the others so that the ids stored in states
+	// and trace files keep their meaning; laterBugs marks the BUG-class
+	// ones among them.
+	WarnIsMergeableAnonVMASrc    // is_mergeable_anon_vma(): VM_WARN_ON(src && src_anon != src->anon_vma)
+	WarnMultiVMAPrepAnonVMA      // init_multi_vma_prep(): VM_WARN_ON(vp->anon_vma && adjust && adjust->anon_vma && vp->anon_vma != adjust->anon_vma)
+	WarnVMACompleteRemoveEnd     // vma_complete(): WARN_ON_ONCE(vp->vma->vm_end < vp->remove->vm_end)
+	WarnSplitVMAStart            // __split_vma(): WARN_ON(vma->vm_start >= addr)
+	WarnSplitVMAEnd              // __split_vma(): WARN_ON(vma->vm_end <= addr)
+	WarnMergeExistingNoMiddle    // vma_merge_existing_range(): VM_WARN_ON_VMG(!middle, vmg)
+	WarnMergeExistingNext        // vma_merge_existing_range(): VM_WARN_ON_VMG(vmg->next, vmg)
+	WarnMergeExistingPrev        // vma_merge_existing_range(): VM_WARN_ON_VMG(prev && start <= prev->vm_start, vmg)
+	WarnMergeExistingRange       // vma_merge_existing_range(): VM_WARN_ON_VMG(start >= end, vmg)
+	WarnMergeExistingSpan        // vma_merge_existing_range(): the range must start middle (unless prev is middle) and end in it
+	WarnMergeExistingRight       // vma_merge_existing_range(): VM_WARN_ON_VMG(!merge_right, vmg)
+	WarnMergeExistingOffset      // vma_merge_existing_range(): VM_WARN_ON_VMG(vmg->start > middle->vm_start && prev && middle != prev, vmg)
+	WarnMergeNewMiddle           // vma_merge_new_range(): VM_WARN_ON_VMG(vmg->middle, vmg)
+	WarnMergeNewTarget           // vma_merge_new_range(): VM_WARN_ON_VMG(vmg->target, vmg)
+	WarnVMAExpandTarget          // vma_expand(): VM_WARN_ON_VMG(!target, vmg)
+	WarnVMAExpandRemoveNext      // vma_expand(): VM_WARN_ON_VMG(!can_merge_remove_vma(next), vmg)
+	WarnVMAExpandOverwrite       // vma_expand(): VM_WARN_ON_VMG(next && !remove_next && next != target && vmg->end > next->vm_start, vmg)
+	WarnVMAExpandShrink          // vma_expand(): VM_WARN_ON_VMG(target->vm_start < vmg->start || target->vm_end > vmg->end, vmg)
+	WarnFolioAddNewAnonRmapAddr  // folio_add_new_anon_rmap(): VM_WARN_ON_ONCE(address < vma->vm_start || address + (nr << PAGE_SHIFT) > vma->vm_end)
+	WarnCopyPresentPTEsExclusive // copy_present_ptes(): VM_WARN_ON_FOLIO(PageAnonExclusive(page), folio)
+	BugVMSGatherStart            // vms_gather_munmap_vmas(): BUG_ON(next->vm_start < vms->start) (CONFIG_DEBUG_VM_MAPLE_TREE)
+	BugVMSGatherEnd              // vms_gather_munmap_vmas(): BUG_ON(next->vm_start > vms->end) (CONFIG_DEBUG_VM_MAPLE_TREE)
+	BugExitMmapCount             // exit_mmap(): BUG_ON(count != mm->map_count)
+	BugFolioSetAnonNoAV          // __folio_set_anon(): BUG_ON(!anon_vma)
+	BugFolioMoveAnonRmapNoAV     // folio_move_anon_rmap(): VM_BUG_ON_VMA(!anon_vma, vma)
+	BugWPPageReuseFolio          // wp_page_reuse() (v6.18): VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(vmf->page))
 	numAssertions
 )
+
+// laterBugs marks the BUG-class assertions listed after lastBug.
+var laterBugs = [numAssertions]bool{
+	BugVMSGatherStart: true, BugVMSGatherEnd: true, BugExitMmapCount: true,
+	BugFolioSetAnonNoAV: true, BugFolioMoveAnonRmapNoAV: true, BugWPPageReuseFolio: true,
+}
 
 // AssertionInfo describes an assertion for reports.
 type AssertionInfo struct {
@@ -71,6 +108,38 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	WarnVMAAdjustNextAnonVMA: {"__vma_adjust", "VM_WARN_ON(adjust_next && next->anon_vma && anon_vma != next->anon_vma)"},
 	WarnVMAAdjustHighest:     {"__vma_adjust", "VM_WARN_ON(mm->highest_vm_end != vm_end_gap(vma))"},
 	WarnMprotectFixupFlags:   {"mprotect_fixup", "VM_WARN_ON((vma->vm_flags ^ newflags) & ~VM_SOFTDIRTY)"},
+
+	WarnIsMergeableAnonVMASrc: {"is_mergeable_anon_vma", "VM_WARN_ON(src && src_anon != src->anon_vma)"},
+	WarnMultiVMAPrepAnonVMA: {"init_multi_vma_prep",
+		"VM_WARN_ON(vp->anon_vma && adjust && adjust->anon_vma && vp->anon_vma != adjust->anon_vma)"},
+	WarnVMACompleteRemoveEnd:  {"vma_complete", "WARN_ON_ONCE(vp->vma->vm_end < vp->remove->vm_end)"},
+	WarnSplitVMAStart:         {"__split_vma", "WARN_ON(vma->vm_start >= addr)"},
+	WarnSplitVMAEnd:           {"__split_vma", "WARN_ON(vma->vm_end <= addr)"},
+	WarnMergeExistingNoMiddle: {"vma_merge_existing_range", "VM_WARN_ON_VMG(!middle, vmg)"},
+	WarnMergeExistingNext:     {"vma_merge_existing_range", "VM_WARN_ON_VMG(vmg->next, vmg)"},
+	WarnMergeExistingPrev:     {"vma_merge_existing_range", "VM_WARN_ON_VMG(prev && start <= prev->vm_start, vmg)"},
+	WarnMergeExistingRange:    {"vma_merge_existing_range", "VM_WARN_ON_VMG(start >= end, vmg)"},
+	WarnMergeExistingSpan: {"vma_merge_existing_range",
+		"VM_WARN_ON_VMG(middle && ((middle != prev && vmg->start != middle->vm_start) || vmg->end > middle->vm_end), vmg)"},
+	WarnMergeExistingRight: {"vma_merge_existing_range", "VM_WARN_ON_VMG(!merge_right, vmg)"},
+	WarnMergeExistingOffset: {"vma_merge_existing_range",
+		"VM_WARN_ON_VMG(vmg->start > middle->vm_start && prev && middle != prev, vmg)"},
+	WarnMergeNewMiddle:      {"vma_merge_new_range", "VM_WARN_ON_VMG(vmg->middle, vmg)"},
+	WarnMergeNewTarget:      {"vma_merge_new_range", "VM_WARN_ON_VMG(vmg->target, vmg)"},
+	WarnVMAExpandTarget:     {"vma_expand", "VM_WARN_ON_VMG(!target, vmg)"},
+	WarnVMAExpandRemoveNext: {"vma_expand", "VM_WARN_ON_VMG(!can_merge_remove_vma(next), vmg)"},
+	WarnVMAExpandOverwrite: {"vma_expand",
+		"VM_WARN_ON_VMG(next && !remove_next && next != target && vmg->end > next->vm_start, vmg)"},
+	WarnVMAExpandShrink: {"vma_expand", "VM_WARN_ON_VMG(target->vm_start < vmg->start || target->vm_end > vmg->end, vmg)"},
+	WarnFolioAddNewAnonRmapAddr: {"folio_add_new_anon_rmap",
+		"VM_WARN_ON_ONCE(address < vma->vm_start || address + (nr << PAGE_SHIFT) > vma->vm_end)"},
+	WarnCopyPresentPTEsExclusive: {"copy_present_ptes", "VM_WARN_ON_FOLIO(PageAnonExclusive(page), folio)"},
+	BugVMSGatherStart:            {"vms_gather_munmap_vmas", "BUG_ON(next->vm_start < vms->start)"},
+	BugVMSGatherEnd:              {"vms_gather_munmap_vmas", "BUG_ON(next->vm_start > vms->end)"},
+	BugExitMmapCount:             {"exit_mmap", "BUG_ON(count != mm->map_count)"},
+	BugFolioSetAnonNoAV:          {"__folio_set_anon", "BUG_ON(!anon_vma)"},
+	BugFolioMoveAnonRmapNoAV:     {"folio_move_anon_rmap", "VM_BUG_ON_VMA(!anon_vma, vma)"},
+	BugWPPageReuseFolio:          {"wp_page_reuse", "VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(vmf->page))"},
 }
 
 // Info describes the assertion.
@@ -82,7 +151,9 @@ func (a Assertion) Info() AssertionInfo {
 }
 
 // IsBug reports whether the assertion is of the BUG class.
-func (a Assertion) IsBug() bool { return a != AssertNone && a < lastBug }
+func (a Assertion) IsBug() bool {
+	return a != AssertNone && (a < lastBug || a < numAssertions && laterBugs[a])
+}
 
 // String renders "func: check", as in a kernel log line.
 func (a Assertion) String() string {

@@ -77,6 +77,34 @@ const (
 	FnMadviseBehavior
 	FnFork
 	FnExit
+
+	// The functions of Linux 6.12 and later with no 5.x counterpart
+	// (mm/vma.c and its callers), after the others so that their ids stay.
+	FnIsMergeableVMAVMG
+	FnIsMergeableAnonVMAVMG
+	FnCanVMAMergeBeforeVMG
+	FnCanVMAMergeAfterVMG
+	FnCanVMAMergeLeft
+	FnCanVMAMergeRight
+	FnDupAnonVMA
+	FnCommitMerge
+	FnVMAMergeExistingRange
+	FnVMAMergeNewRange
+	FnVMAExpand
+	FnVMAModify
+	FnVMAModifyFlags
+	FnSplitVMAChecked
+	FnVMSGatherMunmapVMAs
+	FnVMSClearPTEs
+	FnVMSCompleteMunmapVMAs
+	FnDoVMIAlignMunmap
+	FnDoVMIMunmap
+	FnMmapRegionInner
+	FnMmapPrepare
+	FnMmapNewVMA
+	FnMmapComplete
+	FnWPCanReuseAnonFolio
+	FnMadviseUpdateVMA
 	numFns
 )
 
@@ -98,6 +126,20 @@ var fnNames = [numFns]string{
 	FnFreePgtables: "free_pgtables", FnDoMprotectPkey: "do_mprotect_pkey", FnMprotectFixup: "mprotect_fixup",
 	FnChangeProtection: "change_protection", FnMadvise: "madvise", FnMadviseBehavior: "madvise_behavior",
 	FnFork: "fork", FnExit: "exit",
+	// The merge predicates of mm/vma.c take a vma_merge_struct; "(vmg)"
+	// tells them from the mm/mmap.c functions of the same name.
+	FnIsMergeableVMAVMG: "is_mergeable_vma(vmg)", FnIsMergeableAnonVMAVMG: "is_mergeable_anon_vma(vmg)",
+	FnCanVMAMergeBeforeVMG: "can_vma_merge_before(vmg)", FnCanVMAMergeAfterVMG: "can_vma_merge_after(vmg)",
+	FnCanVMAMergeLeft: "can_vma_merge_left", FnCanVMAMergeRight: "can_vma_merge_right",
+	FnDupAnonVMA: "dup_anon_vma", FnCommitMerge: "commit_merge",
+	FnVMAMergeExistingRange: "vma_merge_existing_range", FnVMAMergeNewRange: "vma_merge_new_range",
+	FnVMAExpand: "vma_expand", FnVMAModify: "vma_modify", FnVMAModifyFlags: "vma_modify_flags",
+	FnSplitVMAChecked: "split_vma", FnVMSGatherMunmapVMAs: "vms_gather_munmap_vmas",
+	FnVMSClearPTEs: "vms_clear_ptes", FnVMSCompleteMunmapVMAs: "vms_complete_munmap_vmas",
+	FnDoVMIAlignMunmap: "do_vmi_align_munmap", FnDoVMIMunmap: "do_vmi_munmap",
+	FnMmapRegionInner: "__mmap_region", FnMmapPrepare: "__mmap_prepare", FnMmapNewVMA: "__mmap_new_vma",
+	FnMmapComplete: "__mmap_complete", FnWPCanReuseAnonFolio: "wp_can_reuse_anon_folio",
+	FnMadviseUpdateVMA: "madvise_update_vma",
 }
 
 // String is the kernel function's name.
@@ -126,6 +168,16 @@ const (
 	CaseForkNewAnonVMA             // anon_vma_fork: the child VMA gets an anon_vma of its own
 	CasePrepareShare               // __anon_vma_prepare: find_mergeable_anon_vma() found a neighbour's anon_vma
 	CaseWPReuse                    // do_wp_page: the page is reused (wp_page_reuse)
+
+	// The cases of mm/vma.c (Linux 6.12 and later).
+	CaseExistingBoth  // vma_merge_existing_range: merge_both, prev takes middle and next
+	CaseExistingLeft  // vma_merge_existing_range: merge_left, prev takes the range
+	CaseExistingRight // vma_merge_existing_range: merge_right, next takes the range
+	CaseNewBoth       // vma_merge_new_range: prev takes the range and next
+	CaseNewOne        // vma_merge_new_range: prev or next takes the range
+	CaseAdjustStart   // commit_merge: the VMA the range leaves keeps the rest (__adjust_*_start)
+	CaseDupAnonVMA    // dup_anon_vma: dst takes src's anon_vma and a clone of its chain
+	CaseUncowedRefuse // is_mergeable_anon_vma: refused, a VMA with parents' anon_vmas would share or pass on its anon_vma
 	numCases
 )
 
@@ -135,6 +187,9 @@ var caseShort = [numCases]string{
 	CaseAdjustRemove1: "remove_next=1", CaseAdjustRemove2: "remove_next=2", CaseAdjustRemove3: "remove_next=3",
 	CaseAdjustNext: "adjust_next", CaseAdjustImport: "import anon_vma", CaseCloneReuse: "clone reuses",
 	CaseForkNewAnonVMA: "fork new anon_vma", CasePrepareShare: "prepare shares", CaseWPReuse: "wp reuse",
+	CaseExistingBoth: "existing both", CaseExistingLeft: "existing left", CaseExistingRight: "existing right",
+	CaseNewBoth: "new both", CaseNewOne: "new one side", CaseAdjustStart: "adjust start",
+	CaseDupAnonVMA: "dup_anon_vma", CaseUncowedRefuse: "uncowed refused",
 }
 
 var caseNames = [numCases]string{
@@ -151,6 +206,14 @@ var caseNames = [numCases]string{
 	CaseForkNewAnonVMA: "anon_vma_fork: a new anon_vma for the child",
 	CasePrepareShare:   "__anon_vma_prepare: shares a neighbour's anon_vma",
 	CaseWPReuse:        "do_wp_page: reuses the page",
+	CaseExistingBoth:   "vma_merge_existing_range: prev takes middle and next (merge_both)",
+	CaseExistingLeft:   "vma_merge_existing_range: prev takes the range (merge_left)",
+	CaseExistingRight:  "vma_merge_existing_range: next takes the range (merge_right)",
+	CaseNewBoth:        "vma_merge_new_range: prev takes the new range and next",
+	CaseNewOne:         "vma_merge_new_range: prev or next takes the new range",
+	CaseAdjustStart:    "commit_merge: the VMA the range leaves keeps the rest (__adjust_middle_start, __adjust_next_start)",
+	CaseDupAnonVMA:     "dup_anon_vma: dst takes src's anon_vma and a clone of its chain",
+	CaseUncowedRefuse:  "is_mergeable_anon_vma: refused for a VMA linked to its parents' anon_vmas (vma_had_uncowed_parents)",
 }
 
 // String describes the case.

@@ -81,6 +81,47 @@ type Funcs struct {
 	// mm/madvise.c
 	Madvise         func(k *Kernel, mm int, start, end uint8, behavior Advice) int
 	MadviseBehavior func(k *Kernel, vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int)
+
+	// The functions of Linux 6.12 and later that 5.x has no counterpart
+	// of, above all mm/vma.c, where merging, splitting and munmap moved
+	// from mm/mmap.c. The merge predicates take the merge description
+	// (struct vma_merge_struct) instead of 5.x's arguments, so they are
+	// entries of their own, suffixed VMG. SplitVMAChecked is split_vma(),
+	// the map_count check in front of __split_vma() (SplitVMA);
+	// MmapRegionInner is __mmap_region().
+	IsMergeableVMAVMG     func(k *Kernel, vmg *VMG, mergeNext bool) bool
+	IsMergeableAnonVMAVMG func(k *Kernel, vmg *VMG, mergeNext bool) bool
+	CanVMAMergeBeforeVMG  func(k *Kernel, vmg *VMG) bool
+	CanVMAMergeAfterVMG   func(k *Kernel, vmg *VMG) bool
+	CanVMAMergeLeft       func(k *Kernel, vmg *VMG) bool
+	CanVMAMergeRight      func(k *Kernel, vmg *VMG, canMergeLeft bool) bool
+	DupAnonVMA            func(k *Kernel, dst, src vmaID, dup *vmaID) int
+	CommitMerge           func(k *Kernel, vmg *VMG) int
+	VMAMergeExistingRange func(k *Kernel, vmg *VMG) vmaID
+	VMAMergeNewRange      func(k *Kernel, vmg *VMG) vmaID
+	VMAExpand             func(k *Kernel, vmg *VMG) int
+	VMAModify             func(k *Kernel, vmg *VMG) (vmaID, int)
+	VMAModifyFlags        func(k *Kernel, prev, vma vmaID, start, end uint8, fl flags) (vmaID, int)
+	SplitVMAChecked       func(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int
+	VMSGatherMunmapVMAs   func(k *Kernel, vms *VMS) int
+	VMSClearPTEs          func(k *Kernel, vms *VMS)
+	VMSCompleteMunmapVMAs func(k *Kernel, vms *VMS)
+	DoVMIAlignMunmap      func(k *Kernel, mm int, vma vmaID, start, end uint8) int
+	DoVMIMunmap           func(k *Kernel, mm int, start, end uint8) int
+	MmapRegionInner       func(k *Kernel, mm int, addr, end uint8, fl flags) int
+	MmapPrepare           func(k *Kernel, mp *MmapState) int
+	MmapNewVMA            func(k *Kernel, mp *MmapState) (vmaID, int)
+	MmapComplete          func(k *Kernel, mp *MmapState, vma vmaID)
+	WPCanReuseAnonFolio   func(k *Kernel, pg pageID, vma vmaID) bool
+	MadviseUpdateVMA      func(k *Kernel, vma, prev vmaID, start, end uint8, newFlags flags) (vmaID, int)
+
+	// Names are the names a generation's kernel gives the functions of
+	// entries it fills under another name than the entry's (Linux 6.18
+	// calls page_add_new_anon_rmap() folio_add_new_anon_rmap(), madvise()'s
+	// walk madvise_walk_vmas(), ...). Call recording uses them, so a trace
+	// names the function the kernel of the variant has; coverage counts by
+	// entry. Nil where every name is the entry's.
+	Names map[Fn]string
 }
 
 // Syscalls are a generation's entry points for the user-level operations
@@ -329,4 +370,124 @@ func (k *Kernel) MadviseBehavior(vma, prev vmaID, start, end uint8, behavior Adv
 	k.Enter(FnMadviseBehavior)
 	defer k.Leave()
 	return k.F.MadviseBehavior(k, vma, prev, start, end, behavior)
+}
+
+func (k *Kernel) IsMergeableVMAVMG(vmg *VMG, mergeNext bool) bool {
+	k.Cover(FnIsMergeableVMAVMG)
+	return k.F.IsMergeableVMAVMG(k, vmg, mergeNext)
+}
+func (k *Kernel) IsMergeableAnonVMAVMG(vmg *VMG, mergeNext bool) bool {
+	k.Cover(FnIsMergeableAnonVMAVMG)
+	return k.F.IsMergeableAnonVMAVMG(k, vmg, mergeNext)
+}
+func (k *Kernel) CanVMAMergeBeforeVMG(vmg *VMG) bool {
+	k.Cover(FnCanVMAMergeBeforeVMG)
+	return k.F.CanVMAMergeBeforeVMG(k, vmg)
+}
+func (k *Kernel) CanVMAMergeAfterVMG(vmg *VMG) bool {
+	k.Cover(FnCanVMAMergeAfterVMG)
+	return k.F.CanVMAMergeAfterVMG(k, vmg)
+}
+func (k *Kernel) CanVMAMergeLeft(vmg *VMG) bool {
+	k.Cover(FnCanVMAMergeLeft)
+	return k.F.CanVMAMergeLeft(k, vmg)
+}
+func (k *Kernel) CanVMAMergeRight(vmg *VMG, canMergeLeft bool) bool {
+	k.Cover(FnCanVMAMergeRight)
+	return k.F.CanVMAMergeRight(k, vmg, canMergeLeft)
+}
+func (k *Kernel) DupAnonVMA(dst, src vmaID, dup *vmaID) int {
+	k.Enter(FnDupAnonVMA)
+	defer k.Leave()
+	return k.F.DupAnonVMA(k, dst, src, dup)
+}
+func (k *Kernel) CommitMerge(vmg *VMG) int {
+	k.Enter(FnCommitMerge)
+	defer k.Leave()
+	return k.F.CommitMerge(k, vmg)
+}
+func (k *Kernel) VMAMergeExistingRange(vmg *VMG) vmaID {
+	k.Enter(FnVMAMergeExistingRange)
+	defer k.Leave()
+	return k.F.VMAMergeExistingRange(k, vmg)
+}
+func (k *Kernel) VMAMergeNewRange(vmg *VMG) vmaID {
+	k.Enter(FnVMAMergeNewRange)
+	defer k.Leave()
+	return k.F.VMAMergeNewRange(k, vmg)
+}
+func (k *Kernel) VMAExpand(vmg *VMG) int {
+	k.Enter(FnVMAExpand)
+	defer k.Leave()
+	return k.F.VMAExpand(k, vmg)
+}
+func (k *Kernel) VMAModify(vmg *VMG) (vmaID, int) {
+	k.Enter(FnVMAModify)
+	defer k.Leave()
+	return k.F.VMAModify(k, vmg)
+}
+func (k *Kernel) VMAModifyFlags(prev, vma vmaID, start, end uint8, fl flags) (vmaID, int) {
+	k.Enter(FnVMAModifyFlags)
+	defer k.Leave()
+	return k.F.VMAModifyFlags(k, prev, vma, start, end, fl)
+}
+func (k *Kernel) SplitVMAChecked(mm int, vma vmaID, addr uint8, newBelow bool) int {
+	k.Enter(FnSplitVMAChecked)
+	defer k.Leave()
+	return k.F.SplitVMAChecked(k, mm, vma, addr, newBelow)
+}
+func (k *Kernel) VMSGatherMunmapVMAs(vms *VMS) int {
+	k.Enter(FnVMSGatherMunmapVMAs)
+	defer k.Leave()
+	return k.F.VMSGatherMunmapVMAs(k, vms)
+}
+func (k *Kernel) VMSClearPTEs(vms *VMS) {
+	k.Enter(FnVMSClearPTEs)
+	defer k.Leave()
+	k.F.VMSClearPTEs(k, vms)
+}
+func (k *Kernel) VMSCompleteMunmapVMAs(vms *VMS) {
+	k.Enter(FnVMSCompleteMunmapVMAs)
+	defer k.Leave()
+	k.F.VMSCompleteMunmapVMAs(k, vms)
+}
+func (k *Kernel) DoVMIAlignMunmap(mm int, vma vmaID, start, end uint8) int {
+	k.Enter(FnDoVMIAlignMunmap)
+	defer k.Leave()
+	return k.F.DoVMIAlignMunmap(k, mm, vma, start, end)
+}
+func (k *Kernel) DoVMIMunmap(mm int, start, end uint8) int {
+	k.Enter(FnDoVMIMunmap)
+	defer k.Leave()
+	return k.F.DoVMIMunmap(k, mm, start, end)
+}
+func (k *Kernel) MmapRegionInner(mm int, addr, end uint8, fl flags) int {
+	k.Enter(FnMmapRegionInner)
+	defer k.Leave()
+	return k.F.MmapRegionInner(k, mm, addr, end, fl)
+}
+func (k *Kernel) MmapPrepare(mp *MmapState) int {
+	k.Enter(FnMmapPrepare)
+	defer k.Leave()
+	return k.F.MmapPrepare(k, mp)
+}
+func (k *Kernel) MmapNewVMA(mp *MmapState) (vmaID, int) {
+	k.Enter(FnMmapNewVMA)
+	defer k.Leave()
+	return k.F.MmapNewVMA(k, mp)
+}
+func (k *Kernel) MmapComplete(mp *MmapState, vma vmaID) {
+	k.Enter(FnMmapComplete)
+	defer k.Leave()
+	k.F.MmapComplete(k, mp, vma)
+}
+func (k *Kernel) WPCanReuseAnonFolio(pg pageID, vma vmaID) bool {
+	k.Enter(FnWPCanReuseAnonFolio)
+	defer k.Leave()
+	return k.F.WPCanReuseAnonFolio(k, pg, vma)
+}
+func (k *Kernel) MadviseUpdateVMA(vma, prev vmaID, start, end uint8, newFlags flags) (vmaID, int) {
+	k.Enter(FnMadviseUpdateVMA)
+	defer k.Leave()
+	return k.F.MadviseUpdateVMA(k, vma, prev, start, end, newFlags)
 }

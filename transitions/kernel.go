@@ -241,13 +241,18 @@ func (r *Recorder) Event(what string) {
 func (r *Recorder) Reset() { r.Calls = r.Calls[:0]; r.depth = 0 }
 
 // Enter records a call of kernel function f when a Recorder is attached,
-// and counts it when coverage is. The dispatch methods call it; a variant
+// under the name the generation's kernel gives it (Funcs.Names), and
+// counts it when coverage is. The dispatch methods call it; a variant
 // calls it for a kernel function whose signature the table does not have
 // (a patch that adds a parameter), with a deferred Leave.
 func (k *Kernel) Enter(f Fn) {
 	k.Cover(f)
 	if k.Rec != nil {
-		k.Rec.Enter(f.String())
+		name, ok := k.F.Names[f]
+		if !ok {
+			name = f.String()
+		}
+		k.Rec.Enter(name)
 	}
 }
 

@@ -19,28 +19,28 @@ import (
 //	AA.B    A: rw, written at 0 and 1; B: rw, written at 3; exit
 func TestExitMmapOnlyProcess(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 2, pRW)
-	e.write(0, 0)
-	e.write(0, 1)
-	e.mmap(0, 3, 4, pRW)
-	e.write(0, 3)
-	avs := e.liveAVs()
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	e.Write(0, 1)
+	e.Mmap(0, 3, 4, pRW)
+	e.Write(0, 3)
+	avs := e.LiveAVs()
 	if len(avs) != 2 {
 		t.Fatalf("live anon_vmas %v, want 2", avs)
 	}
-	e.exit(0)
+	e.Exit(0)
 	for _, av := range avs {
-		e.wantAVGone(av)
+		e.WantAVGone(av)
 	}
-	if n := e.usedPages(); n != 0 {
+	if n := e.UsedPages(); n != 0 {
 		t.Errorf("%d pages in use, want 0", n)
 	}
-	for i := range e.s.VMAs {
-		if e.s.VMAs[i].MM != 0 {
+	for i := range e.S.VMAs {
+		if e.S.VMAs[i].MM != 0 {
 			t.Errorf("VMA %d still allocated", i+1)
 		}
 	}
-	if e.s.MMs[0].Live != 0 {
+	if e.S.MMs[0].Live != 0 {
 		t.Errorf("P1 still live")
 	}
 }
@@ -56,30 +56,30 @@ func TestExitMmapOnlyProcess(t *testing.T) {
 //	A     P1: A rw, written; fork; exit P1; P2 writes 0; exit P2
 func TestExitMmapParentExitsChildAlive(t *testing.T) {
 	e := newEnv(t, 1, 2)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
-	c := e.fork(0)
-	a2 := e.vmaAt(c, 0)
-	av2 := e.avAt(c, 0)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	c := e.Fork(0)
+	a2 := e.VMAAt(c, 0)
+	av2 := e.AVAt(c, 0)
 
-	e.exit(0)
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 2, degree: 2, tree: []state.VMAID{a2}})
-	e.wantAV(av2, avWant{root: av1, parent: av1, ref: 1, degree: 1, tree: []state.VMAID{a2}})
-	e.wantChain(a2, av2, av2, av1)
-	e.wantPage(e.wantPTE(c, 0, false), av1, 0, 1)
+	e.Exit(0)
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 2, Degree: 2, Tree: []state.VMAID{a2}})
+	e.WantAV(av2, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 1, Tree: []state.VMAID{a2}})
+	e.WantChain(a2, av2, av2, av1)
+	e.WantPage(e.WantPTE(c, 0, false), av1, 0, 1)
 
-	e.write(c, 0)
-	if got := e.wantPTE(c, 0, true); got != pg {
+	e.Write(c, 0)
+	if got := e.WantPTE(c, 0, true); got != pg {
 		t.Errorf("child's write mapped page %d, want %d reused", got, pg)
 	}
-	e.wantPage(pg, av2, 0, 1)
+	e.WantPage(pg, av2, 0, 1)
 
-	e.exit(c)
-	e.wantAVGone(av1)
-	e.wantAVGone(av2)
-	if n := e.usedPages(); n != 0 {
+	e.Exit(c)
+	e.WantAVGone(av1)
+	e.WantAVGone(av2)
+	if n := e.UsedPages(); n != 0 {
 		t.Errorf("%d pages in use, want 0", n)
 	}
 }
@@ -100,47 +100,47 @@ func TestExitMmapParentExitsChildAlive(t *testing.T) {
 //	AAAA    MADV_DOFORK [1,3) in the parent
 func TestMadviseDontForkSplitAndMergeBack(t *testing.T) {
 	e := newEnv(t, 4, 2)
-	e.mmap(0, 0, 4, pRW)
+	e.Mmap(0, 0, 4, pRW)
 	for a := 0; a < 4; a++ {
-		e.write(0, a)
+		e.Write(0, a)
 	}
-	orig := e.vmaAt(0, 0)
-	av := e.avAt(0, 0)
+	orig := e.VMAAt(0, 0)
+	av := e.AVAt(0, 0)
 
-	e.madvise(0, 1, 3, transitions.MadvDontFork)
-	e.wantLayout(0, "ABBC")
-	lo, mid, hi := e.vmaAt(0, 0), e.vmaAt(0, 1), e.vmaAt(0, 3)
+	e.Madvise(0, 1, 3, transitions.MadvDontFork)
+	e.WantLayout(0, "ABBC")
+	lo, mid, hi := e.VMAAt(0, 0), e.VMAAt(0, 1), e.VMAAt(0, 3)
 	if mid != orig {
 		t.Errorf("middle VMA %d, want the original %d", mid, orig)
 	}
-	e.wantVMA(lo, 0, 1, 0, fRW)
-	e.wantVMA(mid, 1, 3, 1, fRW|state.VMDontCopy)
-	e.wantVMA(hi, 3, 4, 3, fRW)
+	e.WantVMA(lo, 0, 1, 0, fRW)
+	e.WantVMA(mid, 1, 3, 1, fRW|state.VMDontCopy)
+	e.WantVMA(hi, 3, 4, 3, fRW)
 	for _, v := range []state.VMAID{lo, mid, hi} {
-		e.wantChain(v, av, av)
+		e.WantChain(v, av, av)
 	}
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 4, tree: []state.VMAID{lo, mid, hi}})
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 4, Tree: []state.VMAID{lo, mid, hi}})
 
-	c := e.fork(0)
-	e.wantLayout(c, "A..B")
-	clo, chi := e.vmaAt(c, 0), e.vmaAt(c, 3)
-	avLo, avHi := e.avAt(c, 0), e.avAt(c, 3)
-	e.wantChain(clo, avLo, avLo, av)
-	e.wantChain(chi, avHi, avHi, av)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 3, degree: 6, tree: []state.VMAID{lo, mid, hi, clo, chi}})
+	c := e.Fork(0)
+	e.WantLayout(c, "A..B")
+	clo, chi := e.VMAAt(c, 0), e.VMAAt(c, 3)
+	avLo, avHi := e.AVAt(c, 0), e.AVAt(c, 3)
+	e.WantChain(clo, avLo, avLo, av)
+	e.WantChain(chi, avHi, avHi, av)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 3, Degree: 6, Tree: []state.VMAID{lo, mid, hi, clo, chi}})
 	for a, w := range []bool{false, true, true, false} {
-		e.wantPTE(0, a, w)
+		e.WantPTE(0, a, w)
 	}
 
-	e.madvise(0, 1, 3, transitions.MadvDoFork)
-	e.wantLayout(0, "AAAA")
-	if got := e.vmaAt(0, 2); got != lo {
+	e.Madvise(0, 1, 3, transitions.MadvDoFork)
+	e.WantLayout(0, "AAAA")
+	if got := e.VMAAt(0, 2); got != lo {
 		t.Errorf("survivor VMA %d, want the lower part %d", got, lo)
 	}
-	e.wantVMA(lo, 0, 4, 0, fRW)
-	e.wantVMAGone(mid)
-	e.wantVMAGone(hi)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 3, degree: 4, tree: []state.VMAID{lo, clo, chi}})
+	e.WantVMA(lo, 0, 4, 0, fRW)
+	e.WantVMAGone(mid)
+	e.WantVMAGone(hi)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 3, Degree: 4, Tree: []state.VMAID{lo, clo, chi}})
 }
 
 // TestMadviseWipeOnForkKeepOnFork covers MADV_WIPEONFORK / MADV_KEEPONFORK
@@ -152,17 +152,17 @@ func TestMadviseDontForkSplitAndMergeBack(t *testing.T) {
 //	AA.     MADV_KEEPONFORK [0,1)
 func TestMadviseWipeOnForkKeepOnFork(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 0, 2, pRW)
-	e.write(0, 0)
-	av := e.avAt(0, 0)
-	e.madvise(0, 0, 1, transitions.MadvWipeOnFork)
-	e.wantLayout(0, "AB.")
-	e.wantVMA(e.vmaAt(0, 0), 0, 1, 0, fRW|state.VMWipeOnFork)
-	e.wantVMA(e.vmaAt(0, 1), 1, 2, 1, fRW)
-	e.madvise(0, 0, 1, transitions.MadvKeepOnFork)
-	e.wantLayout(0, "AA.")
-	e.wantVMA(e.vmaAt(0, 0), 0, 2, 0, fRW)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{e.vmaAt(0, 0)}})
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	av := e.AVAt(0, 0)
+	e.Madvise(0, 0, 1, transitions.MadvWipeOnFork)
+	e.WantLayout(0, "AB.")
+	e.WantVMA(e.VMAAt(0, 0), 0, 1, 0, fRW|state.VMWipeOnFork)
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRW)
+	e.Madvise(0, 0, 1, transitions.MadvKeepOnFork)
+	e.WantLayout(0, "AA.")
+	e.WantVMA(e.VMAAt(0, 0), 0, 2, 0, fRW)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{e.VMAAt(0, 0)}})
 }
 
 // TestMadviseHole checks that madvise() skips holes, applies the advice to
@@ -172,11 +172,11 @@ func TestMadviseWipeOnForkKeepOnFork(t *testing.T) {
 //	A.B.    madvise [0,4) MADV_DONTFORK = -ENOMEM, both VMAs changed
 func TestMadviseHole(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 1, pRW)
-	e.mmap(0, 2, 3, pRW)
-	e.apply(transitions.Op{Kind: transitions.OpMadvise, Proc: 0, Start: 0, End: 4, Arg: uint8(transitions.MadvDontFork)}, transitions.ENOMEM)
-	e.wantVMA(e.vmaAt(0, 0), 0, 1, 0, fRW|state.VMDontCopy)
-	e.wantVMA(e.vmaAt(0, 2), 2, 3, 2, fRW|state.VMDontCopy)
+	e.Mmap(0, 0, 1, pRW)
+	e.Mmap(0, 2, 3, pRW)
+	e.Apply(transitions.Op{Kind: transitions.OpMadvise, Proc: 0, Start: 0, End: 4, Arg: uint8(transitions.MadvDontFork)}, transitions.ENOMEM)
+	e.WantVMA(e.VMAAt(0, 0), 0, 1, 0, fRW|state.VMDontCopy)
+	e.WantVMA(e.VMAAt(0, 2), 2, 3, 2, fRW|state.VMDontCopy)
 }
 
 // TestMprotectAcrossVMAs checks that do_mprotect_pkey() over several VMAs
@@ -189,25 +189,25 @@ func TestMadviseHole(t *testing.T) {
 //	AAA    mprotect [0,3) rw
 func TestMprotectAcrossVMAs(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 0, 3, pRW)
+	e.Mmap(0, 0, 3, pRW)
 	for a := 0; a < 3; a++ {
-		e.write(0, a)
+		e.Write(0, a)
 	}
-	av := e.avAt(0, 0)
-	e.mprotect(0, 0, 1, pR)
-	e.mprotect(0, 2, 3, pR)
-	e.wantLayout(0, "ABC")
-	mid := e.vmaAt(0, 1)
+	av := e.AVAt(0, 0)
+	e.Mprotect(0, 0, 1, pR)
+	e.Mprotect(0, 2, 3, pR)
+	e.WantLayout(0, "ABC")
+	mid := e.VMAAt(0, 1)
 
-	e.mprotect(0, 0, 3, pRW)
-	e.wantLayout(0, "AAA")
-	if got := e.vmaAt(0, 0); got != mid {
+	e.Mprotect(0, 0, 3, pRW)
+	e.WantLayout(0, "AAA")
+	if got := e.VMAAt(0, 0); got != mid {
 		t.Errorf("survivor VMA %d, want the middle one %d", got, mid)
 	}
-	e.wantVMA(mid, 0, 3, 0, fRW)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{mid}})
+	e.WantVMA(mid, 0, 3, 0, fRW)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{mid}})
 	for a, w := range []bool{false, true, false} {
-		e.wantPage(e.wantPTE(0, a, w), av, a, 1)
+		e.WantPage(e.WantPTE(0, a, w), av, a, 1)
 	}
 }
 
@@ -218,16 +218,16 @@ func TestMprotectAcrossVMAs(t *testing.T) {
 //	AA.B    A, B: rw; mprotect [0,4) r = -ENOMEM: A is r, B still rw
 func TestMprotectHole(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 2, pRW)
-	e.mmap(0, 3, 4, pRW)
-	e.apply(transitions.Op{Kind: transitions.OpMprotect, Proc: 0, Start: 0, End: 4, Arg: uint8(pR)}, transitions.ENOMEM)
-	e.wantLayout(0, "AA.B")
-	e.wantVMA(e.vmaAt(0, 0), 0, 2, 0, fRA)
-	e.wantVMA(e.vmaAt(0, 3), 3, 4, 3, fRW)
+	e.Mmap(0, 0, 2, pRW)
+	e.Mmap(0, 3, 4, pRW)
+	e.Apply(transitions.Op{Kind: transitions.OpMprotect, Proc: 0, Start: 0, End: 4, Arg: uint8(pR)}, transitions.ENOMEM)
+	e.WantLayout(0, "AA.B")
+	e.WantVMA(e.VMAAt(0, 0), 0, 2, 0, fRA)
+	e.WantVMA(e.VMAAt(0, 3), 3, 4, 3, fRW)
 	// A hole at the start changes nothing.
-	before := *e.s
-	e.apply(transitions.Op{Kind: transitions.OpMprotect, Proc: 0, Start: 2, End: 4, Arg: uint8(pR)}, transitions.ENOMEM)
-	if *e.s != before {
+	before := *e.S
+	e.Apply(transitions.Op{Kind: transitions.OpMprotect, Proc: 0, Start: 2, End: 4, Arg: uint8(pR)}, transitions.ENOMEM)
+	if *e.S != before {
 		t.Errorf("mprotect starting in a hole changed the state")
 	}
 }
@@ -243,28 +243,28 @@ func TestMprotectHole(t *testing.T) {
 //	A..B    munmap [1,3)
 func TestMunmapAcrossVMAs(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 4, pRW)
-	e.madvise(0, 2, 4, transitions.MadvDontFork)
+	e.Mmap(0, 0, 4, pRW)
+	e.Madvise(0, 2, 4, transitions.MadvDontFork)
 	for a := 0; a < 4; a++ {
-		e.write(0, a)
+		e.Write(0, a)
 	}
-	e.wantLayout(0, "AABB")
-	a, b := e.vmaAt(0, 0), e.vmaAt(0, 2)
-	avA, avB := e.avAt(0, 0), e.avAt(0, 2)
+	e.WantLayout(0, "AABB")
+	a, b := e.VMAAt(0, 0), e.VMAAt(0, 2)
+	avA, avB := e.AVAt(0, 0), e.AVAt(0, 2)
 	if avA == avB {
 		t.Fatalf("A and B share av%d", avA)
 	}
 
-	e.munmap(0, 1, 3)
-	e.wantLayout(0, "A..B")
-	if e.vmaAt(0, 0) != a || e.vmaAt(0, 3) != b {
-		t.Errorf("VMAs %d, %d left, want the originals %d, %d", e.vmaAt(0, 0), e.vmaAt(0, 3), a, b)
+	e.Munmap(0, 1, 3)
+	e.WantLayout(0, "A..B")
+	if e.VMAAt(0, 0) != a || e.VMAAt(0, 3) != b {
+		t.Errorf("VMAs %d, %d left, want the originals %d, %d", e.VMAAt(0, 0), e.VMAAt(0, 3), a, b)
 	}
-	e.wantVMA(a, 0, 1, 0, fRW)
-	e.wantVMA(b, 3, 4, 3, fRW|state.VMDontCopy)
-	e.wantAV(avA, avWant{root: avA, parent: avA, ref: 1, degree: 2, tree: []state.VMAID{a}})
-	e.wantAV(avB, avWant{root: avB, parent: avB, ref: 1, degree: 2, tree: []state.VMAID{b}})
-	if n := e.usedPages(); n != 2 {
+	e.WantVMA(a, 0, 1, 0, fRW)
+	e.WantVMA(b, 3, 4, 3, fRW|state.VMDontCopy)
+	e.WantAV(avA, avWant{Root: avA, Parent: avA, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
+	e.WantAV(avB, avWant{Root: avB, Parent: avB, Ref: 1, Degree: 2, Tree: []state.VMAID{b}})
+	if n := e.UsedPages(); n != 2 {
 		t.Errorf("%d pages in use, want 2", n)
 	}
 }

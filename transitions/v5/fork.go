@@ -23,6 +23,8 @@ func VMAreaDupV54(k *Kernel, orig vmaID) vmaID {
 // A VMA that is still in some anon_vma's interval tree leaves a dangling
 // AVC that the next rmap walk or tree update dereferences; the kernel does
 // not notice at the free, so the model records LatentDanglingAVC and goes on.
+// v6.18 has it in mm/vma_init.c; its vma_assert_detached() checks a lock the
+// model does not keep.
 func vmAreaFreeV54(k *Kernel, vma vmaID) {
 	for i := range k.S.AnonVMAs {
 		a := &k.S.AnonVMAs[i]
@@ -122,6 +124,11 @@ func dupMmapV54(k *Kernel, mm, oldmm int) int { return DupMmap(k, mm, oldmm, Dup
 // DupMmapV57 is dup_mmap() from v5.7: "mm: don't prepare anon_vma if vma
 // has VM_WIPEONFORK" (Li Xinhai, -mm 2020) gives a VM_WIPEONFORK child no
 // anon_vma at fork.
+// So does v6.18, whose dup_mmap() is in mm/mmap.c: __mt_dup() copies the
+// parent's tree first, a VM_DONTCOPY VMA is cleared from it, each other VMA
+// is replaced by its vm_area_dup() after anon_vma_fork() (or anon_vma = NULL
+// for VM_WIPEONFORK), then copy_page_range(); nothing in between looks at
+// the child's tree.
 func DupMmapV57(k *Kernel, mm, oldmm int) int {
 	opt := DupMmapV54Options
 	opt.WipeOnForkPrepare = false
@@ -131,6 +138,9 @@ func DupMmapV57(k *Kernel, mm, oldmm int) int {
 // VMAreaDupV57 models kernel/fork.c:vm_area_dup() from v5.7: v5.4's copy,
 // then new->vm_next = new->vm_prev = NULL ("mm: set vm_next and vm_prev to
 // NULL in vm_area_dup()", Li Xinhai, -mm 2020).
+// v6.18 has it in mm/vma_init.c (vm_area_init_from(): the fields, ->anon_vma
+// included, with no list pointers under the maple tree, and INIT_LIST_HEAD
+// of the chain): the same copy.
 func VMAreaDupV57(k *Kernel, orig vmaID) vmaID {
 	nv := VMAreaDupV54(k, orig)
 	n := k.S.VMA(nv)

@@ -8,6 +8,9 @@ import (
 // madviseV54 models the VMA walk of mm/madvise.c:madvise() (v5.4) for the
 // flag-changing advices: madvise_behavior() on each mapped piece of
 // [start, end); holes are skipped and reported as -ENOMEM at the end.
+// v6.18's madvise_walk_vmas() walks the same way (find_vma_prev(),
+// madvise_vma_behavior() per VMA, find_vma() after the VMA it returns); its
+// table uses this function under that name.
 func madviseV54(k *Kernel, mm int, start, end uint8, behavior transitions.Advice) int {
 	unmapped := 0
 	vma := k.FindVMA(mm, start)
@@ -61,17 +64,7 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior transitions.Advice
 func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior transitions.Advice) (vmaID, int) {
 	mm := int(k.VMA(vma).MM) - 1
 	v := k.VMA(vma)
-	newFlags := v.Flags
-	switch behavior {
-	case transitions.MadvDontFork:
-		newFlags |= state.VMDontCopy
-	case transitions.MadvDoFork:
-		newFlags &^= state.VMDontCopy
-	case transitions.MadvWipeOnFork:
-		newFlags |= state.VMWipeOnFork
-	case transitions.MadvKeepOnFork:
-		newFlags &^= state.VMWipeOnFork
-	}
+	newFlags := MadviseNewFlags(v.Flags, behavior)
 	if newFlags == v.Flags {
 		return vma, 0
 	}
@@ -93,4 +86,25 @@ func madviseBehaviorV54(k *Kernel, vma, prev vmaID, start, end uint8, behavior t
 	}
 	k.VMA(vma).Flags = newFlags
 	return prev, 0
+}
+
+// MadviseNewFlags is the switch on the advice that computes new_flags from
+// vma->vm_flags, as madvise_behavior() (v5.4) and madvise_vma_behavior()
+// (v6.18) of mm/madvise.c both have it for the four fork advices:
+// MADV_DONTFORK sets VM_DONTCOPY, MADV_DOFORK clears it, MADV_WIPEONFORK
+// sets VM_WIPEONFORK, MADV_KEEPONFORK clears it. Their refusals (VM_IO for
+// MADV_DOFORK, a file or VM_SHARED for MADV_WIPEONFORK, VM_DROPPABLE for
+// MADV_KEEPONFORK in v6.18) cannot apply to private anonymous VMAs.
+func MadviseNewFlags(fl flags, behavior transitions.Advice) flags {
+	switch behavior {
+	case transitions.MadvDontFork:
+		fl |= state.VMDontCopy
+	case transitions.MadvDoFork:
+		fl &^= state.VMDontCopy
+	case transitions.MadvWipeOnFork:
+		fl |= state.VMWipeOnFork
+	case transitions.MadvKeepOnFork:
+		fl &^= state.VMWipeOnFork
+	}
+	return fl
 }

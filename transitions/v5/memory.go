@@ -18,6 +18,9 @@ import (
 // (access_error) with no state change; an empty PTE goes to
 // do_anonymous_page(); a present read-only PTE to do_wp_page(); a present
 // writable PTE takes no fault at all.
+// v6.18 first tries under the per-VMA lock and retries under the mmap lock
+// when the VMA has no anon_vma yet (vmf_anon_prepare()); sequentially the
+// fault ends the same way, so its table uses this function.
 func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
 	vma := k.FindVMA(mm, addr)
 	if vma == state.NoVMA || k.VMA(vma).Start > addr {
@@ -40,6 +43,10 @@ func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
 // write fault: anon_vma_prepare(vma), a new zeroed page,
 // page_add_new_anon_rmap(), and a PTE that is writable when the VMA has
 // VM_WRITE.
+// v6.18's do_anonymous_page() takes the same steps for an order-0 folio:
+// vmf_anon_prepare() (__anon_vma_prepare()), the folio,
+// folio_add_new_anon_rmap(RMAP_EXCLUSIVE) (the PageAddNewAnonRmap entry),
+// set_ptes(); its table uses this function.
 func DoAnonymousPageV54(k *Kernel, vma vmaID, addr uint8) int {
 	if k.AnonVMAPrepare(vma) != 0 {
 		return transitions.ENOMEM
@@ -77,6 +84,9 @@ func doWPPageV54(k *Kernel, vma vmaID, addr uint8) int {
 // first, a new page with a copy of the old one, page_add_new_anon_rmap() of
 // the new page, the PTE switched to it (writable with VM_WRITE), then
 // page_remove_rmap() and the release of the old page.
+// v6.18's wp_page_copy() takes the same steps (vmf_anon_prepare(),
+// folio_add_new_anon_rmap(), folio_remove_rmap_pte()); its table uses this
+// function.
 func wpPageCopyV54(k *Kernel, vma vmaID, addr uint8) int {
 	if k.AnonVMAPrepare(vma) != 0 {
 		return transitions.ENOMEM
@@ -100,12 +110,13 @@ func copyPageRangeV54(k *Kernel, dst, src vmaID) int {
 }
 
 // CopyPageRangeWalk is what mm/memory.c:copy_page_range() does for a
-// private anonymous VMA in every version from v5.4 to v6.1: nothing when
-// src has no anon_vma (the child faults its pages in later; v6.1's
-// vma_needs_copy()); otherwise the walk down to copy_pte_range() hands each
-// present PTE of src, in address order, to copyPTE (copy_one_pte() in
-// v5.4, copy_present_pte() in v6.1) with the slot indexes of the child's
-// and the parent's mm and the page it maps.
+// private anonymous VMA in every version from v5.4 to v6.18: nothing when
+// src has no anon_vma (the child faults its pages in later; v6.1's and
+// v6.18's vma_needs_copy()); otherwise the walk down to copy_pte_range()
+// hands each present PTE of src, in address order, to copyPTE
+// (copy_one_pte() in v5.4, copy_present_pte() in v6.1,
+// copy_present_ptes() in v6.18) with the slot indexes of the child's and
+// the parent's mm and the page it maps.
 func CopyPageRangeWalk(k *Kernel, dst, src vmaID, copyPTE func(k *Kernel, dmm, smm int, addr uint8, pg pageID)) int {
 	sv := k.VMA(src)
 	if sv.AnonVMA == state.NoAV {
@@ -135,6 +146,8 @@ func copyOnePTEV54(k *Kernel, dmm, smm int, addr uint8, pg pageID) {
 // for anonymous pages: every PTE of the VMAs on the list in [start, end) is
 // cleared, page_remove_rmap() drops the mapping and the page is released
 // (through the TLB gather in the kernel) when nothing maps it.
+// v6.18 (zap_present_ptes() -> folio_remove_rmap_ptes()) does the same; its
+// table uses this function for munmap's detached VMAs and for exit_mmap().
 func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
 	for v := vma; v != state.NoVMA; v = k.VMA(v).Next {
 		vv := k.VMA(v)
@@ -154,6 +167,8 @@ func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
 // freePgtablesV54 models mm/memory.c:free_pgtables() (v5.4): for each VMA on
 // the list, in order, unlink_anon_vmas() ("Hide vma from rmap ... before
 // freeing pgtables") and unlink_file_vma() (nothing for anonymous VMAs).
+// v6.18 does the same for the VMAs of the tree it is given (munmap's
+// detached tree, or the mm's at exit).
 func freePgtablesV54(k *Kernel, vma vmaID) {
 	for v := vma; v != state.NoVMA; v = k.VMA(v).Next {
 		k.UnlinkAnonVMAs(v)

@@ -21,21 +21,21 @@ import (
 //	AA    A: rw, written at 0 only; fork
 func TestCopyPageRange(t *testing.T) {
 	e := newEnv(t, 2, 2)
-	e.mmap(0, 0, 2, pRW)
-	e.write(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
-	e.wantPage(pg, av1, 0, 1)
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	e.WantPage(pg, av1, 0, 1)
 
-	c := e.fork(0)
-	e.wantPTE(0, 0, false)
-	if got := e.wantPTE(c, 0, false); got != pg {
+	c := e.Fork(0)
+	e.WantPTE(0, 0, false)
+	if got := e.WantPTE(c, 0, false); got != pg {
 		t.Errorf("child PTE maps page %d, want the parent's %d", got, pg)
 	}
-	e.wantPage(pg, av1, 0, 2)
-	e.wantNoPTE(0, 1)
-	e.wantNoPTE(c, 1)
-	if n := e.usedPages(); n != 1 {
+	e.WantPage(pg, av1, 0, 2)
+	e.WantNoPTE(0, 1)
+	e.WantNoPTE(c, 1)
+	if n := e.UsedPages(); n != 1 {
 		t.Errorf("%d pages in use, want 1", n)
 	}
 }
@@ -56,28 +56,28 @@ func TestCopyPageRange(t *testing.T) {
 //	A     A: rw, written; fork; child writes 0; parent writes 0
 func TestDoWPPageChildCopiesParentReuses(t *testing.T) {
 	e := newEnv(t, 1, 2)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
-	c := e.fork(0)
-	av2 := e.avAt(c, 0)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	c := e.Fork(0)
+	av2 := e.AVAt(c, 0)
 
-	e.write(c, 0)
-	npg := e.wantPTE(c, 0, true)
+	e.Write(c, 0)
+	npg := e.WantPTE(c, 0, true)
 	if npg == pg {
 		t.Fatalf("child's write did not copy")
 	}
-	e.wantPage(npg, av2, 0, 1)
-	e.wantPage(pg, av1, 0, 1)
-	e.wantPTE(0, 0, false)
+	e.WantPage(npg, av2, 0, 1)
+	e.WantPage(pg, av1, 0, 1)
+	e.WantPTE(0, 0, false)
 
-	e.write(0, 0)
-	if got := e.wantPTE(0, 0, true); got != pg {
+	e.Write(0, 0)
+	if got := e.WantPTE(0, 0, true); got != pg {
 		t.Errorf("parent's write mapped page %d, want its page %d reused", got, pg)
 	}
-	e.wantPage(pg, av1, 0, 1)
-	if n := e.usedPages(); n != 2 {
+	e.WantPage(pg, av1, 0, 1)
+	if n := e.UsedPages(); n != 2 {
 		t.Errorf("%d pages in use, want 2", n)
 	}
 }
@@ -93,27 +93,27 @@ func TestDoWPPageChildCopiesParentReuses(t *testing.T) {
 //	A     A: rw, written; fork; parent writes 0; child writes 0
 func TestDoWPPageReuseMovesAnonRmap(t *testing.T) {
 	e := newEnv(t, 1, 2)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
-	c := e.fork(0)
-	av2 := e.avAt(c, 0)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	c := e.Fork(0)
+	av2 := e.AVAt(c, 0)
 
-	e.write(0, 0)
-	npg := e.wantPTE(0, 0, true)
+	e.Write(0, 0)
+	npg := e.WantPTE(0, 0, true)
 	if npg == pg {
 		t.Fatalf("parent's write did not copy")
 	}
-	e.wantPage(npg, av1, 0, 1)
-	e.wantPage(pg, av1, 0, 1)
+	e.WantPage(npg, av1, 0, 1)
+	e.WantPage(pg, av1, 0, 1)
 
-	e.write(c, 0)
-	if got := e.wantPTE(c, 0, true); got != pg {
+	e.Write(c, 0)
+	if got := e.WantPTE(c, 0, true); got != pg {
 		t.Errorf("child's write mapped page %d, want page %d reused", got, pg)
 	}
-	e.wantPage(pg, av2, 0, 1)
-	if n := e.usedPages(); n != 2 {
+	e.WantPage(pg, av2, 0, 1)
+	if n := e.UsedPages(); n != 2 {
 		t.Errorf("%d pages in use, want 2", n)
 	}
 }
@@ -129,31 +129,31 @@ func TestDoWPPageReuseMovesAnonRmap(t *testing.T) {
 //	AA    A: rw, written at 0; mprotect r; write (SIGSEGV); mprotect rw; write
 func TestDoWPPageReuseAfterMprotect(t *testing.T) {
 	e := newEnv(t, 2, 1)
-	e.mmap(0, 0, 2, pRW)
-	e.write(0, 0)
-	a := e.vmaAt(0, 0)
-	av := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	a := e.VMAAt(0, 0)
+	av := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
 
-	e.mprotect(0, 0, 2, pR)
-	e.wantLayout(0, "AA")
-	e.wantVMA(a, 0, 2, 0, fRA)
-	e.wantPTE(0, 0, false)
-	e.apply(transitions.Op{Kind: transitions.OpWrite, Proc: 0, Start: 0}, transitions.EFAULT)
+	e.Mprotect(0, 0, 2, pR)
+	e.WantLayout(0, "AA")
+	e.WantVMA(a, 0, 2, 0, fRA)
+	e.WantPTE(0, 0, false)
+	e.Apply(transitions.Op{Kind: transitions.OpWrite, Proc: 0, Start: 0}, transitions.EFAULT)
 
-	e.mprotect(0, 0, 2, pRW)
-	e.wantVMA(a, 0, 2, 0, fRW)
-	e.wantPTE(0, 0, false)
+	e.Mprotect(0, 0, 2, pRW)
+	e.WantVMA(a, 0, 2, 0, fRW)
+	e.WantPTE(0, 0, false)
 
-	e.write(0, 0)
-	if got := e.wantPTE(0, 0, true); got != pg {
+	e.Write(0, 0)
+	if got := e.WantPTE(0, 0, true); got != pg {
 		t.Errorf("write mapped page %d, want page %d reused", got, pg)
 	}
-	e.wantPage(pg, av, 0, 1)
-	if n := e.usedPages(); n != 1 {
+	e.WantPage(pg, av, 0, 1)
+	if n := e.UsedPages(); n != 1 {
 		t.Errorf("%d pages in use, want 1", n)
 	}
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{a}})
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
 }
 
 // TestMprotectAddsAccount checks that mprotect(PROT_WRITE) of a VMA that
@@ -164,14 +164,14 @@ func TestDoWPPageReuseAfterMprotect(t *testing.T) {
 //	AB    A: r; mprotect [1,2) rw
 func TestMprotectAddsAccount(t *testing.T) {
 	e := newEnv(t, 2, 1)
-	e.mmap(0, 0, 2, pR)
-	e.wantVMA(e.vmaAt(0, 0), 0, 2, 0, state.VMRead)
-	e.mprotect(0, 1, 2, pRW)
-	e.wantLayout(0, "AB")
-	e.wantVMA(e.vmaAt(0, 0), 0, 1, 0, state.VMRead)
-	e.wantVMA(e.vmaAt(0, 1), 1, 2, 1, fRW)
+	e.Mmap(0, 0, 2, pR)
+	e.WantVMA(e.VMAAt(0, 0), 0, 2, 0, state.VMRead)
+	e.Mprotect(0, 1, 2, pRW)
+	e.WantLayout(0, "AB")
+	e.WantVMA(e.VMAAt(0, 0), 0, 1, 0, state.VMRead)
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRW)
 	// Back to r: the charge stays, so the two still differ.
-	e.mprotect(0, 1, 2, pR)
-	e.wantLayout(0, "AB")
-	e.wantVMA(e.vmaAt(0, 1), 1, 2, 1, fRA)
+	e.Mprotect(0, 1, 2, pR)
+	e.WantLayout(0, "AB")
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRA)
 }

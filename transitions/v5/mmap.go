@@ -16,6 +16,7 @@ import (
 // a ends where b starts, the flags differ at most in
 // VM_READ|VM_WRITE|VM_EXEC|VM_SOFTDIRTY, and the page offsets are
 // continuous.
+// Unchanged in v6.18, where it is in mm/vma.c.
 func anonVMACompatibleV54(k *Kernel, a, b vmaID) bool {
 	va, vb := k.VMA(a), k.VMA(b)
 	return va.End == vb.Start &&
@@ -26,6 +27,7 @@ func anonVMACompatibleV54(k *Kernel, a, b vmaID) bool {
 // reusableAnonVMAV54 models mm/mmap.c:reusable_anon_vma(old, a, b) (v5.4):
 // old's anon_vma, if a and b are compatible and old's anon_vma_chain is
 // singular (old was not forked).
+// Unchanged in v6.18, where it is in mm/vma.c.
 func reusableAnonVMAV54(k *Kernel, old, a, b vmaID) avID {
 	if k.AnonVMACompatible(a, b) {
 		o := k.VMA(old)
@@ -305,9 +307,28 @@ again:
 // map_count check against sysctl_max_map_count (65530) never fires at this
 // scope, so split_vma() is this function.
 func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
+	nv, err := SplitVMANew(k, vma, addr, newBelow)
+	if err != 0 {
+		return err
+	}
+	n, v := k.S.VMA(nv), k.VMA(vma)
+	if newBelow {
+		return k.VMAAdjust(vma, addr, v.End, v.Pgoff+(addr-n.Start), nv, state.NoVMA)
+	}
+	return k.VMAAdjust(vma, v.Start, addr, v.Pgoff, nv, state.NoVMA)
+}
+
+// SplitVMANew is the part of mm/mmap.c:__split_vma() (v5.4) and
+// mm/vma.c:__split_vma() (v6.18) that makes the new VMA: vm_area_dup()
+// (->anon_vma included, an empty anon_vma_chain), the copy keeps the part
+// below addr (new_below) or from addr up with its page offset moved, and
+// anon_vma_clone() copies vma's chain exactly (the copy already has vma's
+// anon_vma, so nothing is reused). On failure the copy is freed. What
+// follows, shrinking vma and inserting the copy, is __vma_adjust() in
+// v5.4 and vma_prepare()/vma_complete() in v6.18.
+func SplitVMANew(k *Kernel, vma vmaID, addr uint8, newBelow bool) (vmaID, int) {
 	nv := k.VMAreaDup(vma)
-	n := k.S.VMA(nv)
-	v := k.VMA(vma)
+	n, v := k.S.VMA(nv), k.VMA(vma)
 	if newBelow {
 		n.End = addr
 	} else {
@@ -316,12 +337,9 @@ func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
 	}
 	if err := k.AnonVMAClone(nv, vma); err != 0 {
 		k.VMAreaFree(nv)
-		return err
+		return state.NoVMA, err
 	}
-	if newBelow {
-		return k.VMAAdjust(vma, addr, v.End, v.Pgoff+(addr-n.Start), nv, state.NoVMA)
-	}
-	return k.VMAAdjust(vma, v.Start, addr, v.Pgoff, nv, state.NoVMA)
+	return nv, 0
 }
 
 // doMunmapV54 models mm/mmap.c:__do_munmap() (v5.4) for [start, end): split
@@ -379,14 +397,25 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 	// unmap_region
 	k.UnmapVMAs(first, start, end)
 	k.FreePgtables(first)
+	RemoveVMAs(k, first)
+	return 0
+}
 
-	// remove_vma_list
-	for v := first; v != state.NoVMA; {
+// RemoveVMAs is the loop that frees a list of VMAs that were taken out of
+// their mm, following vm_next from first, and returns how many it freed:
+// remove_vma_list() in mm/mmap.c of v5.4 (__do_munmap) and the
+// remove_vma() loop of exit_mmap(); in v6.18 the remove_vma() loops of
+// vms_complete_munmap_vmas() over the detached VMAs and of exit_mmap()
+// (mm/vma.c, mm/mmap.c). remove_vma()'s vm_ops->close, fput and mpol_put
+// have nothing to do for private anonymous VMAs.
+func RemoveVMAs(k *Kernel, first vmaID) int {
+	n := 0
+	for v := first; v != state.NoVMA; n++ {
 		next := k.VMA(v).Next
 		k.VMAreaFree(v)
 		v = next
 	}
-	return 0
+	return n
 }
 
 // mmapRegionV54 models mm/mmap.c:mmap_region() (v5.4) for a MAP_FIXED
@@ -416,19 +445,21 @@ func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	return 0
 }
 
-// exitMmapV54 models mm/mmap.c:exit_mmap() (v5.4): unmap_vmas() over the
-// whole address space, free_pgtables() (which unlinks every VMA's
-// anon_vmas, lowest VMA first), then remove_vma() of each VMA.
-func exitMmapV54(k *Kernel, mm int) {
+// exitMmapV54 models mm/mmap.c:exit_mmap() (v5.4): ExitMmapTeardown.
+func exitMmapV54(k *Kernel, mm int) { ExitMmapTeardown(k, mm) }
+
+// ExitMmapTeardown is what mm/mmap.c:exit_mmap() does to the modelled state
+// in v5.4 and in v6.18: nothing when the mm has no VMA; otherwise
+// unmap_vmas() over the whole address space, free_pgtables() (which
+// unlinks every VMA's anon_vmas, lowest VMA first), then remove_vma() of
+// each VMA. It returns how many VMAs it removed, and false when there were
+// none (v6.18 then skips its BUG_ON on the count).
+func ExitMmapTeardown(k *Kernel, mm int) (int, bool) {
 	first := k.S.MMs[mm].Mmap
 	if first == state.NoVMA {
-		return
+		return 0, false
 	}
 	k.UnmapVMAs(first, 0, 255)
 	k.FreePgtables(first)
-	for v := first; v != state.NoVMA; {
-		next := k.VMA(v).Next
-		k.VMAreaFree(v)
-		v = next
-	}
+	return RemoveVMAs(k, first), true
 }

@@ -4,6 +4,7 @@ package v5_test
 
 import (
 	"anoncheck/state"
+	"anoncheck/transitions/scenariotest"
 	"testing"
 )
 
@@ -22,30 +23,30 @@ import (
 //	BAC.    mprotect [1,2) r
 func TestSplitVMAByMprotect(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 3, pRW)
+	e.Mmap(0, 0, 3, pRW)
 	for a := 0; a < 3; a++ {
-		e.write(0, a)
+		e.Write(0, a)
 	}
-	orig := e.vmaAt(0, 0)
-	av := e.avAt(0, 0)
+	orig := e.VMAAt(0, 0)
+	av := e.AVAt(0, 0)
 
-	e.mprotect(0, 1, 2, pR)
-	e.wantLayout(0, "ABC.")
-	lo, mid, hi := e.vmaAt(0, 0), e.vmaAt(0, 1), e.vmaAt(0, 2)
+	e.Mprotect(0, 1, 2, pR)
+	e.WantLayout(0, "ABC.")
+	lo, mid, hi := e.VMAAt(0, 0), e.VMAAt(0, 1), e.VMAAt(0, 2)
 	if mid != orig || lo == orig || hi == orig || lo == hi {
 		t.Errorf("VMAs %d %d %d, want the original %d in the middle", lo, mid, hi, orig)
 	}
-	e.wantVMA(lo, 0, 1, 0, fRW)
-	e.wantVMA(mid, 1, 2, 1, fRA)
-	e.wantVMA(hi, 2, 3, 2, fRW)
+	e.WantVMA(lo, 0, 1, 0, fRW)
+	e.WantVMA(mid, 1, 2, 1, fRA)
+	e.WantVMA(hi, 2, 3, 2, fRW)
 	for _, v := range []state.VMAID{lo, mid, hi} {
-		e.wantChain(v, av, av)
+		e.WantChain(v, av, av)
 	}
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 4, tree: []state.VMAID{lo, mid, hi}})
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 4, Tree: []state.VMAID{lo, mid, hi}})
 	for a, w := range []bool{true, false, true} {
-		e.wantPage(e.wantPTE(0, a, w), av, a, 1)
+		e.WantPage(e.WantPTE(0, a, w), av, a, 1)
 	}
-	if n := e.s.MMs[0].MapCount; n != 3 {
+	if n := e.S.MMs[0].MapCount; n != 3 {
 		t.Errorf("map_count %d, want 3", n)
 	}
 }
@@ -64,28 +65,28 @@ func TestSplitVMAByMprotect(t *testing.T) {
 //	AAA.    mprotect [1,2) rw
 func TestVMAMergeCase6MprotectBack(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 3, pRW)
+	e.Mmap(0, 0, 3, pRW)
 	for a := 0; a < 3; a++ {
-		e.write(0, a)
+		e.Write(0, a)
 	}
-	av := e.avAt(0, 0)
-	e.mprotect(0, 1, 2, pR)
-	lo, mid, hi := e.vmaAt(0, 0), e.vmaAt(0, 1), e.vmaAt(0, 2)
+	av := e.AVAt(0, 0)
+	e.Mprotect(0, 1, 2, pR)
+	lo, mid, hi := e.VMAAt(0, 0), e.VMAAt(0, 1), e.VMAAt(0, 2)
 
-	e.mprotect(0, 1, 2, pRW)
-	e.wantLayout(0, "AAA.")
-	if got := e.vmaAt(0, 1); got != lo {
+	e.Mprotect(0, 1, 2, pRW)
+	e.WantLayout(0, "AAA.")
+	if got := e.VMAAt(0, 1); got != lo {
 		t.Errorf("survivor VMA %d, want prev %d", got, lo)
 	}
-	e.wantVMA(lo, 0, 3, 0, fRW)
-	e.wantVMAGone(mid)
-	e.wantVMAGone(hi)
-	e.wantChain(lo, av, av)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{lo}})
+	e.WantVMA(lo, 0, 3, 0, fRW)
+	e.WantVMAGone(mid)
+	e.WantVMAGone(hi)
+	e.WantChain(lo, av, av)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{lo}})
 	for a, w := range []bool{true, false, true} {
-		e.wantPage(e.wantPTE(0, a, w), av, a, 1)
+		e.WantPage(e.WantPTE(0, a, w), av, a, 1)
 	}
-	if n := e.s.MMs[0].MapCount; n != 1 {
+	if n := e.S.MMs[0].MapCount; n != 1 {
 		t.Errorf("map_count %d, want 1", n)
 	}
 }
@@ -99,21 +100,21 @@ func TestVMAMergeCase6MprotectBack(t *testing.T) {
 //	AAA    mprotect [2,3) rw
 func TestVMAMergeCase7(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 0, 3, pRW)
-	e.write(0, 0)
-	e.write(0, 2)
-	av := e.avAt(0, 0)
-	e.mprotect(0, 2, 3, pR)
-	e.wantLayout(0, "AAB")
-	p, b := e.vmaAt(0, 0), e.vmaAt(0, 2)
-	e.wantVMA(b, 2, 3, 2, fRA)
+	e.Mmap(0, 0, 3, pRW)
+	e.Write(0, 0)
+	e.Write(0, 2)
+	av := e.AVAt(0, 0)
+	e.Mprotect(0, 2, 3, pR)
+	e.WantLayout(0, "AAB")
+	p, b := e.VMAAt(0, 0), e.VMAAt(0, 2)
+	e.WantVMA(b, 2, 3, 2, fRA)
 
-	e.mprotect(0, 2, 3, pRW)
-	e.wantLayout(0, "AAA")
-	e.wantVMA(p, 0, 3, 0, fRW)
-	e.wantVMAGone(b)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{p}})
-	e.wantPage(e.wantPTE(0, 2, false), av, 2, 1)
+	e.Mprotect(0, 2, 3, pRW)
+	e.WantLayout(0, "AAA")
+	e.WantVMA(p, 0, 3, 0, fRW)
+	e.WantVMAGone(b)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{p}})
+	e.WantPage(e.WantPTE(0, 2, false), av, 2, 1)
 }
 
 // TestVMAMergeCase8 covers case 8: A is all of the first VMA and only next
@@ -125,27 +126,27 @@ func TestVMAMergeCase7(t *testing.T) {
 //	BBB    mprotect [0,1) rw
 func TestVMAMergeCase8(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 0, 3, pRW)
-	e.write(0, 0)
-	e.write(0, 2)
-	av := e.avAt(0, 0)
-	e.mprotect(0, 0, 1, pR)
-	e.wantLayout(0, "ABB")
-	a, n := e.vmaAt(0, 0), e.vmaAt(0, 2)
+	e.Mmap(0, 0, 3, pRW)
+	e.Write(0, 0)
+	e.Write(0, 2)
+	av := e.AVAt(0, 0)
+	e.Mprotect(0, 0, 1, pR)
+	e.WantLayout(0, "ABB")
+	a, n := e.VMAAt(0, 0), e.VMAAt(0, 2)
 
-	e.mprotect(0, 0, 1, pRW)
-	e.wantLayout(0, "AAA")
-	if got := e.vmaAt(0, 0); got != n {
+	e.Mprotect(0, 0, 1, pRW)
+	e.WantLayout(0, "AAA")
+	if got := e.VMAAt(0, 0); got != n {
 		t.Errorf("survivor VMA %d, want next %d", got, n)
 	}
-	if e.s.MMs[0].Mmap != n {
-		t.Errorf("mm->mmap = VMA %d, want %d", e.s.MMs[0].Mmap, n)
+	if e.S.MMs[0].Mmap != n {
+		t.Errorf("mm->mmap = VMA %d, want %d", e.S.MMs[0].Mmap, n)
 	}
-	e.wantVMA(n, 0, 3, 0, fRW)
-	e.wantVMAGone(a)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{n}})
-	e.wantPage(e.wantPTE(0, 0, false), av, 0, 1)
-	e.wantPage(e.wantPTE(0, 2, true), av, 2, 1)
+	e.WantVMA(n, 0, 3, 0, fRW)
+	e.WantVMAGone(a)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{n}})
+	e.WantPage(e.WantPTE(0, 0, false), av, 0, 1)
+	e.WantPage(e.WantPTE(0, 2, true), av, 2, 1)
 }
 
 // TestVMAMergeCase1ImporterTakesAnonVMA covers case 1 by mmap into the gap:
@@ -161,23 +162,23 @@ func TestVMAMergeCase8(t *testing.T) {
 //	PPP    mmap [1,2) rw
 func TestVMAMergeCase1ImporterTakesAnonVMA(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 0, 1, pRW)
-	e.mmap(0, 2, 3, pRW)
-	e.write(0, 2)
-	p, n := e.vmaAt(0, 0), e.vmaAt(0, 2)
-	avN := e.avAt(0, 2)
-	pg := e.wantPTE(0, 2, true)
+	e.Mmap(0, 0, 1, pRW)
+	e.Mmap(0, 2, 3, pRW)
+	e.Write(0, 2)
+	p, n := e.VMAAt(0, 0), e.VMAAt(0, 2)
+	avN := e.AVAt(0, 2)
+	pg := e.WantPTE(0, 2, true)
 
-	e.mmap(0, 1, 2, pRW)
-	e.wantLayout(0, "AAA")
-	if got := e.vmaAt(0, 1); got != p {
+	e.Mmap(0, 1, 2, pRW)
+	e.WantLayout(0, "AAA")
+	if got := e.VMAAt(0, 1); got != p {
 		t.Errorf("survivor VMA %d, want prev %d", got, p)
 	}
-	e.wantVMA(p, 0, 3, 0, fRW)
-	e.wantVMAGone(n)
-	e.wantChain(p, avN, avN)
-	e.wantAV(avN, avWant{root: avN, parent: avN, ref: 1, degree: 2, tree: []state.VMAID{p}})
-	e.wantPage(pg, avN, 2, 1)
+	e.WantVMA(p, 0, 3, 0, fRW)
+	e.WantVMAGone(n)
+	e.WantChain(p, avN, avN)
+	e.WantAV(avN, avWant{Root: avN, Parent: avN, Ref: 1, Degree: 2, Tree: []state.VMAID{p}})
+	e.WantPage(pg, avN, 2, 1)
 }
 
 // TestVMAMergeCase2DifferentAnonVMAs covers case 2 (and not 1): prev and
@@ -189,22 +190,22 @@ func TestVMAMergeCase1ImporterTakesAnonVMA(t *testing.T) {
 //	PPN    mmap [1,2) rw
 func TestVMAMergeCase2DifferentAnonVMAs(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	e.mmap(0, 2, 3, pRW)
-	e.write(0, 2)
-	p, n := e.vmaAt(0, 0), e.vmaAt(0, 2)
-	avP, avN := e.avAt(0, 0), e.avAt(0, 2)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	e.Mmap(0, 2, 3, pRW)
+	e.Write(0, 2)
+	p, n := e.VMAAt(0, 0), e.VMAAt(0, 2)
+	avP, avN := e.AVAt(0, 0), e.AVAt(0, 2)
 	if avP == avN {
 		t.Fatalf("P and N share av%d; the gap should have kept them apart", avP)
 	}
 
-	e.mmap(0, 1, 2, pRW)
-	e.wantLayout(0, "AAB")
-	e.wantVMA(p, 0, 2, 0, fRW)
-	e.wantVMA(n, 2, 3, 2, fRW)
-	e.wantAV(avP, avWant{root: avP, parent: avP, ref: 1, degree: 2, tree: []state.VMAID{p}})
-	e.wantAV(avN, avWant{root: avN, parent: avN, ref: 1, degree: 2, tree: []state.VMAID{n}})
+	e.Mmap(0, 1, 2, pRW)
+	e.WantLayout(0, "AAB")
+	e.WantVMA(p, 0, 2, 0, fRW)
+	e.WantVMA(n, 2, 3, 2, fRW)
+	e.WantAV(avP, avWant{Root: avP, Parent: avP, Ref: 1, Degree: 2, Tree: []state.VMAID{p}})
+	e.WantAV(avN, avWant{Root: avN, Parent: avN, Ref: 1, Degree: 2, Tree: []state.VMAID{n}})
 }
 
 // TestVMAMergeCase3 covers case 3: no prev; next grows down with pgoff
@@ -215,18 +216,18 @@ func TestVMAMergeCase2DifferentAnonVMAs(t *testing.T) {
 //	.NN    mmap [1,2) rw
 func TestVMAMergeCase3(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 2, 3, pRW)
-	e.write(0, 2)
-	n := e.vmaAt(0, 2)
-	avN := e.avAt(0, 2)
-	e.mmap(0, 1, 2, pRW)
-	e.wantLayout(0, ".AA")
-	if got := e.vmaAt(0, 1); got != n {
+	e.Mmap(0, 2, 3, pRW)
+	e.Write(0, 2)
+	n := e.VMAAt(0, 2)
+	avN := e.AVAt(0, 2)
+	e.Mmap(0, 1, 2, pRW)
+	e.WantLayout(0, ".AA")
+	if got := e.VMAAt(0, 1); got != n {
 		t.Errorf("VMA at 1 is %d, want N %d grown down", got, n)
 	}
-	e.wantVMA(n, 1, 3, 1, fRW)
-	e.wantChain(n, avN, avN)
-	e.wantPage(e.wantPTE(0, 2, true), avN, 2, 1)
+	e.WantVMA(n, 1, 3, 1, fRW)
+	e.WantChain(n, avN, avN)
+	e.WantPage(e.WantPTE(0, 2, true), avN, 2, 1)
 }
 
 // TestMmapOverWrittenVMA covers mmap over the start of a written VMA
@@ -239,47 +240,47 @@ func TestVMAMergeCase3(t *testing.T) {
 //	AA    A: rw, written at 0 and 1; mmap [0,1) rw
 func TestMmapOverWrittenVMA(t *testing.T) {
 	e := newEnv(t, 2, 1)
-	e.mmap(0, 0, 2, pRW)
-	e.write(0, 0)
-	e.write(0, 1)
-	av := e.avAt(0, 0)
-	pg1 := e.wantPTE(0, 1, true)
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	e.Write(0, 1)
+	av := e.AVAt(0, 0)
+	pg1 := e.WantPTE(0, 1, true)
 
-	e.mmap(0, 0, 1, pRW)
-	e.wantLayout(0, "AA")
-	a := e.vmaAt(0, 0)
-	e.wantVMA(a, 0, 2, 0, fRW)
-	e.wantChain(a, av, av)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{a}})
-	e.wantNoPTE(0, 0)
-	e.wantPage(e.wantPTE(0, 1, true), av, 1, 1)
-	if e.wantPTE(0, 1, true) != pg1 || e.usedPages() != 1 {
+	e.Mmap(0, 0, 1, pRW)
+	e.WantLayout(0, "AA")
+	a := e.VMAAt(0, 0)
+	e.WantVMA(a, 0, 2, 0, fRW)
+	e.WantChain(a, av, av)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
+	e.WantNoPTE(0, 0)
+	e.WantPage(e.WantPTE(0, 1, true), av, 1, 1)
+	if e.WantPTE(0, 1, true) != pg1 || e.UsedPages() != 1 {
 		t.Errorf("pages: want only the page at 1 left")
 	}
 
 	// mmap r over all of it: everything goes, the anon_vma is freed.
-	e.mmap(0, 0, 2, pR)
-	e.wantLayout(0, "AA")
-	e.wantVMA(e.vmaAt(0, 0), 0, 2, 0, state.VMRead)
-	e.wantChain(e.vmaAt(0, 0), state.NoAV)
-	e.wantAVGone(av)
-	if n := e.usedPages(); n != 0 {
+	e.Mmap(0, 0, 2, pR)
+	e.WantLayout(0, "AA")
+	e.WantVMA(e.VMAAt(0, 0), 0, 2, 0, state.VMRead)
+	e.WantChain(e.VMAAt(0, 0), state.NoAV)
+	e.WantAVGone(av)
+	if n := e.UsedPages(); n != 0 {
 		t.Errorf("%d pages in use, want 0", n)
 	}
 }
 
 // layout4x1 maps [0,4) rw, writes pages 0-2, and mprotects [2,4) to r: two
 // VMAs P [0,2) rw and N [2,4) r with the same anon_vma and chain.
-func layout4x1(e *env) (p, n state.VMAID, av state.AVID) {
-	e.t.Helper()
-	e.mmap(0, 0, 4, pRW)
+func layout4x1(e *scenariotest.Env) (p, n state.VMAID, av state.AVID) {
+	e.T.Helper()
+	e.Mmap(0, 0, 4, pRW)
 	for a := 0; a < 3; a++ {
-		e.write(0, a)
+		e.Write(0, a)
 	}
-	e.mprotect(0, 2, 4, pR)
-	e.wantLayout(0, "AABB")
-	p, n, av = e.vmaAt(0, 0), e.vmaAt(0, 2), e.avAt(0, 0)
-	e.wantChain(n, av, av)
+	e.Mprotect(0, 2, 4, pR)
+	e.WantLayout(0, "AABB")
+	p, n, av = e.VMAAt(0, 0), e.VMAAt(0, 2), e.AVAt(0, 0)
+	e.WantChain(n, av, av)
 	return
 }
 
@@ -294,14 +295,14 @@ func layout4x1(e *env) (p, n state.VMAID, av state.AVID) {
 func TestVMAMergeCase4(t *testing.T) {
 	e := newEnv(t, 4, 1)
 	p, n, av := layout4x1(e)
-	e.mprotect(0, 1, 2, pR)
-	e.wantLayout(0, "ABBB")
-	e.wantVMA(p, 0, 1, 0, fRW)
-	e.wantVMA(n, 1, 4, 1, fRA)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 3, tree: []state.VMAID{p, n}})
-	e.wantPage(e.wantPTE(0, 0, true), av, 0, 1)
-	e.wantPage(e.wantPTE(0, 1, false), av, 1, 1)
-	e.wantPage(e.wantPTE(0, 2, false), av, 2, 1)
+	e.Mprotect(0, 1, 2, pR)
+	e.WantLayout(0, "ABBB")
+	e.WantVMA(p, 0, 1, 0, fRW)
+	e.WantVMA(n, 1, 4, 1, fRA)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 3, Tree: []state.VMAID{p, n}})
+	e.WantPage(e.WantPTE(0, 0, true), av, 0, 1)
+	e.WantPage(e.WantPTE(0, 1, false), av, 1, 1)
+	e.WantPage(e.WantPTE(0, 2, false), av, 2, 1)
 }
 
 // TestVMAMergeCase5 covers case 5: mprotect of the head of N to P's flags:
@@ -314,13 +315,13 @@ func TestVMAMergeCase4(t *testing.T) {
 func TestVMAMergeCase5(t *testing.T) {
 	e := newEnv(t, 4, 1)
 	p, n, av := layout4x1(e)
-	e.mprotect(0, 2, 3, pRW)
-	e.wantLayout(0, "AAAB")
-	e.wantVMA(p, 0, 3, 0, fRW)
-	e.wantVMA(n, 3, 4, 3, fRA)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 3, tree: []state.VMAID{p, n}})
+	e.Mprotect(0, 2, 3, pRW)
+	e.WantLayout(0, "AAAB")
+	e.WantVMA(p, 0, 3, 0, fRW)
+	e.WantVMA(n, 3, 4, 3, fRA)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 3, Tree: []state.VMAID{p, n}})
 	// change_protection() on [2,3): the page there stays read-only.
-	e.wantPage(e.wantPTE(0, 2, false), av, 2, 1)
+	e.WantPage(e.WantPTE(0, 2, false), av, 2, 1)
 }
 
 // TestVMAMergeCase4RefusedTargetWithoutAnonVMA covers case 4 refused: N has
@@ -334,21 +335,21 @@ func TestVMAMergeCase5(t *testing.T) {
 //	PANN    mprotect [1,2) r
 func TestVMAMergeCase4RefusedTargetWithoutAnonVMA(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 4, pRW)
-	e.mprotect(0, 2, 4, pR)
-	e.write(0, 0)
-	av := e.avAt(0, 0)
-	n := e.vmaAt(0, 2)
-	e.wantChain(n, state.NoAV)
+	e.Mmap(0, 0, 4, pRW)
+	e.Mprotect(0, 2, 4, pR)
+	e.Write(0, 0)
+	av := e.AVAt(0, 0)
+	n := e.VMAAt(0, 2)
+	e.WantChain(n, state.NoAV)
 
-	e.mprotect(0, 1, 2, pR)
-	e.wantLayout(0, "ABCC")
-	e.wantVMA(e.vmaAt(0, 0), 0, 1, 0, fRW)
-	e.wantVMA(e.vmaAt(0, 1), 1, 2, 1, fRA)
-	e.wantVMA(n, 2, 4, 2, fRA)
-	e.wantChain(e.vmaAt(0, 1), av, av)
-	e.wantChain(n, state.NoAV)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 3, tree: []state.VMAID{e.vmaAt(0, 0), e.vmaAt(0, 1)}})
+	e.Mprotect(0, 1, 2, pR)
+	e.WantLayout(0, "ABCC")
+	e.WantVMA(e.VMAAt(0, 0), 0, 1, 0, fRW)
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRA)
+	e.WantVMA(n, 2, 4, 2, fRA)
+	e.WantChain(e.VMAAt(0, 1), av, av)
+	e.WantChain(n, state.NoAV)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 3, Tree: []state.VMAID{e.VMAAt(0, 0), e.VMAAt(0, 1)}})
 }
 
 // TestVMAMergeCase6ImportFromAfterNext covers case 6 with an importer: A
@@ -362,23 +363,23 @@ func TestVMAMergeCase4RefusedTargetWithoutAnonVMA(t *testing.T) {
 //	PPP    mprotect [1,2) rw
 func TestVMAMergeCase6ImportFromAfterNext(t *testing.T) {
 	e := newEnv(t, 3, 1)
-	e.mmap(0, 0, 3, pRW)
-	e.mprotect(0, 1, 2, pR)
-	e.wantLayout(0, "ABC")
-	e.write(0, 2)
-	p, a, x := e.vmaAt(0, 0), e.vmaAt(0, 1), e.vmaAt(0, 2)
-	avX := e.avAt(0, 2)
-	e.wantChain(a, state.NoAV)
-	e.wantChain(p, state.NoAV)
+	e.Mmap(0, 0, 3, pRW)
+	e.Mprotect(0, 1, 2, pR)
+	e.WantLayout(0, "ABC")
+	e.Write(0, 2)
+	p, a, x := e.VMAAt(0, 0), e.VMAAt(0, 1), e.VMAAt(0, 2)
+	avX := e.AVAt(0, 2)
+	e.WantChain(a, state.NoAV)
+	e.WantChain(p, state.NoAV)
 
-	e.mprotect(0, 1, 2, pRW)
-	e.wantLayout(0, "AAA")
-	e.wantVMA(p, 0, 3, 0, fRW)
-	e.wantVMAGone(a)
-	e.wantVMAGone(x)
-	e.wantChain(p, avX, avX)
-	e.wantAV(avX, avWant{root: avX, parent: avX, ref: 1, degree: 2, tree: []state.VMAID{p}})
-	e.wantPage(e.wantPTE(0, 2, true), avX, 2, 1)
+	e.Mprotect(0, 1, 2, pRW)
+	e.WantLayout(0, "AAA")
+	e.WantVMA(p, 0, 3, 0, fRW)
+	e.WantVMAGone(a)
+	e.WantVMAGone(x)
+	e.WantChain(p, avX, avX)
+	e.WantAV(avX, avWant{Root: avX, Parent: avX, Ref: 1, Degree: 2, Tree: []state.VMAID{p}})
+	e.WantPage(e.WantPTE(0, 2, true), avX, 2, 1)
 }
 
 // TestVMAMergeRefusedForForkedVMA checks that a VMA forked from the parent
@@ -392,13 +393,13 @@ func TestVMAMergeCase6ImportFromAfterNext(t *testing.T) {
 //	NN.    P1 (case 3)
 func TestVMAMergeRefusedForForkedVMA(t *testing.T) {
 	e := newEnv(t, 3, 2)
-	e.mmap(0, 1, 2, pRW)
-	e.write(0, 1)
-	c := e.fork(0)
-	e.mmap(c, 0, 1, pRW)
-	e.wantLayout(c, "AB.")
-	e.mmap(0, 0, 1, pRW)
-	e.wantLayout(0, "AA.")
+	e.Mmap(0, 1, 2, pRW)
+	e.Write(0, 1)
+	c := e.Fork(0)
+	e.Mmap(c, 0, 1, pRW)
+	e.WantLayout(c, "AB.")
+	e.Mmap(0, 0, 1, pRW)
+	e.WantLayout(0, "AA.")
 }
 
 // ---------------------------------------------------------------------------
@@ -419,42 +420,42 @@ func TestVMAMergeRefusedForForkedVMA(t *testing.T) {
 //	....    munmap [0,4)
 func TestMunmapMiddle(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 4, pRW)
+	e.Mmap(0, 0, 4, pRW)
 	for a := 0; a < 4; a++ {
-		e.write(0, a)
+		e.Write(0, a)
 	}
-	orig := e.vmaAt(0, 0)
-	av := e.avAt(0, 0)
+	orig := e.VMAAt(0, 0)
+	av := e.AVAt(0, 0)
 
-	e.munmap(0, 1, 3)
-	e.wantLayout(0, "A..B")
-	lo, hi := e.vmaAt(0, 0), e.vmaAt(0, 3)
+	e.Munmap(0, 1, 3)
+	e.WantLayout(0, "A..B")
+	lo, hi := e.VMAAt(0, 0), e.VMAAt(0, 3)
 	if lo != orig {
 		t.Errorf("VMA at 0 is %d, want the original %d", lo, orig)
 	}
-	e.wantVMA(lo, 0, 1, 0, fRW)
-	e.wantVMA(hi, 3, 4, 3, fRW)
-	e.wantChain(lo, av, av)
-	e.wantChain(hi, av, av)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 3, tree: []state.VMAID{lo, hi}})
-	e.wantNoPTE(0, 1)
-	e.wantNoPTE(0, 2)
-	e.wantPage(e.wantPTE(0, 0, true), av, 0, 1)
-	e.wantPage(e.wantPTE(0, 3, true), av, 3, 1)
-	if n := e.usedPages(); n != 2 {
+	e.WantVMA(lo, 0, 1, 0, fRW)
+	e.WantVMA(hi, 3, 4, 3, fRW)
+	e.WantChain(lo, av, av)
+	e.WantChain(hi, av, av)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 3, Tree: []state.VMAID{lo, hi}})
+	e.WantNoPTE(0, 1)
+	e.WantNoPTE(0, 2)
+	e.WantPage(e.WantPTE(0, 0, true), av, 0, 1)
+	e.WantPage(e.WantPTE(0, 3, true), av, 3, 1)
+	if n := e.UsedPages(); n != 2 {
 		t.Errorf("%d pages in use, want 2", n)
 	}
-	if n := e.s.MMs[0].MapCount; n != 2 {
+	if n := e.S.MMs[0].MapCount; n != 2 {
 		t.Errorf("map_count %d, want 2", n)
 	}
 
-	e.munmap(0, 0, 4)
-	e.wantLayout(0, "....")
-	e.wantAVGone(av)
-	if n := e.usedPages(); n != 0 {
+	e.Munmap(0, 0, 4)
+	e.WantLayout(0, "....")
+	e.WantAVGone(av)
+	if n := e.UsedPages(); n != 0 {
 		t.Errorf("%d pages in use, want 0", n)
 	}
-	if m := e.s.MMs[0]; m.Mmap != state.NoVMA || m.MapCount != 0 {
+	if m := e.S.MMs[0]; m.Mmap != state.NoVMA || m.MapCount != 0 {
 		t.Errorf("mm: mmap %d map_count %d, want empty", m.Mmap, m.MapCount)
 	}
 }
@@ -471,24 +472,24 @@ func TestMunmapMiddle(t *testing.T) {
 //	A     A: rw, written; fork; exit child; parent writes 0
 func TestUnlinkAnonVMAsChildExit(t *testing.T) {
 	e := newEnv(t, 1, 2)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	a := e.vmaAt(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
-	c := e.fork(0)
-	av2 := e.avAt(c, 0)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	a := e.VMAAt(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	c := e.Fork(0)
+	av2 := e.AVAt(c, 0)
 
-	e.exit(c)
-	e.wantAVGone(av2)
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 1, degree: 2, tree: []state.VMAID{a}})
-	e.wantPage(e.wantPTE(0, 0, false), av1, 0, 1)
+	e.Exit(c)
+	e.WantAVGone(av2)
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
+	e.WantPage(e.WantPTE(0, 0, false), av1, 0, 1)
 
-	e.write(0, 0)
-	if got := e.wantPTE(0, 0, true); got != pg {
+	e.Write(0, 0)
+	if got := e.WantPTE(0, 0, true); got != pg {
 		t.Errorf("parent's write mapped page %d, want %d reused", got, pg)
 	}
-	if n := e.usedPages(); n != 1 {
+	if n := e.UsedPages(); n != 1 {
 		t.Errorf("%d pages in use, want 1", n)
 	}
 }

@@ -10,6 +10,10 @@ import (
 // mprotect_fixup() on each VMA in turn with newflags = the new
 // VM_READ/VM_WRITE/VM_EXEC plus the VMA's other flags, stopping with
 // -ENOMEM at the first hole (what came before it stays changed).
+// v6.18 walks with for_each_vma_range() from the VMA at start, continuing at
+// vma_iter_end() after each mprotect_fixup() and failing with -ENOMEM at a
+// gap or when the walk ends before end: the same steps, so its table uses
+// this function.
 func doMprotectPkeyV54(k *Kernel, mm int, start, end uint8, prot transitions.Prot) int {
 	vma := k.FindVMA(mm, start)
 	if vma == state.NoVMA || k.VMA(vma).Start > start {

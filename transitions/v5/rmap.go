@@ -28,6 +28,7 @@ func anonVMAAllocV54(k *Kernel) avID {
 // down_write/up_write of the root rwsem it may do (to synchronise with
 // page_lock_anon_vma_read) has no effect in a sequential model. The slot
 // is marked freed, not reused, while anything still points at it.
+// Unchanged to v6.18, whose table uses it too.
 func anonVMAFreeV54(k *Kernel, av avID) {
 	a := k.AV(av)
 	k.BugOn(a.Refcount != 0, transitions.BugAnonVMAFreeRefcount)
@@ -36,6 +37,7 @@ func anonVMAFreeV54(k *Kernel, av avID) {
 
 // getAnonVMAV54 models include/linux/rmap.h:get_anon_vma(): atomic_inc of
 // the refcount.
+// Unchanged to v6.18.
 func getAnonVMAV54(k *Kernel, av avID) {
 	k.AV(av).Refcount++
 }
@@ -44,6 +46,8 @@ func getAnonVMAV54(k *Kernel, av avID) {
 // mm/rmap.c:__put_anon_vma() (v5.4): when the refcount drops to zero, free
 // the anon_vma, then drop its reference on the root and free the root too
 // if that was the last one.
+// Unchanged to v6.18 (mm/rmap.c:__put_anon_vma() frees the anon_vma, then
+// the root when its refcount drops to zero).
 func putAnonVMAV54(k *Kernel, av avID) {
 	a := k.AV(av)
 	a.Refcount--
@@ -65,6 +69,7 @@ func putAnonVMAV54(k *Kernel, av avID) {
 // anonVMAChainLinkV54 models mm/rmap.c:anon_vma_chain_link() (v5.4): the
 // new AVC goes at the head of vma->anon_vma_chain and into the anon_vma's
 // interval tree.
+// Unchanged to v6.18.
 func anonVMAChainLinkV54(k *Kernel, vma vmaID, av avID) {
 	a := k.AV(av)
 	k.ChainPush(k.VMA(vma), av)
@@ -75,6 +80,7 @@ func anonVMAChainLinkV54(k *Kernel, vma vmaID, av avID) {
 // to the anon_vma's root lock; meeting a second root along one chain hits
 // WARN_ON_ONCE(root). Taking the rwsem reads the root, so a freed root is a
 // use-after-free.
+// Unchanged to v6.18.
 func lockAnonVMARootV54(k *Kernel, root, av avID) avID {
 	newRoot := k.AV(av).Root
 	if newRoot != root {
@@ -99,7 +105,7 @@ func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
 }
 
 // AnonVMAPrepareFind is the start of mm/rmap.c:__anon_vma_prepare(), v5.4 ..
-// v6.1: the anon_vma of a neighbour it may share
+// v6.18: the anon_vma of a neighbour it may share
 // (find_mergeable_anon_vma()), else a new one (anon_vma_alloc()), which it
 // also returns as allocated.
 func AnonVMAPrepareFind(k *Kernel, vma vmaID) (av, allocated avID) {
@@ -115,7 +121,7 @@ func AnonVMAPrepareFind(k *Kernel, vma vmaID) (av, allocated avID) {
 }
 
 // AnonVMAPrepareLink is the part of mm/rmap.c:__anon_vma_prepare() under
-// the anon_vma lock and page_table_lock, v5.4 .. v6.1: if vma->anon_vma is
+// the anon_vma lock and page_table_lock, v5.4 .. v6.18: if vma->anon_vma is
 // still NULL, av becomes it and is linked at the head of vma's chain, and
 // it reports true; the caller then counts the VMA in av, which is the
 // statement 2555283eb40d changed (degree++, then num_active_vmas++).
@@ -161,7 +167,7 @@ func AnonVMACloneLinks(k *Kernel, dst, src vmaID, needSrcAnonVMA bool) int {
 	return 0
 }
 
-// AnonVMACloneLoop is the loop of mm/rmap.c:anon_vma_clone(), v5.4 .. v6.1:
+// AnonVMACloneLoop is the loop of mm/rmap.c:anon_vma_clone(), v5.4 .. v6.18:
 // link dst to each anon_vma on src's chain, walking it oldest first so
 // dst's chain keeps the order, under lock_anon_vma_root(); while dst has no
 // anon_vma, the first anon_vma that reusable accepts becomes dst's. The
@@ -207,7 +213,7 @@ func anonVMAForkV54(k *Kernel, vma, pvma vmaID) int {
 }
 
 // AnonVMAForkClone is the start of mm/rmap.c:anon_vma_fork(), v5.4 ..
-// v6.1: nothing to do when pvma has no anon_vma ("Don't bother if the
+// v6.18: nothing to do when pvma has no anon_vma ("Don't bother if the
 // parent process has no anon_vma here"); otherwise drop the anon_vma vma
 // inherited from the struct copy and attach vma to all the anon_vmas pvma
 // is attached to with anon_vma_clone(), which may reuse one. It reports
@@ -235,7 +241,7 @@ func AnonVMAForkNew(k *Kernel, vma, pvma vmaID) int {
 }
 
 // AnonVMAForkLink is the middle of "Then add our own anon_vma" in
-// mm/rmap.c:anon_vma_fork(), v5.4 .. v6.1: av, just allocated, gets
+// mm/rmap.c:anon_vma_fork(), v5.4 .. v6.18: av, just allocated, gets
 // pvma->anon_vma as parent and its root, which get_anon_vma() pins; it
 // becomes vma->anon_vma and is linked at the head of vma's chain. The
 // counts around it are what 2555283eb40d changed.
@@ -271,7 +277,7 @@ func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 }
 
 // UnlinkAVCs is the first loop of mm/rmap.c:unlink_anon_vmas(), v5.4 ..
-// v6.1. Newest AVC first, under lock_anon_vma_root(), each AVC of v (the
+// v6.18. Newest AVC first, under lock_anon_vma_root(), each AVC of v (the
 // VMA vma) leaves its anon_vma's interval tree
 // (anon_vma_interval_tree_remove). An anon_vma whose tree is now empty
 // drops its link to its parent through dropChild (the statement
@@ -306,6 +312,7 @@ func parentDegreeDec(k *Kernel, parent avID) { k.Dec(&k.AV(parent).Degree) }
 
 // anonVMAMergeV54 models include/linux/rmap.h:anon_vma_merge() (v5.4):
 // VM_BUG_ON_VMA(vma->anon_vma != next->anon_vma), then unlink next's chain.
+// Unchanged to v6.18, where vma_complete() (mm/vma.c) calls it.
 func anonVMAMergeV54(k *Kernel, vma, next vmaID) {
 	k.BugOn(k.VMA(vma).AnonVMA != k.VMA(next).AnonVMA, transitions.BugAnonVMAMerge)
 	k.UnlinkAnonVMAs(next)
@@ -356,4 +363,6 @@ func pageDupRmapV54(k *Kernel, pg pageID) { k.S.Page(pg).Mapcount++ }
 
 // pageRemoveRmapV54 models mm/rmap.c:page_remove_rmap() for a small anon
 // page (v5.4): one mapping fewer; page->mapping is deliberately left set.
+// v6.18's folio_remove_rmap_pte() (zap_present_ptes(), wp_page_copy()) does
+// the same to a small anonymous folio.
 func pageRemoveRmapV54(k *Kernel, pg pageID) { k.S.Page(pg).Mapcount-- }

@@ -15,6 +15,7 @@ import (
 
 	"anoncheck/state"
 	"anoncheck/transitions"
+	"anoncheck/transitions/scenariotest"
 )
 
 // ---------------------------------------------------------------------------
@@ -33,34 +34,34 @@ import (
 //	.AA.    A: rw (pgoff 1); written at 2, then at 1, then at 2 again
 func TestAnonVMAPrepareOnWriteFault(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 1, 3, pRW)
-	e.wantLayout(0, ".AA.")
-	a := e.vmaAt(0, 1)
-	e.wantVMA(a, 1, 3, 1, fRW)
-	e.wantChain(a, state.NoAV)
-	if n := len(e.liveAVs()); n != 0 {
+	e.Mmap(0, 1, 3, pRW)
+	e.WantLayout(0, ".AA.")
+	a := e.VMAAt(0, 1)
+	e.WantVMA(a, 1, 3, 1, fRW)
+	e.WantChain(a, state.NoAV)
+	if n := len(e.LiveAVs()); n != 0 {
 		t.Fatalf("mmap allocated %d anon_vmas, want none", n)
 	}
 
-	e.write(0, 2)
-	av := e.avAt(0, 2)
-	e.wantChain(a, av, av)
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{a}})
-	pg := e.wantPTE(0, 2, true)
-	e.wantPage(pg, av, 2, 1)
+	e.Write(0, 2)
+	av := e.AVAt(0, 2)
+	e.WantChain(a, av, av)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
+	pg := e.WantPTE(0, 2, true)
+	e.WantPage(pg, av, 2, 1)
 
 	// anon_vma_prepare() is a no-op once vma->anon_vma is set.
-	e.write(0, 1)
-	if got := e.liveAVs(); !slices.Equal(got, []state.AVID{av}) {
+	e.Write(0, 1)
+	if got := e.LiveAVs(); !slices.Equal(got, []state.AVID{av}) {
 		t.Errorf("live anon_vmas %v after the second fault, want [av%d]", got, av)
 	}
-	e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{a}})
-	e.wantPage(e.wantPTE(0, 1, true), av, 1, 1)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
+	e.WantPage(e.WantPTE(0, 1, true), av, 1, 1)
 
 	// A write to a page mapped writable takes no fault at all.
-	before := *e.s
-	e.write(0, 2)
-	if *e.s != before {
+	before := *e.S
+	e.Write(0, 2)
+	if *e.S != before {
 		t.Errorf("a write through a writable PTE changed the state")
 	}
 }
@@ -73,12 +74,12 @@ func TestAnonVMAPrepareOnWriteFault(t *testing.T) {
 //	A.B.    A: r; B: rw
 func TestWriteFaultSegv(t *testing.T) {
 	e := newEnv(t, 4, 1)
-	e.mmap(0, 0, 1, pR)
-	e.mmap(0, 2, 3, pRW)
-	before := *e.s
-	e.apply(transitions.Op{Kind: transitions.OpWrite, Proc: 0, Start: 0}, transitions.EFAULT)
-	e.apply(transitions.Op{Kind: transitions.OpWrite, Proc: 0, Start: 1}, transitions.EFAULT)
-	if *e.s != before {
+	e.Mmap(0, 0, 1, pR)
+	e.Mmap(0, 2, 3, pRW)
+	before := *e.S
+	e.Apply(transitions.Op{Kind: transitions.OpWrite, Proc: 0, Start: 0}, transitions.EFAULT)
+	e.Apply(transitions.Op{Kind: transitions.OpWrite, Proc: 0, Start: 1}, transitions.EFAULT)
+	if *e.S != before {
 		t.Errorf("a SIGSEGV write changed the state")
 	}
 }
@@ -98,20 +99,20 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 		name   string
 		draw   string
 		layout string
-		setup  func(e *env) int // builds the layout; returns the process
-		target int              // the page whose write fault prepares the VMA
-		from   int              // page of the neighbour whose anon_vma it gets; -1: a fresh one
+		setup  func(e *scenariotest.Env) int // builds the layout; returns the process
+		target int                           // the page whose write fault prepares the VMA
+		from   int                           // page of the neighbour whose anon_vma it gets; -1: a fresh one
 	}{
 		{
 			name:   "next before prev",
 			draw:   "PAN  P, N: rwx, written; A: rw -> N's anon_vma",
 			layout: "ABC.",
-			setup: func(e *env) int {
-				e.mmap(0, 0, 1, pRWX)
-				e.write(0, 0)
-				e.mmap(0, 2, 3, pRWX)
-				e.write(0, 2)
-				e.mmap(0, 1, 2, pRW)
+			setup: func(e *scenariotest.Env) int {
+				e.Mmap(0, 0, 1, pRWX)
+				e.Write(0, 0)
+				e.Mmap(0, 2, 3, pRWX)
+				e.Write(0, 2)
+				e.Mmap(0, 1, 2, pRW)
 				return 0
 			},
 			target: 1, from: 2,
@@ -120,11 +121,11 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 			name:   "prev when next has no anon_vma",
 			draw:   "PAN  P: rwx, written; N: rwx, never written; A: rw -> P's",
 			layout: "ABC.",
-			setup: func(e *env) int {
-				e.mmap(0, 0, 1, pRWX)
-				e.write(0, 0)
-				e.mmap(0, 2, 3, pRWX)
-				e.mmap(0, 1, 2, pRW)
+			setup: func(e *scenariotest.Env) int {
+				e.Mmap(0, 0, 1, pRWX)
+				e.Write(0, 0)
+				e.Mmap(0, 2, 3, pRWX)
+				e.Mmap(0, 1, 2, pRW)
 				return 0
 			},
 			target: 1, from: 0,
@@ -133,12 +134,12 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 			name:   "prev when next is not adjacent",
 			draw:   "PA.N  P: rwx, written; N: rw, written; A: rw -> P's",
 			layout: "AB.C",
-			setup: func(e *env) int {
-				e.mmap(0, 0, 1, pRWX)
-				e.write(0, 0)
-				e.mmap(0, 3, 4, pRW)
-				e.write(0, 3)
-				e.mmap(0, 1, 2, pRW)
+			setup: func(e *scenariotest.Env) int {
+				e.Mmap(0, 0, 1, pRWX)
+				e.Write(0, 0)
+				e.Mmap(0, 3, 4, pRW)
+				e.Write(0, 3)
+				e.Mmap(0, 1, 2, pRW)
 				return 0
 			},
 			target: 1, from: 0,
@@ -147,11 +148,11 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 			name:   "read-only neighbour: only VM_WRITE differs",
 			draw:   "PA  P: rw, written, then mprotect r; A: rw -> P's",
 			layout: "AB..",
-			setup: func(e *env) int {
-				e.mmap(0, 0, 1, pRW)
-				e.write(0, 0)
-				e.mprotect(0, 0, 1, pR)
-				e.mmap(0, 1, 2, pRW)
+			setup: func(e *scenariotest.Env) int {
+				e.Mmap(0, 0, 1, pRW)
+				e.Write(0, 0)
+				e.Mprotect(0, 0, 1, pR)
+				e.Mmap(0, 1, 2, pRW)
 				return 0
 			},
 			target: 1, from: 0,
@@ -160,11 +161,11 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 			name:   "VM_DONTCOPY differs",
 			draw:   "PA  P: rw, written, MADV_DONTFORK; A: rw -> fresh",
 			layout: "AB..",
-			setup: func(e *env) int {
-				e.mmap(0, 0, 1, pRW)
-				e.write(0, 0)
-				e.madvise(0, 0, 1, transitions.MadvDontFork)
-				e.mmap(0, 1, 2, pRW)
+			setup: func(e *scenariotest.Env) int {
+				e.Mmap(0, 0, 1, pRW)
+				e.Write(0, 0)
+				e.Madvise(0, 0, 1, transitions.MadvDontFork)
+				e.Mmap(0, 1, 2, pRW)
 				return 0
 			},
 			target: 1, from: -1,
@@ -178,11 +179,11 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 			name:   "VM_ACCOUNT differs",
 			draw:   "PA  P: rw without VM_ACCOUNT (MAP_NORESERVE), written; A: rw -> fresh",
 			layout: "AB..",
-			setup: func(e *env) int {
-				e.mmap(0, 0, 1, pRW)
-				e.write(0, 0)
-				e.s.VMA(e.vmaAt(0, 0)).Flags &^= state.VMAccount
-				e.mmap(0, 1, 2, pRW)
+			setup: func(e *scenariotest.Env) int {
+				e.Mmap(0, 0, 1, pRW)
+				e.Write(0, 0)
+				e.S.VMA(e.VMAAt(0, 0)).Flags &^= state.VMAccount
+				e.Mmap(0, 1, 2, pRW)
 				return 0
 			},
 			target: 1, from: -1,
@@ -194,11 +195,11 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 			name:   "forked neighbour",
 			draw:   "AN  P1: N rw, written; fork; P2: mmap A rw, written -> fresh",
 			layout: "AB..",
-			setup: func(e *env) int {
-				e.mmap(0, 1, 2, pRW)
-				e.write(0, 1)
-				c := e.fork(0)
-				e.mmap(c, 0, 1, pRW)
+			setup: func(e *scenariotest.Env) int {
+				e.Mmap(0, 1, 2, pRW)
+				e.Write(0, 1)
+				c := e.Fork(0)
+				e.Mmap(c, 0, 1, pRW)
 				return c
 			},
 			target: 0, from: -1,
@@ -209,40 +210,40 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 			t.Logf("layout: %s", tc.draw)
 			e := newEnv(t, 4, 2)
 			p := tc.setup(e)
-			e.wantLayout(p, tc.layout)
-			a := e.vmaAt(p, tc.target)
-			if e.s.VMA(a).AnonVMA != state.NoAV {
+			e.WantLayout(p, tc.layout)
+			a := e.VMAAt(p, tc.target)
+			if e.S.VMA(a).AnonVMA != state.NoAV {
 				t.Fatalf("target VMA has an anon_vma before the fault")
 			}
-			before := e.liveAVs()
+			before := e.LiveAVs()
 			var want state.AVID
 			var wantDegree uint8
 			var wantTree []state.VMAID
 			if tc.from >= 0 {
-				n := e.vmaAt(p, tc.from)
-				want = e.s.VMA(n).AnonVMA
-				wantDegree = e.s.AV(want).Degree + 1
+				n := e.VMAAt(p, tc.from)
+				want = e.S.VMA(n).AnonVMA
+				wantDegree = e.S.AV(want).Degree + 1
 				wantTree = []state.VMAID{n, a}
 			}
-			e.write(p, tc.target)
-			got := e.s.VMA(a).AnonVMA
+			e.Write(p, tc.target)
+			got := e.S.VMA(a).AnonVMA
 			if tc.from >= 0 {
 				if got != want {
 					t.Fatalf("anon_vma av%d, want the neighbour's av%d", got, want)
 				}
-				e.wantChain(a, want, want)
-				e.wantAV(want, avWant{root: want, parent: want, ref: 1, degree: wantDegree, tree: wantTree})
-				if after := e.liveAVs(); !slices.Equal(after, before) {
+				e.WantChain(a, want, want)
+				e.WantAV(want, avWant{Root: want, Parent: want, Ref: 1, Degree: wantDegree, Tree: wantTree})
+				if after := e.LiveAVs(); !slices.Equal(after, before) {
 					t.Errorf("live anon_vmas %v, want %v: nothing allocated", after, before)
 				}
 			} else {
 				if slices.Contains(before, got) {
 					t.Fatalf("anon_vma av%d was reused, want a fresh one", got)
 				}
-				e.wantChain(a, got, got)
-				e.wantAV(got, avWant{root: got, parent: got, ref: 1, degree: 2, tree: []state.VMAID{a}})
+				e.WantChain(a, got, got)
+				e.WantAV(got, avWant{Root: got, Parent: got, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
 			}
-			e.wantPage(e.wantPTE(p, tc.target, true), got, tc.target, 1)
+			e.WantPage(e.WantPTE(p, tc.target, true), got, tc.target, 1)
 		})
 	}
 }
@@ -265,40 +266,40 @@ func TestFindMergeableAnonVMA(t *testing.T) {
 //	AA    P1: A rw, written at 0; fork P1 -> P2; fork P2 -> P3
 func TestAnonVMAForkChain(t *testing.T) {
 	e := newEnv(t, 2, 3)
-	e.mmap(0, 0, 2, pRW)
-	e.write(0, 0)
-	a1 := e.vmaAt(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	a1 := e.VMAAt(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
 
-	c2 := e.fork(0)
+	c2 := e.Fork(0)
 	if c2 != 1 {
 		t.Fatalf("child slot %d, want 1 (lowest free)", c2)
 	}
-	e.wantLayout(c2, "AA")
-	a2 := e.vmaAt(c2, 0)
-	e.wantVMA(a2, 0, 2, 0, fRW)
-	av2 := e.s.VMA(a2).AnonVMA
+	e.WantLayout(c2, "AA")
+	a2 := e.VMAAt(c2, 0)
+	e.WantVMA(a2, 0, 2, 0, fRW)
+	av2 := e.S.VMA(a2).AnonVMA
 	if av2 == av1 || av2 == state.NoAV {
 		t.Fatalf("child VMA's anon_vma av%d, want a new one", av2)
 	}
-	e.wantChain(a2, av2, av2, av1)
-	e.wantChain(a1, av1, av1) // the parent's chain is not touched
-	e.wantAV(av2, avWant{root: av1, parent: av1, ref: 1, degree: 1, tree: []state.VMAID{a2}})
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 2, degree: 3, tree: []state.VMAID{a1, a2}})
-	e.wantPage(pg, av1, 0, 2)
+	e.WantChain(a2, av2, av2, av1)
+	e.WantChain(a1, av1, av1) // the parent's chain is not touched
+	e.WantAV(av2, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 1, Tree: []state.VMAID{a2}})
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 2, Degree: 3, Tree: []state.VMAID{a1, a2}})
+	e.WantPage(pg, av1, 0, 2)
 
-	c3 := e.fork(c2)
-	a3 := e.vmaAt(c3, 0)
-	av3 := e.s.VMA(a3).AnonVMA
+	c3 := e.Fork(c2)
+	a3 := e.VMAAt(c3, 0)
+	av3 := e.S.VMA(a3).AnonVMA
 	if av3 == av1 || av3 == av2 || av3 == state.NoAV {
 		t.Fatalf("grandchild VMA's anon_vma av%d, want a new one", av3)
 	}
-	e.wantChain(a3, av3, av3, av2, av1)
-	e.wantAV(av3, avWant{root: av1, parent: av2, ref: 1, degree: 1, tree: []state.VMAID{a3}})
-	e.wantAV(av2, avWant{root: av1, parent: av1, ref: 1, degree: 2, tree: []state.VMAID{a2, a3}})
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 3, degree: 3, tree: []state.VMAID{a1, a2, a3}})
-	e.wantPage(pg, av1, 0, 3)
+	e.WantChain(a3, av3, av3, av2, av1)
+	e.WantAV(av3, avWant{Root: av1, Parent: av2, Ref: 1, Degree: 1, Tree: []state.VMAID{a3}})
+	e.WantAV(av2, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 2, Tree: []state.VMAID{a2, a3}})
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 3, Degree: 3, Tree: []state.VMAID{a1, a2, a3}})
+	e.WantPage(pg, av1, 0, 3)
 }
 
 // TestAnonVMAForkUnfaultedVMA checks that anon_vma_fork() of a parent VMA
@@ -310,20 +311,20 @@ func TestAnonVMAForkChain(t *testing.T) {
 //	AA.B    A: rw, never written; B: rw, written at 3; fork
 func TestAnonVMAForkUnfaultedVMA(t *testing.T) {
 	e := newEnv(t, 4, 2)
-	e.mmap(0, 0, 2, pRW)
-	e.mmap(0, 3, 4, pRW)
-	e.write(0, 3)
-	avB := e.avAt(0, 3)
-	c := e.fork(0)
-	e.wantLayout(c, "AA.B")
-	e.wantChain(e.vmaAt(c, 0), state.NoAV)
-	if got := e.chain(e.vmaAt(c, 3)); len(got) != 2 || got[1] != avB {
+	e.Mmap(0, 0, 2, pRW)
+	e.Mmap(0, 3, 4, pRW)
+	e.Write(0, 3)
+	avB := e.AVAt(0, 3)
+	c := e.Fork(0)
+	e.WantLayout(c, "AA.B")
+	e.WantChain(e.VMAAt(c, 0), state.NoAV)
+	if got := e.Chain(e.VMAAt(c, 3)); len(got) != 2 || got[1] != avB {
 		t.Errorf("child B chain %v, want [new av%d]", got, avB)
 	}
-	e.wantNoPTE(c, 0)
-	e.wantNoPTE(c, 1)
-	if len(e.liveAVs()) != 2 {
-		t.Errorf("live anon_vmas %v, want B's and the child B's", e.liveAVs())
+	e.WantNoPTE(c, 0)
+	e.WantNoPTE(c, 1)
+	if len(e.LiveAVs()) != 2 {
+		t.Errorf("live anon_vmas %v, want B's and the child B's", e.LiveAVs())
 	}
 }
 
@@ -339,34 +340,34 @@ func TestAnonVMAForkUnfaultedVMA(t *testing.T) {
 //	A     P1: A rw, written; fork P1 -> P2; exit P1; fork P2 -> P3 (slot of P1)
 func TestAnonVMACloneRootNotReused(t *testing.T) {
 	e := newEnv(t, 1, 2)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
-	c2 := e.fork(0)
-	a2 := e.vmaAt(c2, 0)
-	av2 := e.avAt(c2, 0)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	c2 := e.Fork(0)
+	a2 := e.VMAAt(c2, 0)
+	av2 := e.AVAt(c2, 0)
 
-	e.exit(0)
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 2, degree: 2, tree: []state.VMAID{a2}})
-	e.wantAV(av2, avWant{root: av1, parent: av1, ref: 1, degree: 1, tree: []state.VMAID{a2}})
-	e.wantPage(pg, av1, 0, 1)
-	e.wantPTE(c2, 0, false)
+	e.Exit(0)
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 2, Degree: 2, Tree: []state.VMAID{a2}})
+	e.WantAV(av2, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 1, Tree: []state.VMAID{a2}})
+	e.WantPage(pg, av1, 0, 1)
+	e.WantPTE(c2, 0, false)
 
-	c3 := e.fork(c2)
+	c3 := e.Fork(c2)
 	if c3 != 0 {
 		t.Fatalf("P3 in slot %d, want 0 (P1's, now free)", c3)
 	}
-	a3 := e.vmaAt(c3, 0)
-	av3 := e.avAt(c3, 0)
+	a3 := e.VMAAt(c3, 0)
+	av3 := e.AVAt(c3, 0)
 	if av3 == av1 || av3 == av2 {
 		t.Fatalf("P3's VMA reused av%d, want a new anon_vma", av3)
 	}
-	e.wantChain(a3, av3, av3, av2, av1)
-	e.wantAV(av3, avWant{root: av1, parent: av2, ref: 1, degree: 1, tree: []state.VMAID{a3}})
-	e.wantAV(av2, avWant{root: av1, parent: av1, ref: 1, degree: 2, tree: []state.VMAID{a2, a3}})
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 3, degree: 2, tree: []state.VMAID{a2, a3}})
-	e.wantPage(pg, av1, 0, 2)
+	e.WantChain(a3, av3, av3, av2, av1)
+	e.WantAV(av3, avWant{Root: av1, Parent: av2, Ref: 1, Degree: 1, Tree: []state.VMAID{a3}})
+	e.WantAV(av2, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 2, Tree: []state.VMAID{a2, a3}})
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 3, Degree: 2, Tree: []state.VMAID{a2, a3}})
+	e.WantPage(pg, av1, 0, 2)
 }
 
 // TestAnonVMACloneReusesAbandonedAnonVMA checks that anon_vma_clone()
@@ -383,44 +384,44 @@ func TestAnonVMACloneRootNotReused(t *testing.T) {
 //	A     P1: A rw, written; P1 -> P2 -> P3; exit P2; P3 -> P4; P4 writes 0
 func TestAnonVMACloneReusesAbandonedAnonVMA(t *testing.T) {
 	e := newEnv(t, 1, 3)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	a1 := e.vmaAt(0, 0)
-	av1 := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
-	c2 := e.fork(0)
-	av2 := e.avAt(c2, 0)
-	c3 := e.fork(c2)
-	a3 := e.vmaAt(c3, 0)
-	av3 := e.avAt(c3, 0)
-	e.wantChain(a3, av3, av3, av2, av1)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	a1 := e.VMAAt(0, 0)
+	av1 := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	c2 := e.Fork(0)
+	av2 := e.AVAt(c2, 0)
+	c3 := e.Fork(c2)
+	a3 := e.VMAAt(c3, 0)
+	av3 := e.AVAt(c3, 0)
+	e.WantChain(a3, av3, av3, av2, av1)
 
-	e.exit(c2)
-	e.wantAV(av2, avWant{root: av1, parent: av1, ref: 1, degree: 1, tree: []state.VMAID{a3}})
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 3, degree: 3, tree: []state.VMAID{a1, a3}})
+	e.Exit(c2)
+	e.WantAV(av2, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 1, Tree: []state.VMAID{a3}})
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 3, Degree: 3, Tree: []state.VMAID{a1, a3}})
 
-	liveBefore := e.liveAVs()
-	c4 := e.fork(c3)
+	liveBefore := e.LiveAVs()
+	c4 := e.Fork(c3)
 	if c4 != c2 {
 		t.Fatalf("P4 in slot %d, want %d (P2's)", c4, c2)
 	}
-	a4 := e.vmaAt(c4, 0)
-	e.wantChain(a4, av2, av3, av2, av1)
-	if got := e.liveAVs(); !slices.Equal(got, liveBefore) {
+	a4 := e.VMAAt(c4, 0)
+	e.WantChain(a4, av2, av3, av2, av1)
+	if got := e.LiveAVs(); !slices.Equal(got, liveBefore) {
 		t.Errorf("live anon_vmas %v, want %v: the fork reused one", got, liveBefore)
 	}
-	e.wantAV(av2, avWant{root: av1, parent: av1, ref: 1, degree: 2, tree: []state.VMAID{a3, a4}})
-	e.wantAV(av3, avWant{root: av1, parent: av2, ref: 1, degree: 1, tree: []state.VMAID{a3, a4}})
-	e.wantAV(av1, avWant{root: av1, parent: av1, ref: 3, degree: 3, tree: []state.VMAID{a1, a3, a4}})
-	e.wantPage(pg, av1, 0, 3)
+	e.WantAV(av2, avWant{Root: av1, Parent: av1, Ref: 1, Degree: 2, Tree: []state.VMAID{a3, a4}})
+	e.WantAV(av3, avWant{Root: av1, Parent: av2, Ref: 1, Degree: 1, Tree: []state.VMAID{a3, a4}})
+	e.WantAV(av1, avWant{Root: av1, Parent: av1, Ref: 3, Degree: 3, Tree: []state.VMAID{a1, a3, a4}})
+	e.WantPage(pg, av1, 0, 3)
 
-	e.write(c4, 0)
-	npg := e.wantPTE(c4, 0, true)
+	e.Write(c4, 0)
+	npg := e.WantPTE(c4, 0, true)
 	if npg == pg {
 		t.Fatalf("P4's write reused the shared page")
 	}
-	e.wantPage(npg, av2, 0, 1)
-	e.wantPage(pg, av1, 0, 2)
+	e.WantPage(npg, av2, 0, 1)
+	e.WantPage(pg, av1, 0, 2)
 }
 
 // TestDupMmapDontCopy checks that dup_mmap() skips VM_DONTCOPY VMAs: the
@@ -431,37 +432,37 @@ func TestAnonVMACloneReusesAbandonedAnonVMA(t *testing.T) {
 //	A.B    A: rw, written at 0, MADV_DONTFORK; B: rw, written at 2; fork
 func TestDupMmapDontCopy(t *testing.T) {
 	e := newEnv(t, 3, 2)
-	e.mmap(0, 0, 1, pRW)
-	e.write(0, 0)
-	e.madvise(0, 0, 1, transitions.MadvDontFork)
-	e.mmap(0, 2, 3, pRW)
-	e.write(0, 2)
-	a := e.vmaAt(0, 0)
-	b := e.vmaAt(0, 2)
-	avA, avB := e.avAt(0, 0), e.avAt(0, 2)
-	e.wantVMA(a, 0, 1, 0, fRW|state.VMDontCopy)
+	e.Mmap(0, 0, 1, pRW)
+	e.Write(0, 0)
+	e.Madvise(0, 0, 1, transitions.MadvDontFork)
+	e.Mmap(0, 2, 3, pRW)
+	e.Write(0, 2)
+	a := e.VMAAt(0, 0)
+	b := e.VMAAt(0, 2)
+	avA, avB := e.AVAt(0, 0), e.AVAt(0, 2)
+	e.WantVMA(a, 0, 1, 0, fRW|state.VMDontCopy)
 
-	c := e.fork(0)
-	e.wantLayout(c, "..A")
-	if n := e.s.MMs[c].MapCount; n != 1 {
+	c := e.Fork(0)
+	e.WantLayout(c, "..A")
+	if n := e.S.MMs[c].MapCount; n != 1 {
 		t.Errorf("child map_count %d, want 1", n)
 	}
-	e.wantNoPTE(c, 0)
-	pgA := e.wantPTE(0, 0, true)
-	e.wantPage(pgA, avA, 0, 1)
-	e.wantAV(avA, avWant{root: avA, parent: avA, ref: 1, degree: 2, tree: []state.VMAID{a}})
+	e.WantNoPTE(c, 0)
+	pgA := e.WantPTE(0, 0, true)
+	e.WantPage(pgA, avA, 0, 1)
+	e.WantAV(avA, avWant{Root: avA, Parent: avA, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
 
-	cb := e.vmaAt(c, 2)
-	e.wantVMA(cb, 2, 3, 2, fRW)
-	if ch := e.chain(cb); len(ch) != 2 || ch[1] != avB {
+	cb := e.VMAAt(c, 2)
+	e.WantVMA(cb, 2, 3, 2, fRW)
+	if ch := e.Chain(cb); len(ch) != 2 || ch[1] != avB {
 		t.Errorf("child B chain %v, want [new av%d]", ch, avB)
 	}
-	e.wantAV(avB, avWant{root: avB, parent: avB, ref: 2, degree: 3, tree: []state.VMAID{b, cb}})
-	pgB := e.wantPTE(0, 2, false)
-	if e.wantPTE(c, 2, false) != pgB {
+	e.WantAV(avB, avWant{Root: avB, Parent: avB, Ref: 2, Degree: 3, Tree: []state.VMAID{b, cb}})
+	pgB := e.WantPTE(0, 2, false)
+	if e.WantPTE(c, 2, false) != pgB {
 		t.Errorf("child maps another page at 2")
 	}
-	e.wantPage(pgB, avB, 2, 2)
+	e.WantPage(pgB, avB, 2, 2)
 }
 
 // TestDupMmapWipeOnFork covers dup_mmap() and VM_WIPEONFORK (v5.4):
@@ -475,42 +476,42 @@ func TestDupMmapDontCopy(t *testing.T) {
 //	AA.B    A: rw, written at 0; B: rw, never written; both MADV_WIPEONFORK
 func TestDupMmapWipeOnFork(t *testing.T) {
 	e := newEnv(t, 4, 2)
-	e.mmap(0, 0, 2, pRW)
-	e.write(0, 0)
-	e.mmap(0, 3, 4, pRW)
-	e.madvise(0, 0, 2, transitions.MadvWipeOnFork)
-	e.madvise(0, 3, 4, transitions.MadvWipeOnFork)
-	e.wantLayout(0, "AA.B")
-	a := e.vmaAt(0, 0)
-	avA := e.avAt(0, 0)
-	pg := e.wantPTE(0, 0, true)
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	e.Mmap(0, 3, 4, pRW)
+	e.Madvise(0, 0, 2, transitions.MadvWipeOnFork)
+	e.Madvise(0, 3, 4, transitions.MadvWipeOnFork)
+	e.WantLayout(0, "AA.B")
+	a := e.VMAAt(0, 0)
+	avA := e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
 
-	c := e.fork(0)
-	e.wantLayout(c, "AA.B")
-	ca, cb := e.vmaAt(c, 0), e.vmaAt(c, 3)
-	e.wantVMA(ca, 0, 2, 0, fRW|state.VMWipeOnFork)
-	e.wantVMA(cb, 3, 4, 3, fRW|state.VMWipeOnFork)
+	c := e.Fork(0)
+	e.WantLayout(c, "AA.B")
+	ca, cb := e.VMAAt(c, 0), e.VMAAt(c, 3)
+	e.WantVMA(ca, 0, 2, 0, fRW|state.VMWipeOnFork)
+	e.WantVMA(cb, 3, 4, 3, fRW|state.VMWipeOnFork)
 	for _, v := range []state.VMAID{ca, cb} {
-		av := e.s.VMA(v).AnonVMA
+		av := e.S.VMA(v).AnonVMA
 		if av == state.NoAV || av == avA {
 			t.Errorf("child VMA %d: anon_vma av%d, want a fresh one", v, av)
 			continue
 		}
-		e.wantChain(v, av, av)
-		e.wantAV(av, avWant{root: av, parent: av, ref: 1, degree: 2, tree: []state.VMAID{v}})
+		e.WantChain(v, av, av)
+		e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Degree: 2, Tree: []state.VMAID{v}})
 	}
-	e.wantNoPTE(c, 0)
-	e.wantPTE(0, 0, true)
-	e.wantPage(pg, avA, 0, 1)
-	e.wantAV(avA, avWant{root: avA, parent: avA, ref: 1, degree: 2, tree: []state.VMAID{a}})
+	e.WantNoPTE(c, 0)
+	e.WantPTE(0, 0, true)
+	e.WantPage(pg, avA, 0, 1)
+	e.WantAV(avA, avWant{Root: avA, Parent: avA, Ref: 1, Degree: 2, Tree: []state.VMAID{a}})
 
 	// The child's first write gets a fresh zeroed page in its own anon_vma.
-	e.write(c, 0)
-	npg := e.wantPTE(c, 0, true)
+	e.Write(c, 0)
+	npg := e.WantPTE(c, 0, true)
 	if npg == pg {
 		t.Fatalf("child maps the parent's page")
 	}
-	e.wantPage(npg, e.s.VMA(ca).AnonVMA, 0, 1)
+	e.WantPage(npg, e.S.VMA(ca).AnonVMA, 0, 1)
 }
 
 // TestDupMmapWipeOnForkSharesParentNeighbour covers VM_WIPEONFORK in v5.4,
@@ -525,26 +526,26 @@ func TestDupMmapWipeOnFork(t *testing.T) {
 //	AB    A: rw, B: rwx (two VMAs), both MADV_WIPEONFORK; B written at 1; fork
 func TestDupMmapWipeOnForkSharesParentNeighbour(t *testing.T) {
 	e := newEnv(t, 2, 2)
-	e.mmap(0, 0, 1, pRW)
-	e.mmap(0, 1, 2, pRWX)
-	e.madvise(0, 0, 2, transitions.MadvWipeOnFork)
-	e.wantLayout(0, "AB")
-	e.write(0, 1)
-	b := e.vmaAt(0, 1)
-	avB := e.avAt(0, 1)
-	e.wantChain(e.vmaAt(0, 0), state.NoAV)
+	e.Mmap(0, 0, 1, pRW)
+	e.Mmap(0, 1, 2, pRWX)
+	e.Madvise(0, 0, 2, transitions.MadvWipeOnFork)
+	e.WantLayout(0, "AB")
+	e.Write(0, 1)
+	b := e.VMAAt(0, 1)
+	avB := e.AVAt(0, 1)
+	e.WantChain(e.VMAAt(0, 0), state.NoAV)
 
-	c := e.fork(0)
-	e.wantLayout(c, "AB")
-	ca, cb := e.vmaAt(c, 0), e.vmaAt(c, 1)
-	e.wantChain(ca, avB, avB)
-	e.wantAV(avB, avWant{root: avB, parent: avB, ref: 1, degree: 3, tree: []state.VMAID{b, ca}})
-	avCB := e.s.VMA(cb).AnonVMA
+	c := e.Fork(0)
+	e.WantLayout(c, "AB")
+	ca, cb := e.VMAAt(c, 0), e.VMAAt(c, 1)
+	e.WantChain(ca, avB, avB)
+	e.WantAV(avB, avWant{Root: avB, Parent: avB, Ref: 1, Degree: 3, Tree: []state.VMAID{b, ca}})
+	avCB := e.S.VMA(cb).AnonVMA
 	if avCB == state.NoAV || avCB == avB {
 		t.Fatalf("child B': anon_vma av%d, want a fresh one", avCB)
 	}
-	e.wantChain(cb, avCB, avCB)
-	e.wantAV(avCB, avWant{root: avCB, parent: avCB, ref: 1, degree: 2, tree: []state.VMAID{cb}})
-	e.wantNoPTE(c, 1)
-	e.wantPTE(0, 1, true)
+	e.WantChain(cb, avCB, avCB)
+	e.WantAV(avCB, avWant{Root: avCB, Parent: avCB, Ref: 1, Degree: 2, Tree: []state.VMAID{cb}})
+	e.WantNoPTE(c, 1)
+	e.WantPTE(0, 1, true)
 }

@@ -74,20 +74,24 @@ func V54() transitions.Funcs {
 
 // mmapV54 is mmap(MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS): do_mmap() with the
 // prot turned into vm_flags by calc_vm_prot_bits(), then mmap_region().
+// The same in v6.18.
 func mmapV54(k *Kernel, mm int, start, end uint8, prot transitions.Prot) int {
 	return k.MmapRegion(mm, start, end, prot.Flags())
 }
 
 // writeV54 is a user write to one page: a write fault when the PTE is
 // absent or read-only.
+// The same in v6.18.
 func writeV54(k *Kernel, mm int, addr uint8) int { return k.HandleMMFault(mm, addr, true) }
 
 // mprotectV54 is the mprotect() system call.
+// The same in v6.18.
 func mprotectV54(k *Kernel, mm int, start, end uint8, prot transitions.Prot) int {
 	return k.DoMprotectPkey(mm, start, end, prot)
 }
 
 // madviseSyscallV54 is the madvise() system call.
+// The same in v6.18 (do_madvise()).
 func madviseSyscallV54(k *Kernel, mm int, start, end uint8, behavior transitions.Advice) int {
 	return k.Madvise(mm, start, end, behavior)
 }
@@ -97,6 +101,7 @@ func munmapV54(k *Kernel, mm int, start, end uint8) int { return k.DoMunmap(mm, 
 
 // forkV54 models the mm part of kernel/fork.c:copy_process() -> copy_mm()
 // -> dup_mm(): a new mm, filled by dup_mmap().
+// The same in v6.18.
 func forkV54(k *Kernel, parent, child int) int {
 	k.Enter(transitions.FnFork)
 	defer k.Leave()
@@ -107,6 +112,7 @@ func forkV54(k *Kernel, parent, child int) int {
 
 // exitV54 models kernel/exit.c:do_exit() -> exit_mm() -> mmput() ->
 // exit_mmap() for the last user of the mm.
+// The same in v6.18.
 func exitV54(k *Kernel, mm int) {
 	k.Enter(transitions.FnExit)
 	defer k.Leave()

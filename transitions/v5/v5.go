@@ -5,11 +5,13 @@
 // naming the file, function and version followed. V54 is its function
 // table; the variants of 2019-2020 in specs/ (linux-next, v5.5-rc5, the
 // LKML fixes, v5.7) replace entries of it, and the v6 generation reuses
-// the functions 6.1 did not change. Where 6.1 changed a function only in
-// part (2555283eb40d's counters, copy_present_pte()), the part both
-// versions share is a helper here named after it (AnonVMACloneLoop,
-// AnonVMAForkClone, UnlinkAVCs, CopyPageRangeWalk, ...), which each
-// version's function calls around its own statements.
+// the functions 6.1 and 6.18 did not change, saying so in their doc
+// comments. Where a later version changed a function only in part
+// (2555283eb40d's counters, copy_present_pte(), 6.18's __split_vma() and
+// exit_mmap()), the part the versions share is a helper here named after
+// it (AnonVMACloneLoop, AnonVMAForkClone, UnlinkAVCs, CopyPageRangeWalk,
+// SplitVMANew, ExitMmapTeardown, RemoveVMAs, MadviseNewFlags, ...), which
+// each version's function calls around its own statements.
 package v5
 
 import (

@@ -1,11 +1,13 @@
-// Package v6 models the Linux 6.x generation of the anon_vma code. Today
-// it holds Linux v6.1, whose mm/mmap.c still merges through vma_merge()
-// and __vma_adjust() as 5.x did: V61 takes those functions from package
-// v5 and replaces what changed by v6.1 in mm/rmap.c, mm/memory.c and
-// mm/mprotect.c. A 6.18 model (mm/vma.c: vma_merge_new_range(),
-// vma_merge_existing_range(), commit_merge(), vma_expand(), vma_shrink(),
-// the vms_* munmap gathering; mm/mremap.c) goes here beside it, filling
-// the transitions.Funcs entries of that call graph with its own functions.
+// Package v6 models the Linux 6.x generation of the anon_vma code: Linux
+// v6.1, whose mm/mmap.c still merges through vma_merge() and
+// __vma_adjust() as 5.x did (V61 takes those functions from package v5
+// and replaces what changed by v6.1 in mm/rmap.c, mm/memory.c and
+// mm/mprotect.c), and Linux v6.18, whose merging, splitting and munmap
+// live in mm/vma.c (V618: vma_merge_new_range(),
+// vma_merge_existing_range(), vma_expand(), dup_anon_vma(),
+// commit_merge(), the vms_* munmap, __mmap_region()), sharing v6.1's
+// anon_vma code. Functions both versions have unchanged are written once
+// and say so in their doc comments.
 package v6
 
 import (
@@ -56,6 +58,7 @@ func V61() transitions.Funcs {
 
 // anonVMAAllocV61 models mm/rmap.c:anon_vma_alloc() after 2555283eb40d:
 // refcount 1, num_children = num_active_vmas = 0, itself as parent and root.
+// Unchanged in v6.18.
 func anonVMAAllocV61(k *Kernel) avID {
 	id := k.AllocAV()
 	a := k.S.AV(id)
@@ -67,6 +70,7 @@ func anonVMAAllocV61(k *Kernel) avID {
 // anonVMAPrepareV61 models mm/rmap.c:__anon_vma_prepare() after
 // 2555283eb40d: a fresh anon_vma counts its self-parent link in
 // num_children; the VMA counts in num_active_vmas.
+// Unchanged in v6.18 (vmf_anon_prepare() calls it from the faults).
 func anonVMAPrepareV61(k *Kernel, vma vmaID) int {
 	av, allocated := v5.AnonVMAPrepareFind(k, vma)
 	if allocated != state.NoAV {
@@ -81,6 +85,8 @@ func anonVMAPrepareV61(k *Kernel, vma vmaID) int {
 // anonVMACloneV61 models mm/rmap.c:anon_vma_clone() after 2555283eb40d:
 // reuse an anon_vma only if no VMA uses it and it has fewer than two
 // children; count dst in its anon_vma's num_active_vmas.
+// Unchanged in v6.18, whose callers are vma_expand(), dup_anon_vma(),
+// __split_vma(), copy_vma() and anon_vma_fork().
 func anonVMACloneV61(k *Kernel, dst, src vmaID) int {
 	v5.AnonVMACloneLoop(k, dst, src, reusableV61)
 	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
@@ -101,6 +107,7 @@ func reusableV61(k *Kernel, src *state.VMA, av avID) bool {
 // anonVMAForkV61 models mm/rmap.c:anon_vma_fork() after 2555283eb40d: the
 // new anon_vma counts the child VMA in num_active_vmas and itself in its
 // parent's num_children.
+// Unchanged in v6.18.
 func anonVMAForkV61(k *Kernel, vma, pvma vmaID) int {
 	if done, err := v5.AnonVMAForkClone(k, vma, pvma); done {
 		return err
@@ -118,6 +125,7 @@ func anonVMAForkV61(k *Kernel, vma, pvma vmaID) int {
 // VMA's anon_vma drops an active VMA and vma->anon_vma is cleared; each
 // emptied anon_vma must have no children and no active VMA
 // (VM_WARN_ON), then is put.
+// Unchanged in v6.18.
 func unlinkAnonVMAsV61(k *Kernel, vma vmaID) {
 	v := k.VMA(vma)
 	emptied, n := v5.UnlinkAVCs(k, v, vma, parentNumChildrenDec)
@@ -192,11 +200,19 @@ func doWPPageV61(k *Kernel, vma vmaID, addr uint8) int {
 		}
 		k.PageMoveAnonRmap(pg, vma)
 	}
-	// wp_page_reuse
-	k.Case(transitions.CaseWPReuse)
-	k.BugOn(p.Flags&state.PageAnonExclusive == 0, transitions.BugWPPageReuseShared)
-	k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
+	wpPageReuse(k, vma, addr, pg, transitions.BugWPPageReuseShared)
 	return 0
+}
+
+// wpPageReuse models mm/memory.c:wp_page_reuse() for an anonymous page, as
+// v6.1 and v6.18 have it: the page must be PageAnonExclusive by now (the
+// VM_BUG_ON check, whose spelling the two versions differ in), and the
+// PTE becomes writable (maybe_mkwrite(): when the VMA has VM_WRITE).
+func wpPageReuse(k *Kernel, vma vmaID, addr uint8, pg pageID, check transitions.Assertion) {
+	k.Case(transitions.CaseWPReuse)
+	k.BugOn(k.S.Page(pg).Flags&state.PageAnonExclusive == 0, check)
+	v := k.VMA(vma)
+	k.S.PT[v.MM-1][addr] = state.MakePTE(pg, v.Flags&state.VMWrite != 0)
 }
 
 // changeProtectionV61 models mm/mprotect.c:change_pte_range() in v6.1 for a
@@ -204,6 +220,7 @@ func doWPPageV61(k *Kernel, vma vmaID, addr uint8) int {
 // protection, and, when the VMA is writable (MM_CP_TRY_CHANGE_WRITABLE),
 // can_change_pte_writable() makes the PTE of an exclusive anonymous page
 // writable at once.
+// Unchanged in v6.18 (can_change_private_pte_writable()).
 func changeProtectionV61(k *Kernel, vma vmaID, start, end uint8) {
 	v := k.VMA(vma)
 	mm := int(v.MM) - 1
