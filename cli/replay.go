@@ -26,8 +26,12 @@ after a fix. A file that does not parse, has another format version, names
 an unknown variant or property, or an operation its state cannot take is
 exit 2 with one line naming the file, the step and the reason. So is,
 replayed under the variant the file names, a step whose result or state
-digest differs from the one recorded: the file was edited or written by
-another version of the model, and its verdict would prove nothing.`,
+digest differs from the one recorded, a step marked setup that setup
+cannot take (setup is P1's mmap, write, mprotect, madvise and munmap), or
+a last step after which the property the file names holds: the file was
+edited or written by another version of the model, and its verdict would
+prove nothing. With --spec, the file must pass these checks under its own
+variant before it is judged under the other.`,
 		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out out
   anoncheck replay out/khlebnikov-fix-v1.own-anon-vma-linked.json
   anoncheck replay out/khlebnikov-fix-v1.own-anon-vma-linked.json --spec khlebnikov-fix-v2`,
@@ -55,9 +59,14 @@ another version of the model, and its verdict would prove nothing.`,
 	return cmd
 }
 
-// loadTrace reads a trace file and replays it under the variant it names,
-// or under spec if given. Every error names the file and is exit 2.
-func loadTrace(path, spec string) (*traces.Trace, *traces.File, error) {
+// loadTrace reads a trace file, replays it under the variant it names and
+// checks it against that replay (traces.File.Check): each step's result
+// and state digest, the setup steps, and that the property it names fails
+// after its last step. Only a file that passes is replayed under spec, if
+// spec names another variant. It returns the replay under the file's
+// variant and the one under spec (the same trace without spec). Every
+// error names the file and is exit 2.
+func loadTrace(path, spec string) (recorded, t *traces.Trace, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, usageErr("%v", err)
@@ -66,11 +75,7 @@ func loadTrace(path, spec string) (*traces.Trace, *traces.File, error) {
 	if err != nil {
 		return nil, nil, usageErr("%s: %v", path, err)
 	}
-	name := file.Variant
-	if spec != "" {
-		name = spec
-	}
-	v, err := lookupVariant(path, name)
+	own, err := lookupVariant(path, file.Variant)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,26 +91,33 @@ func loadTrace(path, spec string) (*traces.Trace, *traces.File, error) {
 	if err != nil {
 		return nil, nil, usageErr("%s: %v", path, err)
 	}
-	t, err := traces.Replay(v, sc, prop, ops, setup)
-	if err != nil {
+	if recorded, err = traces.Replay(own, sc, prop, ops, setup); err != nil {
 		return nil, nil, usageErr("%s: %v", path, err)
 	}
-	return t, file, nil
+	if err := file.Check(recorded); err != nil {
+		return nil, nil, usageErr("%s: %v", path, err)
+	}
+	if spec == "" || spec == own.Name {
+		return recorded, recorded, nil
+	}
+	v, err := lookupVariant(path, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t, err = traces.Replay(v, sc, prop, ops, setup); err != nil {
+		return nil, nil, usageErr("%s: under %s: %v", path, v.Name, err)
+	}
+	return recorded, t, nil
 }
 
 // runReplay replays a trace file, writes the trace to stdout and the
 // verdict and notes to notes.
 func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trace) error, stdout, notes io.Writer) error {
-	t, file, err := loadTrace(path, spec)
+	_, t, err := loadTrace(path, spec)
 	if err != nil {
 		return err
 	}
 	v, prop := t.Variant, t.Property
-	if v.Name == file.Variant {
-		if err := file.Check(t); err != nil {
-			return usageErr("%s: %v", path, err)
-		}
-	}
 	if t.Skipped > 0 {
 		fmt.Fprintf(notes, "note: the kernel oopsed after step %d; the last %d step(s) were not run\n", len(t.Steps), t.Skipped)
 	}
@@ -157,7 +169,7 @@ when it could not set up.`,
 			if err := checkOutputPath("output", output); err != nil {
 				return usageErr("%v", err)
 			}
-			t, _, err := loadTrace(args[0], spec)
+			_, t, err := loadTrace(args[0], spec)
 			if err != nil {
 				return err
 			}
