@@ -155,7 +155,10 @@ A patch's bug shows only on a kernel carrying that patch; on another kernel
 the program is expected to run cleanly. The program's header lists the
 known layout differences between the modelled versions and current kernels.
 The program exits 0 when every step matched, 1 when something differed, 2
-when it could not set up.`,
+when it could not set up. Exit 0 says that the return values and layouts
+were those the model predicts, not that the bug reproduced: the anon_vma
+bookkeeping a bug breaks does not show in /proc/self/maps, and the
+program's last lines say so.`,
 		Example: `  anoncheck --spec khlebnikov-fix-v1 --bound 2 --out out
   anoncheck repro out/khlebnikov-fix-v1.rmap-reachable.json -o repro.c
   gcc -Wall -O1 -o repro repro.c && ./repro`,
