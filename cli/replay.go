@@ -22,7 +22,10 @@ func newReplayCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `replay re-executes a trace written by anoncheck --out, under the variant it
 names or the one given with --spec, and judges the property it names in the
 final state: exit 1 if it still fails, 0 if it now holds, the check to run
-after a fix. A file that does not parse, has another format version, names
+after a fix. It prints the verdict and the trace in --format (--quiet: the
+verdict alone); under another variant the trace is shown whether the
+property fails or holds, marked where it departs from the recorded run in
+a step's result, kernel call path or state. A file that does not parse, has another format version, names
 an unknown variant or property, or an operation its state cannot take is
 exit 2 with one line naming the file, the step and the reason. So is,
 replayed under the variant the file names, a step whose result or state
@@ -55,7 +58,7 @@ variant before it is judged under the other.`,
 		},
 	}
 	cmd.Flags().StringVar(&spec, "spec", "", "replay under this variant instead of the one the trace names")
-	cmd.Flags().BoolVar(&quiet, "quiet", false, "print only the verdict line")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "print only the verdict line, not the trace")
 	return cmd
 }
 
@@ -111,28 +114,39 @@ func loadTrace(path, spec string) (recorded, t *traces.Trace, err error) {
 }
 
 // runReplay replays a trace file, writes the trace to stdout and the
-// verdict and notes to notes.
+// verdict and notes to notes. Replayed under another variant than the one
+// the file names, the trace is written whether the property still fails
+// or now holds, marked where it departs from the recorded run (unless
+// quiet): how the other variant's kernel took the operations is what
+// shows why a fix works.
 func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trace) error, stdout, notes io.Writer) error {
-	_, t, err := loadTrace(path, spec)
+	recorded, t, err := loadTrace(path, spec)
 	if err != nil {
 		return err
 	}
 	v, prop := t.Variant, t.Property
+	if t != recorded {
+		t.Against = recorded
+	}
 	if t.Skipped > 0 {
 		fmt.Fprintf(notes, "note: the kernel oopsed after step %d; the last %d step(s) were not run\n", len(t.Steps), t.Skipped)
 	}
-	if t.Holds() {
+	holds := t.Holds()
+	if holds {
 		fmt.Fprintf(notes, "%s: %s now holds under %s (exit 0)\n", path, prop.Name, v.Name)
-		return nil
+	} else {
+		fmt.Fprintf(notes, "%s: %s still fails under %s (exit 1)\n", path, prop.Name, v.Name)
 	}
-	fmt.Fprintf(notes, "%s: %s still fails under %s (exit 1)\n", path, prop.Name, v.Name)
-	if !quiet {
+	if !quiet && (!holds || t.Against != nil) {
 		if notes == stdout {
 			fmt.Fprintln(stdout)
 		}
 		if err := write(stdout, t); err != nil {
 			return err
 		}
+	}
+	if holds {
+		return nil
 	}
 	return exitWith(run.ExitViolation, "still fails")
 }

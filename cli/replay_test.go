@@ -81,3 +81,42 @@ func TestReplayRefusesEditedTraces(t *testing.T) {
 		t.Errorf("the unedited file under khlebnikov-fix-v2: exit %d, stderr %q", code, errs)
 	}
 }
+
+// Replayed under another variant, a trace whose property now holds is
+// shown, in each format, marked where it departs from the recorded run;
+// --quiet keeps the verdict line alone.
+func TestReplayUnderAnotherVariantShowsTheTrace(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, _ := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "2", "--out", dir, "--traces=false"); code != run.ExitViolation {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	file := filepath.Join(dir, "khlebnikov-fix-v1.rmap-reachable.json")
+	verdict := file + ": rmap-reachable now holds under khlebnikov-fix-v2 (exit 0)\n"
+	for _, c := range []struct {
+		format string
+		want   []string
+	}{
+		{"text", []string{"anoncheck: rmap-reachable holds under khlebnikov-fix-v2 after the 2 operation(s) of the trace\n",
+			"       departs from the run under khlebnikov-fix-v1: call path, state\n", "\n     +         anon_vma_clone(dst=D, src=C)\n"}},
+		{"markdown", []string{"**departs from the run under khlebnikov-fix-v1: call path, state**"}},
+		{"html", []string{"<!DOCTYPE html>", `<p class="departs">departs from the run under khlebnikov-fix-v1: call path, state</p>`}},
+	} {
+		code, out, errs := runCLI(t, "replay", file, "--spec", "khlebnikov-fix-v2", "--format", c.format)
+		notes := out
+		if c.format == "html" {
+			notes = errs
+		}
+		if code != run.ExitOK || !strings.HasPrefix(notes, verdict) {
+			t.Errorf("--format %s: exit %d, stdout %.300q, stderr %q; want exit 0 and the verdict first", c.format, code, out, errs)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("--format %s: the output lacks %q:\n%s", c.format, w, out)
+			}
+		}
+	}
+	code, out, errs := runCLI(t, "replay", file, "--spec", "khlebnikov-fix-v2", "--quiet")
+	if code != run.ExitOK || out != verdict || errs != "" {
+		t.Errorf("--quiet: exit %d, stdout %q, stderr %q; want the verdict line alone", code, out, errs)
+	}
+}

@@ -43,22 +43,63 @@ type htmlStep struct {
 	Group   string // "setup" or "operations" on the first step of each
 	Layout  bool   // the last setup step: its state is the initial layout
 	Syscall string
-	Calls   string   // the kernel call path, indented as WriteText does
-	Faults  []string // oops, warning and overflow recorded in the state
+	Departs string     // where the step departs from the run the trace is compared with
+	Calls   []htmlLine // the kernel call path, indented as WriteText does
+	Faults  []string   // oops, warning and overflow recorded in the state
 	Lines   []htmlLine
 	Gone    []string // lines of the previous state that are no longer there
 	Picture svgPicture
 }
 
-// htmlLine is one of StateLines, marked if the previous state lacked it.
+// htmlLine is a line of the call path or of StateLines: marked Changed if
+// the previous state lacked it, and with Depart "+" or "-" if only this
+// run or only the one the trace is compared with has it.
 type htmlLine struct {
 	Changed bool
+	Depart  string
 	Text    string
+}
+
+// departText is a departure mark as the page prints it: "" when the trace
+// is compared with nothing.
+func (t *Trace) departText(op byte) string {
+	if t.Against == nil {
+		return ""
+	}
+	return string(op)
+}
+
+// departClass is the class of a line with departure mark op: "here" for
+// '+', "there" for '-', "" for none.
+func departClass(op byte) string {
+	switch op {
+	case '+':
+		return "here"
+	case '-':
+		return "there"
+	}
+	return ""
+}
+
+// Class is the line's class: "changed" or its departure class, or both.
+func (l htmlLine) Class() string {
+	c := departClass(l.depart())
+	if l.Changed {
+		c = strings.TrimSpace("changed " + c)
+	}
+	return c
+}
+
+func (l htmlLine) depart() byte {
+	if l.Depart == "" {
+		return ' '
+	}
+	return l.Depart[0]
 }
 
 // newHTMLTrace describes the page of trace t.
 func newHTMLTrace(t *Trace) *htmlTrace {
-	h := &htmlTrace{Title: htmlTitle(t)}
+	h := &htmlTrace{Title: t.Title()}
 	if t.Property != nil {
 		h.Facts = append(h.Facts, htmlFact{"property", t.Property.Statement}, htmlFact{"failure", t.Property.Failure})
 		if why := t.Why(); why != "" {
@@ -67,10 +108,16 @@ func newHTMLTrace(t *Trace) *htmlTrace {
 	}
 	h.Facts = append(h.Facts, htmlFact{"variant", t.Variant.Follows},
 		htmlFact{"scope", t.Scope.String()})
+	if t.Against != nil {
+		h.Facts = append(h.Facts, htmlFact{"against", t.againstNote()})
+	}
 	final := t.Final()
 	h.Facts = append(h.Facts, htmlFaults(&final)...)
 	if t.Skipped > 0 {
 		h.Facts = append(h.Facts, htmlFact{"not run", fmt.Sprintf("%d operation(s) after the kernel stopped", t.Skipped)})
+	}
+	if n := t.againstLonger(); n != "" {
+		h.Facts = append(h.Facts, htmlFact{"not run", n})
 	}
 
 	initial := transitions.Initial()
@@ -98,16 +145,23 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 			hs.Group = "setup"
 		}
 	}
-	var calls []string
-	for _, c := range st.Calls {
-		calls = append(calls, strings.Repeat("  ", c.Depth)+c.Name)
+	if d := t.departure(i); d != nil {
+		hs.Departs = d.what(t.Against.Variant.Name)
 	}
-	hs.Calls = strings.Join(calls, "\n")
+	for _, c := range t.stepCalls(i) {
+		hs.Calls = append(hs.Calls, htmlLine{Depart: t.departText(c.op), Text: c.text})
+	}
 	for _, f := range htmlFaults(&st.After) {
 		hs.Faults = append(hs.Faults, f.Name+": "+f.Value)
 	}
 	changed := map[string]bool{}
-	hs.Lines, hs.Gone = diffLines(lines, prev, changed)
+	for _, l := range t.stepLines(i, lines, prev) {
+		hs.Lines = append(hs.Lines, htmlLine{Changed: l.changed, Depart: t.departText(l.depart), Text: l.text})
+		if f := strings.Fields(l.text); l.changed && len(f) > 0 {
+			changed[f[0]] = true
+		}
+	}
+	hs.Gone = goneLines(lines, prev)
 	// PTEs print on their process's line; outline the VMA a changed PTE
 	// is in, too, where the picture draws it.
 	before := transitions.Initial()
@@ -127,17 +181,6 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 	return hs
 }
 
-// htmlTitle is the title line of WriteText without its "anoncheck: ".
-func htmlTitle(t *Trace) string {
-	switch {
-	case t.Property == nil:
-		return fmt.Sprintf("trace under %s, %d operation(s)", t.Variant.Name, t.Depth())
-	case t.Depth() == 0:
-		return fmt.Sprintf("%s violated by %s in its initial layout", t.PropertyName(), t.Variant.Name)
-	}
-	return fmt.Sprintf("%s violated by %s after %d operation(s)", t.PropertyName(), t.Variant.Name, t.Depth())
-}
-
 // htmlFaults lists the oops, warning and overflow a state records.
 func htmlFaults(s *state.State) []htmlFact {
 	var out []htmlFact
@@ -153,21 +196,11 @@ func htmlFaults(s *state.State) []htmlFact {
 	return out
 }
 
-// diffLines marks the lines prev lacks, as WriteText does, returns the
-// lines of prev that are gone, and records in changed the name (first
-// word: P1, A, av1, pg1) of every object whose line is new.
-func diffLines(lines, prev []string, changed map[string]bool) ([]htmlLine, []string) {
-	had, has := map[string]bool{}, map[string]bool{}
-	for _, l := range prev {
-		had[l] = true
-	}
-	out := make([]htmlLine, len(lines))
-	for i, l := range lines {
+// goneLines returns the lines of prev that lines lacks.
+func goneLines(lines, prev []string) []string {
+	has := map[string]bool{}
+	for _, l := range lines {
 		has[l] = true
-		out[i] = htmlLine{Changed: !had[l], Text: l}
-		if f := strings.Fields(l); !had[l] && len(f) > 0 {
-			changed[f[0]] = true
-		}
 	}
 	var gone []string
 	for _, l := range prev {
@@ -175,7 +208,7 @@ func diffLines(lines, prev []string, changed map[string]bool) ([]htmlLine, []str
 			gone = append(gone, l)
 		}
 	}
-	return out, gone
+	return gone
 }
 
 // svgPicture is one SVG drawing: boxes with lines of text, edges between

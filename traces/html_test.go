@@ -274,7 +274,9 @@ func htmlSelftest(t *testing.T, bin, page string, steps int) []string {
 
 func TestHTMLInBrowser(t *testing.T) {
 	bin := htmlChromium(t)
-	for name, tr := range htmlTraces(t) {
+	all := htmlTraces(t)
+	all["khlebnikov-fix-v2 against khlebnikov-fix-v1"] = againstTrace(t, "khlebnikov-fix-v2")
+	for name, tr := range all {
 		if problems := htmlSelftest(t, bin, renderHTML(t, tr), len(tr.Steps)); len(problems) > 0 {
 			t.Errorf("%s:\n%s", name, strings.Join(problems, "\n"))
 		}
