@@ -120,8 +120,9 @@ func diffSeq(a, b []string) []lineDiff {
 	return groupChanges(out)
 }
 
-// groupChanges orders each run of changed lines so that the removed lines
-// come before the added ones, as a unified diff lists them.
+// groupChanges orders each run of changed lines so that a removed line
+// comes right before the added line of the same object (lineKey) that
+// replaced it; removed lines nothing replaced end the run.
 func groupChanges(d []lineDiff) []lineDiff {
 	out := make([]lineDiff, 0, len(d))
 	for i := 0; i < len(d); {
@@ -134,11 +135,22 @@ func groupChanges(d []lineDiff) []lineDiff {
 		for j < len(d) && d[j].op != ' ' {
 			j++
 		}
-		for _, op := range []byte{'-', '+'} {
-			for _, l := range d[i:j] {
-				if l.op == op {
-					out = append(out, l)
+		used := make([]bool, j-i)
+		for _, l := range d[i:j] {
+			if l.op != '+' {
+				continue
+			}
+			for k, m := range d[i:j] {
+				if m.op == '-' && !used[k] && lineKey(m.text) == lineKey(l.text) {
+					out = append(out, m)
+					used[k] = true
 				}
+			}
+			out = append(out, l)
+		}
+		for k, m := range d[i:j] {
+			if m.op == '-' && !used[k] {
+				out = append(out, m)
 			}
 		}
 		i = j
@@ -146,24 +158,79 @@ func groupChanges(d []lineDiff) []lineDiff {
 	return out
 }
 
+// lineKey names the object a line of a drawing or a call path is about:
+// its first word, up to a parenthesis (P2, C, av1, pg1, anon_vma_clone).
+func lineKey(l string) string {
+	f := strings.Fields(l)
+	if len(f) == 0 {
+		return ""
+	}
+	k, _, _ := strings.Cut(f[0], "(")
+	return k
+}
+
 // stepLines are the lines of step i's drawing as the renderings print
 // them, each with its marks: departure against t.Against (' ', '+', '-')
 // and whether the line is new since the previous step's drawing. lines
-// and prev are the step's drawing and the previous one.
-func (t *Trace) stepLines(i int, lines, prev []string) []markedLine {
+// and prev are the step's drawing and the previous one. With inlineGone
+// the lines of prev that lines lacks are listed too, marked gone, each
+// right before the line that replaced it (where the previous drawing had
+// it).
+func (t *Trace) stepLines(i int, lines, prev []string, inlineGone bool) []markedLine {
 	had := map[string]bool{}
 	for _, l := range prev {
 		had[l] = true
 	}
-	var there []string
+	there := lines
 	if d := t.departure(i); d != nil && d.there != nil && d.state {
 		there = StateLines(&d.there.Raw, t.Against.Variant.CountersKept())
-	} else {
-		there = lines
+	}
+	var gone [][]string
+	if inlineGone {
+		gone = removedBefore(diffSeq(prev, lines), len(lines))
+	}
+	against := diffSeq(there, lines)
+	departed := removedBefore(against, len(lines))
+	here := map[string]bool{}
+	for _, l := range against {
+		if l.op == '+' {
+			here[l.text] = true
+		}
 	}
 	var out []markedLine
-	for _, l := range diffSeq(there, lines) {
-		out = append(out, markedLine{depart: l.op, changed: l.op != '-' && !had[l.text], text: l.text})
+	for k := 0; k <= len(lines); k++ {
+		if gone != nil {
+			for _, l := range gone[k] {
+				out = append(out, markedLine{depart: ' ', gone: true, text: l})
+			}
+		}
+		for _, l := range departed[k] {
+			out = append(out, markedLine{depart: '-', text: l})
+		}
+		if k < len(lines) {
+			m := markedLine{depart: ' ', changed: !had[lines[k]], text: lines[k]}
+			if here[lines[k]] {
+				m.depart = '+'
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// removedBefore returns the lines a diff of a against b (diffSeq) removes,
+// by the index of the line of b they come before: n, the length of b, for
+// those at the end.
+func removedBefore(d []lineDiff, n int) [][]string {
+	out := make([][]string, n+1)
+	k := 0
+	for _, l := range d {
+		switch l.op {
+		case '-':
+			out[k] = append(out[k], l.text)
+		default:
+			k++
+		}
 	}
 	return out
 }
@@ -172,6 +239,7 @@ func (t *Trace) stepLines(i int, lines, prev []string) []markedLine {
 type markedLine struct {
 	depart  byte // ' ', '+' (only in this run) or '-' (only in t.Against's)
 	changed bool // not in the previous step's drawing
+	gone    bool // in the previous step's drawing, not in this one
 	text    string
 }
 

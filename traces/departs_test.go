@@ -59,7 +59,8 @@ func TestDeparturesMarked(t *testing.T) {
 		"anoncheck: rmap-reachable holds under khlebnikov-fix-v2 after the 2 operation(s) of the trace\n",
 		"  against:  the run under khlebnikov-fix-v1 of the same operations",
 		"  1.   fork(P1) -> P2\n       departs from the run under khlebnikov-fix-v1: call path, state\n",
-		"     -         anon_vma_clone(dst=D, src=B)\n     +       anon_vma_fork(vma=D, pvma=B, prev=C)\n     +         anon_vma_clone(dst=D, src=C)\n",
+		"     -       anon_vma_fork(vma=D, pvma=B)\n     +       anon_vma_fork(vma=D, pvma=B, prev=C)\n" +
+			"     -         anon_vma_clone(dst=D, src=B)\n     +         anon_vma_clone(dst=D, src=C)\n",
 		"     -       D [1,2) rw- account anon_vma=av2 chain=[av1]\n     + *     D [1,2) rw- account anon_vma=av2 chain=[av2 av1]\n",
 		"  2.   write(P2, 1)\n       departs from the run under khlebnikov-fix-v1: state\n",
 	} {

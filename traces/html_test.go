@@ -341,3 +341,37 @@ func TestHTMLScriptsParse(t *testing.T) {
 		}
 	}
 }
+
+// At the step that detaches them (an unmap that oopsed before
+// remove_vma()), the picture draws the VMAs detached from the list,
+// dashed, with the edges they still hold; and the state's lines show each
+// removed line right before the line that replaced it, not struck
+// through at the bottom.
+func TestHTMLDetachedAndRemovedLines(t *testing.T) {
+	tr := reproKhlebnikovTrace(t, "no-freed-anon-vma", transitions.Op{Kind: transitions.OpMmap, Proc: 1, Start: 0, End: 2, Arg: uint8(transitions.ProtRead)})
+	page := renderHTML(t, tr)
+	last := page[strings.LastIndex(page, `<section class="step"`):]
+	svg := last[:strings.Index(last, "</svg>")]
+	for _, want := range []string{
+		`<g class="vma v2 changed detached"><title>P2 C [0,1)`,
+		`<g class="vma v3 changed detached"><title>P2 D [1,2)`,
+		`>detached, not freed</text>`,
+		`<title>C -&gt;anon_vma = av2, not on its chain</title>`,
+		`<title>D -&gt;anon_vma = av2, not on its chain</title>`,
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the picture of the last step lacks %q:\n%s", want, svg)
+		}
+	}
+	for _, want := range []string{
+		`<span class="gone">-     C [0,1) r-- account anon_vma=av2 chain=[av2 av1]</span><span class="changed">*     C [0,1) r-- account anon_vma=av2 chain=[]</span>`,
+		`<span class="gone">- av2 root=av1 parent=av1 refcount=1 degree=2 tree={C}</span><span class="changed">* av2 FREED, still referenced by C-&gt;anon_vma, D-&gt;anon_vma</span>`,
+	} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the last step's lines lack %q:\n%s", want, last)
+		}
+	}
+	if strings.Contains(page, "line-through") {
+		t.Error("removed lines are still struck through")
+	}
+}

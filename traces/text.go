@@ -107,7 +107,7 @@ func (t *Trace) againstLonger() string {
 // this one has not. Without t.Against the departure marks are left out.
 func (t *Trace) drawing(i int, lines, prev []string) []string {
 	var out []string
-	for _, l := range t.stepLines(i, lines, prev) {
+	for _, l := range t.stepLines(i, lines, prev, false) {
 		mark := "  "
 		if l.changed {
 			mark = "* "
