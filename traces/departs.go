@@ -16,6 +16,9 @@ import (
 type departure struct {
 	there                *Step // the step in the other run; nil if that run stopped before it
 	result, calls, state bool
+	// undrawn names the fields that differ when the drawings of the two
+	// states agree ("pg1 Flags").
+	undrawn []string
 }
 
 // departure returns how step i departs from the same step of t.Against;
@@ -38,6 +41,14 @@ func (t *Trace) departure(i int) *departure {
 	if !d.result && !d.calls && !d.state {
 		return nil
 	}
+	if d.state {
+		if fd := t.stepFieldDiffs(st, th); len(fd) > 0 && strings.HasSuffix(fd[0], " (not drawn)") {
+			for _, f := range fd {
+				name, _, _ := strings.Cut(f, ":")
+				d.undrawn = append(d.undrawn, name)
+			}
+		}
+	}
 	return d
 }
 
@@ -53,7 +64,10 @@ func (d *departure) what(other string) string {
 	if d.calls {
 		parts = append(parts, "call path")
 	}
-	if d.state {
+	switch {
+	case len(d.undrawn) > 0:
+		parts = append(parts, "state ("+strings.Join(d.undrawn, ", ")+", which the drawing does not show)")
+	case d.state:
 		parts = append(parts, "state")
 	}
 	return "departs from the run under " + other + ": " + strings.Join(parts, ", ")

@@ -104,7 +104,8 @@ func (t *Trace) againstLonger() string {
 // them: a departure mark against t.Against (' ', '+', '-') and a space,
 // "* " if the previous drawing lacks the line and "  " if not, the line;
 // then a "- gone:" line naming the objects the previous drawing had and
-// this one has not. Without t.Against the departure marks are left out.
+// this one has not. Without t.Against every departure mark is a space
+// (the text keeps the column; the Markdown drops it).
 func (t *Trace) drawing(i int, lines, prev []string) []string {
 	var out []string
 	for _, l := range t.stepLines(i, lines, prev, false) {
