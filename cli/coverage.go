@@ -7,13 +7,16 @@ import (
 	"text/tabwriter"
 
 	"anoncheck/run"
+	"anoncheck/specs"
 	"anoncheck/transitions"
 )
 
 // printCoverage prints what a run's transitions reached: how often each
 // operation kind was applied, which kernel functions were never entered,
 // how often each case was taken, and which assertions fired.
-func printCoverage(w io.Writer, indent string, c *transitions.Coverage) {
+func printCoverage(w io.Writer, indent string, c *transitions.Coverage, v *specs.Variant) {
+	fns, modelledCases := run.Modelled(v)
+	table := v.Funcs()
 	fmt.Fprintf(w, "%scoverage (transitions that reached each point):\n", indent)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var ops []string
@@ -22,10 +25,9 @@ func printCoverage(w io.Writer, indent string, c *transitions.Coverage) {
 	}
 	fmt.Fprintf(tw, "%s  operations\t%s\n", indent, strings.Join(ops, ", "))
 	var never []string
-	fns := transitions.Fns()
 	for _, f := range fns {
 		if c.Fn(f) == 0 {
-			never = append(never, f.String())
+			never = append(never, table.Name(f))
 		}
 	}
 	line := fmt.Sprintf("%d of %d entered", len(fns)-len(never), len(fns))
@@ -34,7 +36,7 @@ func printCoverage(w io.Writer, indent string, c *transitions.Coverage) {
 	}
 	fmt.Fprintf(tw, "%s  functions\t%s\n", indent, line)
 	var cases []string
-	for _, x := range transitions.Cases() {
+	for _, x := range modelledCases {
 		cases = append(cases, fmt.Sprintf("%s %d", x.Short(), c.Case(x)))
 	}
 	fmt.Fprintf(tw, "%s  cases\t%s\n", indent, strings.Join(cases, ", "))
@@ -72,12 +74,13 @@ func writeCoverageMatrix(w io.Writer, out *run.Outcome) error {
 				nops++
 			}
 		}
-		for _, f := range transitions.Fns() {
+		fns, cases := run.Modelled(r.Variant)
+		for _, f := range fns {
 			if c.Fn(f) > 0 {
 				nfn++
 			}
 		}
-		for _, x := range transitions.Cases() {
+		for _, x := range cases {
 			if c.Case(x) > 0 {
 				ncase++
 			}
@@ -88,7 +91,7 @@ func writeCoverageMatrix(w io.Writer, out *run.Outcome) error {
 			}
 		}
 		fmt.Fprintf(tw, "%-*s\t%d/%d\t%d/%d\t%d/%d\t%d\t\n", width, r.Variant.Name, nops, len(transitions.OpKinds()),
-			nfn, len(transitions.Fns()), ncase, len(transitions.Cases()), nassert)
+			nfn, len(fns), ncase, len(cases), nassert)
 	}
 	return tw.Flush()
 }

@@ -150,7 +150,7 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt) err
 		}
 		fmt.Fprintf(w, "  no violation found (%s); a hunt is not exhaustive, so this proves nothing\n", why)
 		fmt.Fprintf(w, "  covered: %s\n", covered)
-		printCoverage(w, "  ", hu.Coverage())
+		printCoverage(w, "  ", hu.Coverage(), hu.Variant)
 		fmt.Fprintln(w)
 		return nil
 	}
@@ -159,7 +159,7 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt) err
 		fd.Property.Name, fd.Trace.Depth(), fd.Found)
 	fmt.Fprintf(w, "  found after %s by member %s\n", fd.After.Round(time.Millisecond), strings.TrimPrefix(fd.Member.String(), "#"))
 	fmt.Fprintf(w, "  covered: %s\n", covered)
-	printCoverage(w, "  ", hu.Coverage())
+	printCoverage(w, "  ", hu.Coverage(), hu.Variant)
 	if err := emitTrace(w, f, fd.Trace); err != nil {
 		return err
 	}

@@ -70,6 +70,23 @@ func (r *Run) Vacuous() bool { return r.Result.Counts != nil && Vacuous(r.Covera
 // anon_vma was allocated.
 func Vacuous(c *transitions.Coverage) bool { return !c.Reached(transitions.FnAnonVMAAlloc) }
 
+// Modelled lists the kernel functions v's table has and the cases of
+// them: what its coverage is counted against.
+func Modelled(v *specs.Variant) (fns []transitions.Fn, cases []transitions.Case) {
+	f := v.Funcs()
+	for _, fn := range transitions.Fns() {
+		if f.Has(fn) {
+			fns = append(fns, fn)
+		}
+	}
+	for _, c := range transitions.Cases() {
+		if f.Has(c.Fn()) {
+			cases = append(cases, c)
+		}
+	}
+	return fns, cases
+}
+
 // coverageOf reads a check result's counts as the model's coverage.
 func coverageOf(counts []uint64) *transitions.Coverage {
 	var c transitions.Coverage

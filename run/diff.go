@@ -22,6 +22,10 @@ type DiffOutcome struct {
 	TA, TB       *traces.Trace
 	StatesDiffer bool
 	Disagree     []Disagreement
+	// Fields names the fields of the objects whose drawn lines differ
+	// after the last step (traces.Trace.FieldDiffs, A's value first); TB
+	// is marked against TA step by step.
+	Fields []string
 }
 
 // Disagreement is a property judged differently under A and B.
@@ -71,6 +75,10 @@ func Diff(ctx context.Context, cfg *Config, a, b *specs.Variant) (*DiffOutcome, 
 	if d.TB, err = traces.FromPathSym(b, cfg.Scope, state.SymObjects, nil, path); err != nil {
 		return nil, fmt.Errorf("replaying under %s: %v", b.Name, err)
 	}
+	ta := *d.TA
+	ta.Against = d.TB
+	d.Fields = ta.FieldDiffs()
+	d.TB.Against = d.TA
 	fa, fb := d.TA.Final(), d.TB.Final()
 	d.StatesDiffer = !specs.SameKernelState(&fa, &fb)
 	ea, eb := a.Env(cfg.Scope.Procs), b.Env(cfg.Scope.Procs)

@@ -43,6 +43,9 @@ var KhlebnikovFixV2 = Register(&Variant{
 func anonVMAForkKhlebnikovV2(k *transitions.Kernel, vma, pvma, prev state.VMAID) int {
 	k.Enter(transitions.FnAnonVMAFork)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args("vma="+vma.Name(), "pvma="+pvma.Name(), "prev="+prev.Name())
+	}
 	if k.VMA(pvma).AnonVMA == state.NoAV {
 		return 0
 	}

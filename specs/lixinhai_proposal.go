@@ -33,6 +33,9 @@ var LiXinhaiProposal = Register(&Variant{
 func anonVMAForkLiXinhai(k *transitions.Kernel, vma, pvma, prev state.VMAID) int {
 	k.Enter(transitions.FnAnonVMAFork)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args("vma="+vma.Name(), "pvma="+pvma.Name(), "prev="+prev.Name())
+	}
 	pv := k.VMA(pvma)
 	if pv.AnonVMA == state.NoAV {
 		return 0

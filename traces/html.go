@@ -43,22 +43,79 @@ type htmlStep struct {
 	Group   string // "setup" or "operations" on the first step of each
 	Layout  bool   // the last setup step: its state is the initial layout
 	Syscall string
-	Calls   string   // the kernel call path, indented as WriteText does
-	Faults  []string // oops, warning and overflow recorded in the state
-	Lines   []htmlLine
-	Gone    []string // lines of the previous state that are no longer there
+	Departs string     // where the step departs from the run the trace is compared with
+	Calls   []htmlLine // the kernel call path, indented as WriteText does
+	Faults  []string   // oops, warning and overflow recorded in the state
+	Lines   []htmlLine // the state's lines, with those of the previous state it lacks beside what replaced them
 	Picture svgPicture
 }
 
-// htmlLine is one of StateLines, marked if the previous state lacked it.
+// htmlLine is a line of the call path or of StateLines: marked Changed if
+// the previous state lacked it, Gone if it is the previous state's and
+// this one lacks it, and with Depart "+" or "-" if only this run or only
+// the one the trace is compared with has it.
 type htmlLine struct {
-	Changed bool
-	Text    string
+	Changed, Gone bool
+	Depart        string
+	Text          string
+}
+
+// Mark is the line's mark against the previous state: "* " for a new
+// line, "- " for one gone, "  " for one that stayed.
+func (l htmlLine) Mark() string {
+	switch {
+	case l.Gone:
+		return "- "
+	case l.Changed:
+		return "* "
+	}
+	return "  "
+}
+
+// departText is a departure mark as the page prints it: "" when the trace
+// is compared with nothing.
+func (t *Trace) departText(op byte) string {
+	if t.Against == nil {
+		return ""
+	}
+	return string(op)
+}
+
+// departClass is the class of a line with departure mark op: "here" for
+// '+', "there" for '-', "" for none.
+func departClass(op byte) string {
+	switch op {
+	case '+':
+		return "here"
+	case '-':
+		return "there"
+	}
+	return ""
+}
+
+// Class is the line's class: "changed" or "gone", its departure class,
+// or both.
+func (l htmlLine) Class() string {
+	c := departClass(l.depart())
+	switch {
+	case l.Gone:
+		c = strings.TrimSpace("gone " + c)
+	case l.Changed:
+		c = strings.TrimSpace("changed " + c)
+	}
+	return c
+}
+
+func (l htmlLine) depart() byte {
+	if l.Depart == "" {
+		return ' '
+	}
+	return l.Depart[0]
 }
 
 // newHTMLTrace describes the page of trace t.
 func newHTMLTrace(t *Trace) *htmlTrace {
-	h := &htmlTrace{Title: htmlTitle(t)}
+	h := &htmlTrace{Title: t.Title()}
 	if t.Property != nil {
 		h.Facts = append(h.Facts, htmlFact{"property", t.Property.Statement}, htmlFact{"failure", t.Property.Failure})
 		if why := t.Why(); why != "" {
@@ -67,10 +124,16 @@ func newHTMLTrace(t *Trace) *htmlTrace {
 	}
 	h.Facts = append(h.Facts, htmlFact{"variant", t.Variant.Follows},
 		htmlFact{"scope", t.Scope.String()})
+	if t.Against != nil {
+		h.Facts = append(h.Facts, htmlFact{"against", t.againstNote()})
+	}
 	final := t.Final()
 	h.Facts = append(h.Facts, htmlFaults(&final)...)
 	if t.Skipped > 0 {
 		h.Facts = append(h.Facts, htmlFact{"not run", fmt.Sprintf("%d operation(s) after the kernel stopped", t.Skipped)})
+	}
+	if n := t.againstLonger(); n != "" {
+		h.Facts = append(h.Facts, htmlFact{"not run", n})
 	}
 
 	initial := transitions.Initial()
@@ -98,16 +161,22 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 			hs.Group = "setup"
 		}
 	}
-	var calls []string
-	for _, c := range st.Calls {
-		calls = append(calls, strings.Repeat("  ", c.Depth)+c.Name)
+	if d := t.departure(i); d != nil {
+		hs.Departs = d.what(t.Against.Variant.Name)
 	}
-	hs.Calls = strings.Join(calls, "\n")
+	for _, c := range t.stepCalls(i) {
+		hs.Calls = append(hs.Calls, htmlLine{Depart: t.departText(c.op), Text: c.text})
+	}
 	for _, f := range htmlFaults(&st.After) {
 		hs.Faults = append(hs.Faults, f.Name+": "+f.Value)
 	}
 	changed := map[string]bool{}
-	hs.Lines, hs.Gone = diffLines(lines, prev, changed)
+	for _, l := range t.stepLines(i, lines, prev, true) {
+		hs.Lines = append(hs.Lines, htmlLine{Changed: l.changed, Gone: l.gone, Depart: t.departText(l.depart), Text: l.text})
+		if f := strings.Fields(l.text); l.changed && len(f) > 0 {
+			changed[f[0]] = true
+		}
+	}
 	// PTEs print on their process's line; outline the VMA a changed PTE
 	// is in, too, where the picture draws it.
 	before := transitions.Initial()
@@ -127,17 +196,6 @@ func newHTMLStep(t *Trace, i int, lines, prev []string) htmlStep {
 	return hs
 }
 
-// htmlTitle is the title line of WriteText without its "anoncheck: ".
-func htmlTitle(t *Trace) string {
-	switch {
-	case t.Property == nil:
-		return fmt.Sprintf("trace under %s, %d operation(s)", t.Variant.Name, t.Depth())
-	case t.Depth() == 0:
-		return fmt.Sprintf("%s violated by %s in its initial layout", t.PropertyName(), t.Variant.Name)
-	}
-	return fmt.Sprintf("%s violated by %s after %d operation(s)", t.PropertyName(), t.Variant.Name, t.Depth())
-}
-
 // htmlFaults lists the oops, warning and overflow a state records.
 func htmlFaults(s *state.State) []htmlFact {
 	var out []htmlFact
@@ -151,31 +209,6 @@ func htmlFaults(s *state.State) []htmlFact {
 		out = append(out, htmlFact{"overflow", state.CapName(s.Overflow)})
 	}
 	return out
-}
-
-// diffLines marks the lines prev lacks, as WriteText does, returns the
-// lines of prev that are gone, and records in changed the name (first
-// word: P1, A, av1, pg1) of every object whose line is new.
-func diffLines(lines, prev []string, changed map[string]bool) ([]htmlLine, []string) {
-	had, has := map[string]bool{}, map[string]bool{}
-	for _, l := range prev {
-		had[l] = true
-	}
-	out := make([]htmlLine, len(lines))
-	for i, l := range lines {
-		has[l] = true
-		out[i] = htmlLine{Changed: !had[l], Text: l}
-		if f := strings.Fields(l); !had[l] && len(f) > 0 {
-			changed[f[0]] = true
-		}
-	}
-	var gone []string
-	for _, l := range prev {
-		if !has[l] {
-			gone = append(gone, l)
-		}
-	}
-	return out, gone
 }
 
 // svgPicture is one SVG drawing: boxes with lines of text, edges between
@@ -233,6 +266,31 @@ type svgDrawer struct {
 	vmaAt    map[state.VMAID][2]int // bottom centre of each VMA
 	avAt     map[state.AVID][2]int  // top left of each anon_vma
 	ports    map[string]int         // edges met so far at each node side
+	// detached are each process's VMAs that are on no list but not freed
+	// (an unmap that oopsed before remove_vma()), drawn in a row of their
+	// own below the process's.
+	detached [state.MaxProcs][]state.VMAID
+}
+
+// detachedVMAs lists, per process, the live VMAs of its mm that are not on
+// its list.
+func detachedVMAs(s *state.State) (out [state.MaxProcs][]state.VMAID) {
+	var listed [state.MaxVMAs + 1]bool
+	for p := 0; p < state.MaxProcs; p++ {
+		if s.MMs[p].Live != 0 {
+			s.ForEachVMA(p, func(v state.VMAID) bool {
+				listed[v] = true
+				return true
+			})
+		}
+	}
+	for i := range s.VMAs {
+		if v := state.VMAID(i + 1); s.VMAs[i].MM != 0 && !listed[v] {
+			p := int(s.VMAs[i].MM) - 1
+			out[p] = append(out[p], v)
+		}
+	}
+	return out
 }
 
 // drawStateSVG draws a canonical state in three bands: the processes side
@@ -249,7 +307,7 @@ func drawStateSVG(s *state.State, counters transitions.Counters, slots int, chan
 		}
 	}
 	d := &svgDrawer{s: s, counters: counters, changed: changed, slots: min(slots, state.MaxSlots), y: svgMargin,
-		vmaAt: map[state.VMAID][2]int{}, avAt: map[state.AVID][2]int{}, ports: map[string]int{}}
+		vmaAt: map[state.VMAID][2]int{}, avAt: map[state.AVID][2]int{}, ports: map[string]int{}, detached: detachedVMAs(s)}
 	d.procs()
 	d.anonVMAs()
 	d.pages()
@@ -261,6 +319,11 @@ func drawStateSVG(s *state.State, counters transitions.Counters, slots int, chan
 				d.chainEdges(v)
 				return true
 			})
+		}
+	}
+	for proc := range d.detached {
+		for _, v := range d.detached[proc] {
+			d.chainEdges(v)
 		}
 	}
 	d.p.W = 0
@@ -276,14 +339,25 @@ func (d *svgDrawer) label(x, y int, class, text string) {
 
 // procs draws the address spaces side by side as tools/testing/vma draws
 // them: per process a row of page slots, each VMA a box across its slots,
-// each PTE named in its slot.
+// each PTE named in its slot; below it, dashed, the VMAs detached from its
+// list and not freed, at their ranges.
 func (d *svgDrawer) procs() {
 	x0 := svgMargin
+	rowY := d.y + 2*svgLineH + 4 + svgVMAH + svgLineH + 6 // a row of detached VMAs, below the process's
+	anyDetached := false
 	for proc := 0; proc < state.MaxProcs; proc++ {
-		if d.s.MMs[proc].Live == 0 {
+		if d.s.MMs[proc].Live == 0 && len(d.detached[proc]) == 0 {
 			continue
 		}
 		name := transitions.ProcName(uint8(proc))
+		if len(d.detached[proc]) > 0 {
+			anyDetached = true
+			d.label(x0, rowY-4, "detached", "detached, not freed")
+			for _, v := range d.detached[proc] {
+				d.vma(x0, rowY, name, v)
+				d.p.Boxes[len(d.p.Boxes)-1].Class += " detached"
+			}
+		}
 		d.label(x0, d.y+svgLineH-2, markChanged("proc", d.changed[name]), name)
 		for a := 0; a < d.slots; a++ {
 			d.label(x0+a*svgSlotW+svgSlotW/2, d.y+2*svgLineH, "slotno", fmt.Sprint(a))
@@ -305,6 +379,9 @@ func (d *svgDrawer) procs() {
 		x0 += d.slots*svgSlotW + svgProcGap
 	}
 	d.y += 2*svgLineH + 4 + svgVMAH + svgBandGap
+	if anyDetached {
+		d.y += svgLineH + 6 + svgVMAH
+	}
 }
 
 // vma draws VMA v of process proc in the row of slots at (x0, y).

@@ -72,9 +72,11 @@ func renderHTML(t *testing.T, tr *traces.Trace) string {
 }
 
 // htmlExternalRef finds a reference that would make the browser load
-// something: any src or href that is not a fragment, any url() that is
-// not one, and elements and rules that fetch.
-var htmlExternalRef = regexp.MustCompile(`(?i)\b(?:src|href|xlink:href|action|srcset)\s*=\s*["']?\s*[^#\s"'>]|url\(\s*["']?\s*[^#\s"')]|<(?:link|img|iframe|object|embed|base)\b|@import`)
+// something: any src or href attribute that is not a fragment, any url()
+// that is not one, and elements and rules that fetch. Attributes are
+// looked for inside tags only: the text of a call path such as
+// "anon_vma_clone(dst=C, src=A)" loads nothing.
+var htmlExternalRef = regexp.MustCompile(`(?i)<[^>]*\b(?:src|href|xlink:href|action|srcset)\s*=\s*["']?\s*[^#\s"'>]|url\(\s*["']?\s*[^#\s"')]|<(?:link|img|iframe|object|embed|base)\b|@import`)
 
 func TestHTMLRealTraces(t *testing.T) {
 	for name, tr := range htmlTraces(t) {
@@ -142,7 +144,7 @@ func TestHTMLNoReferenceCheckCanFail(t *testing.T) {
 			t.Errorf("external reference %s not detected", bad)
 		}
 	}
-	for _, ok := range []string{`<a href="#3">`, `marker-end: url(#arrow)`} {
+	for _, ok := range []string{`<a href="#3">`, `marker-end: url(#arrow)`, `<pre>anon_vma_clone(dst=C, src=A)</pre>`} {
 		if m := htmlExternalRef.FindString(ok); m != "" {
 			t.Errorf("%s taken for an external reference (%q)", ok, m)
 		}
@@ -272,7 +274,9 @@ func htmlSelftest(t *testing.T, bin, page string, steps int) []string {
 
 func TestHTMLInBrowser(t *testing.T) {
 	bin := htmlChromium(t)
-	for name, tr := range htmlTraces(t) {
+	all := htmlTraces(t)
+	all["khlebnikov-fix-v2 against khlebnikov-fix-v1"] = againstTrace(t, "khlebnikov-fix-v2")
+	for name, tr := range all {
 		if problems := htmlSelftest(t, bin, renderHTML(t, tr), len(tr.Steps)); len(problems) > 0 {
 			t.Errorf("%s:\n%s", name, strings.Join(problems, "\n"))
 		}
@@ -335,5 +339,39 @@ func TestHTMLScriptsParse(t *testing.T) {
 		if out, err := exec.Command(node, "--check", js).CombinedOutput(); err != nil {
 			t.Errorf("%s does not parse: node --check: %v\n%s", js, err, out)
 		}
+	}
+}
+
+// At the step that detaches them (an unmap that oopsed before
+// remove_vma()), the picture draws the VMAs detached from the list,
+// dashed, with the edges they still hold; and the state's lines show each
+// removed line right before the line that replaced it, not struck
+// through at the bottom.
+func TestHTMLDetachedAndRemovedLines(t *testing.T) {
+	tr := reproKhlebnikovTrace(t, "no-freed-anon-vma", transitions.Op{Kind: transitions.OpMmap, Proc: 1, Start: 0, End: 2, Arg: uint8(transitions.ProtRead)})
+	page := renderHTML(t, tr)
+	last := page[strings.LastIndex(page, `<section class="step"`):]
+	svg := last[:strings.Index(last, "</svg>")]
+	for _, want := range []string{
+		`<g class="vma v2 changed detached"><title>P2 C [0,1)`,
+		`<g class="vma v3 changed detached"><title>P2 D [1,2)`,
+		`>detached, not freed</text>`,
+		`<title>C -&gt;anon_vma = av2, not on its chain</title>`,
+		`<title>D -&gt;anon_vma = av2, not on its chain</title>`,
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the picture of the last step lacks %q:\n%s", want, svg)
+		}
+	}
+	for _, want := range []string{
+		`<span class="gone">-     C [0,1) r-- account anon_vma=av2 chain=[av2 av1]</span><span class="changed">*     C [0,1) r-- account anon_vma=av2 chain=[]</span>`,
+		`<span class="gone">- av2 root=av1 parent=av1 refcount=1 degree=2 tree={C}</span><span class="changed">* av2 FREED, still referenced by C-&gt;anon_vma, D-&gt;anon_vma</span>`,
+	} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the last step's lines lack %q:\n%s", want, last)
+		}
+	}
+	if strings.Contains(page, "line-through") {
+		t.Error("removed lines are still struck through")
 	}
 }

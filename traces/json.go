@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"anoncheck/transitions"
@@ -155,7 +156,60 @@ func isDigest(s string) bool {
 // what the file recorded: each step's result and the digest of the state
 // after it. A difference means the file was edited, or written by a model
 // that computes another state; either way its verdict cannot be trusted.
+// Every step marked setup must be one the explorer's setup could take
+// (Scope.Actions with setup), and the property the file names must fail
+// in the state after its last step: a file cut short, or relabelled with
+// a property that holds, would otherwise read as a fixed bug.
 func (f *File) Check(t *Trace) error {
+	if err := f.checkSteps(t); err != nil {
+		return err
+	}
+	if err := checkSetup(t); err != nil {
+		return err
+	}
+	if n := len(t.Steps); t.Holds() {
+		return fmt.Errorf("step %d (%s): %s holds after this last step under %s, yet the file records the trace as its violation; "+
+			"the file was edited (steps dropped, or the property changed)", n, f.Steps[n-1].Op, t.Property.Name, t.Variant.Name)
+	}
+	return nil
+}
+
+// checkSetup checks that every step marked setup is one the explorer's
+// setup enables in the state before it: P1's mmap, write, mprotect,
+// madvise or munmap (of the kinds the scope's --ops allows; mmap always)
+// that changes the state.
+func checkSetup(t *Trace) error {
+	before := transitions.Initial()
+	var buf []uint32
+	for i := range t.Steps {
+		st := &t.Steps[i]
+		if st.Setup {
+			buf = t.Scope.Actions(&before, true, buf[:0])
+			if !slices.Contains(buf, st.Op.Encode()) {
+				return fmt.Errorf("step %d (%s): marked setup, but %s; the file was edited", i+1, st.Op.Kind, whyNotSetup(st.Op, &t.Scope))
+			}
+		}
+		before = st.Raw
+	}
+	return nil
+}
+
+// whyNotSetup says why setup cannot take op.
+func whyNotSetup(op transitions.Op, sc *transitions.Scope) string {
+	switch {
+	case op.Kind == transitions.OpFork || op.Kind == transitions.OpExit:
+		return fmt.Sprintf("setup has no %s: it builds P1's layout with mmap, write, mprotect, madvise and munmap", op.Kind)
+	case op.Proc != 0:
+		return fmt.Sprintf("setup steps are P1's, and this one is %s's", transitions.ProcName(op.Proc))
+	case op.Kind != transitions.OpMmap && !sc.Ops.Has(op.Kind):
+		return fmt.Sprintf("the trace's scope (ops %s) leaves %s out", sc.Ops, op.Kind)
+	}
+	return fmt.Sprintf("setup would not take %s in the state before it (its only effect would be an error return)", op)
+}
+
+// checkSteps compares each replayed step's result and state digest with
+// the file's.
+func (f *File) checkSteps(t *Trace) error {
 	if n := len(t.Steps); n > 0 && n < len(f.Steps) {
 		return fmt.Errorf("step %d (%s): the kernel stopped here, yet the file records %d step(s) after it; the file was edited or written by another version of the model",
 			n, f.Steps[n-1].Op, len(f.Steps)-n)

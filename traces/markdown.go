@@ -16,19 +16,7 @@ import (
 // on their chain (thick to their own ->anon_vma).
 func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 	var b strings.Builder
-	title := fmt.Sprintf("anoncheck: trace under `%s`", t.Variant.Name)
-	if t.Property != nil {
-		title = fmt.Sprintf("anoncheck: `%s` violated by `%s`", t.Property.Name, t.Variant.Name)
-		if t.Property.Advisory {
-			title = fmt.Sprintf("anoncheck: `%s` (advisory) violated by `%s`", t.Property.Name, t.Variant.Name)
-		}
-		if d := t.Depth(); d > 0 {
-			title += fmt.Sprintf(" after %d operation(s)", d)
-		} else {
-			title += " in its initial layout"
-		}
-	}
-	fmt.Fprintf(&b, "### %s\n\n", title)
+	fmt.Fprintf(&b, "### %s\n\n", markdownTitle(t))
 	if t.Property != nil {
 		fmt.Fprintf(&b, "- **property:** %s\n- **kernel failure:** %s\n", t.Property.Statement, t.Property.Failure)
 		if why := t.Why(); why != "" {
@@ -36,6 +24,9 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 		}
 	}
 	fmt.Fprintf(&b, "- **variant:** %s\n- **scope:** %s\n", t.Variant.Follows, &t.Scope)
+	if t.Against != nil {
+		fmt.Fprintf(&b, "- **against:** %s\n", t.againstNote())
+	}
 	final := t.Final()
 	if final.Bug != 0 {
 		fmt.Fprintf(&b, "- **oops:** `%s`\n", transitions.Assertion(final.Bug))
@@ -55,25 +46,70 @@ func WriteMarkdownTrace(w io.Writer, t *Trace) error {
 			label = fmt.Sprintf("setup %d", t.Number(i))
 		}
 		fmt.Fprintf(&b, "\n#### %s: `%s`\n\n", label, st.Syscall())
+		d := t.departure(i)
+		if d != nil {
+			fmt.Fprintf(&b, "**%s**\n\n", d.what(t.Against.Variant.Name))
+		}
 		var calls []string
-		for _, c := range st.Calls {
-			calls = append(calls, strings.Repeat("  ", c.Depth)+c.Name)
+		for _, c := range t.stepCalls(i) {
+			calls = append(calls, t.departMark(c.op)+c.text)
 		}
 		if len(calls) > 0 {
-			fmt.Fprintf(&b, "<details><summary>kernel path</summary>\n\n```\n%s\n```\n</details>\n\n", strings.Join(calls, "\n"))
+			open := ""
+			if d != nil && d.calls {
+				open = " open"
+			}
+			fmt.Fprintf(&b, "<details%s><summary>kernel path</summary>\n\n```\n%s\n```\n</details>\n\n", open, strings.Join(calls, "\n"))
 		}
 		if !t.ShowsState(i) {
 			continue
 		}
-		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(markedLines(lines, prev), "\n"))
+		drawn := t.drawing(i, lines, prev)
+		if t.Against == nil {
+			for j := range drawn {
+				drawn[j] = drawn[j][2:]
+			}
+		}
+		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.Join(drawn, "\n"))
 		if !legend {
 			b.WriteString("In the diagrams, `==>` is a VMA's own `->anon_vma` (on its chain), `-.->` another anon_vma on its chain, `-->|parent|` an anon_vma's `->parent`, `-.->|mapping|` a page's `->mapping`.\n\n")
 			legend = true
 		}
 		writeMermaid(&b, &st.Raw)
 	}
+	if n := t.againstLonger(); n != "" {
+		fmt.Fprintf(&b, "\n%s\n", n)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// markdownTitle is the title line: Trace.Title with the names as code.
+func markdownTitle(t *Trace) string {
+	if t.Property == nil {
+		return fmt.Sprintf("anoncheck: trace under `%s`", t.Variant.Name)
+	}
+	prop := "`" + t.Property.Name + "`"
+	if t.Property.Advisory {
+		prop += " (advisory)"
+	}
+	switch d := t.Depth(); {
+	case t.Holds():
+		return fmt.Sprintf("anoncheck: %s holds under `%s` after the %d operation(s) of the trace", prop, t.Variant.Name, d)
+	case d == 0:
+		return fmt.Sprintf("anoncheck: %s violated by `%s` in its initial layout", prop, t.Variant.Name)
+	default:
+		return fmt.Sprintf("anoncheck: %s violated by `%s` after %d operation(s)", prop, t.Variant.Name, d)
+	}
+}
+
+// departMark is a line's departure mark and a space when the trace is
+// compared with another run, "" when not.
+func (t *Trace) departMark(op byte) string {
+	if t.Against == nil {
+		return ""
+	}
+	return string(op) + " "
 }
 
 func writeMermaid(b *strings.Builder, s *state.State) {

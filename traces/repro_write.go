@@ -2,6 +2,7 @@ package traces
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"anoncheck/transitions"
@@ -237,6 +238,35 @@ func (p *reproPlan) writeDefines(b *strings.Builder) {
 	fmt.Fprintf(b, "#define NSETUP %d /* of which setup */\n", p.setup)
 	fmt.Fprintf(b, "#define NPAGEOUT %d /* the MADV_PAGEOUTs at the end, one per live process */\n", len(p.pageout))
 	fmt.Fprintf(b, "#define PREDICTS %s /* whose predictions the steps expect */\n", cString(p.predicts()))
+	fmt.Fprintf(b, "#define MATCHED %s /* what a run that matched every step shows, and what not */\n", cString(p.matched()))
+}
+
+// releaseName matches the variants that model a kernel release (v5.4,
+// v5.5-rc5) rather than a patch or a tree carrying one.
+var releaseName = regexp.MustCompile(`^v[0-9]+\.[0-9]+(\.[0-9]+)?(-rc[0-9]+)?$`)
+
+// matched says what a run in which every step matched shows: the return
+// values and layouts the model predicts, which is not the bug. A patch's
+// bug shows only on a kernel carrying the patch; a release's predictions
+// are of that release.
+func (p *reproPlan) matched() string {
+	v := p.t.Variant
+	bug := ""
+	if p.t.Property != nil && !p.t.Holds() {
+		bug = fmt.Sprintf("%s's %s violation", v.Name, p.t.Property.Name)
+	}
+	if releaseName.MatchString(v.Name) {
+		s := fmt.Sprintf("The predictions are of Linux %s, as the model has that release", v.Name)
+		if bug != "" {
+			s += fmt.Sprintf("; matching layouts do not show %s, which is in the anon_vma bookkeeping they do not reveal", bug)
+		}
+		return s + "."
+	}
+	if bug != "" {
+		return fmt.Sprintf("Matching layouts are not the bug reproducing: %s is in the anon_vma bookkeeping they do not reveal, "+
+			"and happens only on a kernel carrying the patch %s models.", bug, v.Name)
+	}
+	return fmt.Sprintf("%s models a patch: what it changes shows only on a kernel carrying it.", v.Name)
 }
 
 // predicts names whose predictions the program expects: "v5.5-rc5

@@ -15,23 +15,20 @@ import (
 // changed marked with '*'.
 func WriteText(w io.Writer, t *Trace) error {
 	var b strings.Builder
+	fmt.Fprintf(&b, "anoncheck: %s\n", t.Title())
 	if t.Property != nil {
-		if d := t.Depth(); d == 0 {
-			fmt.Fprintf(&b, "anoncheck: %s violated by %s in its initial layout\n", t.PropertyName(), t.Variant.Name)
-		} else {
-			fmt.Fprintf(&b, "anoncheck: %s violated by %s after %d operation(s)\n", t.PropertyName(), t.Variant.Name, d)
-		}
 		b.WriteString("\n")
 		field(&b, "property:", t.Property.Statement)
 		field(&b, "failure:", t.Property.Failure)
 		if why := t.Why(); why != "" {
 			field(&b, "here:", why)
 		}
-	} else {
-		fmt.Fprintf(&b, "anoncheck: trace under %s, %d operation(s)\n", t.Variant.Name, t.Depth())
 	}
 	field(&b, "variant:", t.Variant.Follows)
 	field(&b, "scope:", t.Scope.String())
+	if t.Against != nil {
+		field(&b, "against:", t.againstNote())
+	}
 	final := t.Final()
 	if final.Bug != 0 {
 		fmt.Fprintf(&b, "  oops:     %s\n", transitions.Assertion(final.Bug))
@@ -57,42 +54,79 @@ func WriteText(w io.Writer, t *Trace) error {
 			label = "s" + label
 		}
 		fmt.Fprintf(&b, "  %-4s %s\n", label, st.Syscall())
-		for _, c := range st.Calls {
-			fmt.Fprintf(&b, "         %s%s\n", strings.Repeat("  ", c.Depth), c.Name)
+		if d := t.departure(i); d != nil {
+			fmt.Fprintf(&b, "       %s\n", d.what(t.Against.Variant.Name))
+		}
+		for _, c := range t.stepCalls(i) {
+			fmt.Fprintf(&b, "     %c   %s\n", c.op, c.text)
 		}
 		lines := StateLines(&st.Raw, t.Variant.CountersKept())
 		if t.ShowsState(i) {
-			writeMarked(&b, lines, prevLines)
+			for _, l := range t.drawing(i, lines, prevLines) {
+				fmt.Fprintf(&b, "     %s\n", l)
+			}
 		}
 		prevLines = lines
+	}
+	if n := t.againstLonger(); n != "" {
+		fmt.Fprintf(&b, "\n%s\n", n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeMarked(b *strings.Builder, lines, prev []string) {
-	for _, l := range markedLines(lines, prev) {
-		fmt.Fprintf(b, "       %s\n", l)
+// Title is the trace's title line: the property and the variant, and
+// whether the property is violated after the trace's operations.
+func (t *Trace) Title() string {
+	d := t.Depth()
+	switch {
+	case t.Property == nil:
+		return fmt.Sprintf("trace under %s, %d operation(s)", t.Variant.Name, d)
+	case t.Holds():
+		return fmt.Sprintf("%s holds under %s after the %d operation(s) of the trace", t.PropertyName(), t.Variant.Name, d)
+	case d == 0:
+		return fmt.Sprintf("%s violated by %s in its initial layout", t.PropertyName(), t.Variant.Name)
 	}
+	return fmt.Sprintf("%s violated by %s after %d operation(s)", t.PropertyName(), t.Variant.Name, d)
 }
 
-// markedLines prefixes each line of a state's drawing with "* " if the
-// previous drawing lacks it and "  " if not, and ends with a "- gone:"
-// line naming the objects (processes, VMAs, anon_vmas, pages: the first
-// word of their lines) the previous drawing had and this one has not.
-func markedLines(lines, prev []string) []string {
-	old := map[string]bool{}
-	for _, l := range prev {
-		old[l] = true
+// againstLonger notes the steps the run t is compared with took after
+// this one stopped; "" if none.
+func (t *Trace) againstLonger() string {
+	if t.Against == nil || len(t.Against.Steps) <= len(t.Steps) {
+		return ""
 	}
-	now := map[string]bool{}
+	return fmt.Sprintf("The run under %s went on for %d more step(s), which this one did not run: the kernel stopped.",
+		t.Against.Variant.Name, len(t.Against.Steps)-len(t.Steps))
+}
+
+// drawing renders step i's drawing lines as the text and Markdown show
+// them: a departure mark against t.Against (' ', '+', '-') and a space,
+// "* " if the previous drawing lacks the line and "  " if not, the line;
+// then a "- gone:" line naming the objects the previous drawing had and
+// this one has not. Without t.Against every departure mark is a space
+// (the text keeps the column; the Markdown drops it).
+func (t *Trace) drawing(i int, lines, prev []string) []string {
 	var out []string
-	for _, l := range lines {
+	for _, l := range t.stepLines(i, lines, prev, false) {
 		mark := "  "
-		if !old[l] {
+		if l.changed {
 			mark = "* "
 		}
-		out = append(out, mark+l)
+		out = append(out, string(l.depart)+" "+mark+l.text)
+	}
+	if g := goneLine(lines, prev); g != "" {
+		out = append(out, "  "+g)
+	}
+	return out
+}
+
+// goneLine is "- gone: " and the objects (processes, VMAs, anon_vmas,
+// pages: the first word of their lines) the previous drawing had and
+// this one has not; "" if none.
+func goneLine(lines, prev []string) string {
+	now := map[string]bool{}
+	for _, l := range lines {
 		if f := strings.Fields(l); len(f) > 0 {
 			now[f[0]] = true
 		}
@@ -105,10 +139,10 @@ func markedLines(lines, prev []string) []string {
 			gone = append(gone, f[0])
 		}
 	}
-	if len(gone) > 0 {
-		out = append(out, "- gone: "+strings.Join(gone, ", "))
+	if len(gone) == 0 {
+		return ""
 	}
-	return out
+	return "- gone: " + strings.Join(gone, ", ")
 }
 
 // field writes a header line "  name:     value", the value folded at

@@ -41,6 +41,10 @@ type Trace struct {
 	// Skipped counts the operations not run because the kernel oopsed
 	// (or the model overflowed) before them.
 	Skipped int
+	// Against, when not nil, is another run of the same operations (the
+	// recorded run of a trace replayed under another variant, the other
+	// side of a diff); the renderings mark where this one departs from it.
+	Against *Trace
 }
 
 // PropertyName names the trace's property in titles, marking an advisory

@@ -1,6 +1,9 @@
 package transitions
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+)
 
 // Coverage counts how often a run reached each point of the model: the
 // operation kinds applied, the modelled kernel functions entered, the
@@ -328,3 +331,47 @@ func (k *Kernel) coverOp(kind OpKind) { k.count(pointOps + Point(kind)) }
 
 // coverAssertion counts an assertion that fired.
 func (k *Kernel) coverAssertion(a Assertion) { k.count(pointAsserts + Point(a)) }
+
+// fnField names the Funcs entry of each kernel function (fork and exit
+// are Syscalls entries).
+var fnField = [numFns]string{FnAnonVMAAlloc: "AnonVMAAlloc", FnAnonVMAChainLink: "AnonVMAChainLink", FnAnonVMAClone: "AnonVMAClone", FnAnonVMACompatible: "AnonVMACompatible", FnAnonVMAFork: "AnonVMAFork", FnAnonVMAFree: "AnonVMAFree", FnAnonVMAMerge: "AnonVMAMerge", FnAnonVMAPrepare: "AnonVMAPrepare", FnCanVMAMergeAfter: "CanVMAMergeAfter", FnCanVMAMergeAfterVMG: "CanVMAMergeAfterVMG", FnCanVMAMergeBefore: "CanVMAMergeBefore", FnCanVMAMergeBeforeVMG: "CanVMAMergeBeforeVMG", FnCanVMAMergeLeft: "CanVMAMergeLeft", FnCanVMAMergeRight: "CanVMAMergeRight", FnChangeProtection: "ChangeProtection", FnCommitMerge: "CommitMerge", FnCopyPageRange: "CopyPageRange", FnDoAnonymousPage: "DoAnonymousPage", FnDoMprotectPkey: "DoMprotectPkey", FnDoMunmap: "DoMunmap", FnDoVMIAlignMunmap: "DoVMIAlignMunmap", FnDoVMIMunmap: "DoVMIMunmap", FnDoWPPage: "DoWPPage", FnDupAnonVMA: "DupAnonVMA", FnDupMmap: "DupMmap", FnExitMmap: "ExitMmap", FnFindMergeableAnonVMA: "FindMergeableAnonVMA", FnFreePgtables: "FreePgtables", FnGetAnonVMA: "GetAnonVMA", FnHandleMMFault: "HandleMMFault", FnIsMergeableAnonVMA: "IsMergeableAnonVMA", FnIsMergeableAnonVMAVMG: "IsMergeableAnonVMAVMG", FnIsMergeableVMA: "IsMergeableVMA", FnIsMergeableVMAVMG: "IsMergeableVMAVMG", FnLockAnonVMARoot: "LockAnonVMARoot", FnMadvise: "Madvise", FnMadviseBehavior: "MadviseBehavior", FnMadviseUpdateVMA: "MadviseUpdateVMA", FnMmapComplete: "MmapComplete", FnMmapNewVMA: "MmapNewVMA", FnMmapPrepare: "MmapPrepare", FnMmapRegion: "MmapRegion", FnMmapRegionInner: "MmapRegionInner", FnMprotectFixup: "MprotectFixup", FnPageAddNewAnonRmap: "PageAddNewAnonRmap", FnPageDupRmap: "PageDupRmap", FnPageMoveAnonRmap: "PageMoveAnonRmap", FnPageRemoveRmap: "PageRemoveRmap", FnPageSetAnonRmap: "PageSetAnonRmap", FnPutAnonVMA: "PutAnonVMA", FnReusableAnonVMA: "ReusableAnonVMA", FnSplitVMA: "SplitVMA", FnSplitVMAChecked: "SplitVMAChecked", FnUnlinkAnonVMAs: "UnlinkAnonVMAs", FnUnmapVMAs: "UnmapVMAs", FnVMAAdjust: "VMAAdjust", FnVMAExpand: "VMAExpand", FnVMAMerge: "VMAMerge", FnVMAMergeExistingRange: "VMAMergeExistingRange", FnVMAMergeNewRange: "VMAMergeNewRange", FnVMAModify: "VMAModify", FnVMAModifyFlags: "VMAModifyFlags", FnVMAreaDup: "VMAreaDup", FnVMAreaFree: "VMAreaFree", FnVMSClearPTEs: "VMSClearPTEs", FnVMSCompleteMunmapVMAs: "VMSCompleteMunmapVMAs", FnVMSGatherMunmapVMAs: "VMSGatherMunmapVMAs", FnWPCanReuseAnonFolio: "WPCanReuseAnonFolio", FnWPPageCopy: "WPPageCopy"}
+
+// Has reports whether the table fills kernel function fn's entry: whether
+// a kernel running it can ever enter fn. Reports count coverage against
+// the functions a variant's table has, not every generation's.
+func (f *Funcs) Has(fn Fn) bool {
+	switch fn {
+	case FnFork:
+		return f.Sys.Fork != nil
+	case FnExit:
+		return f.Sys.Exit != nil
+	}
+	if fn >= numFns {
+		return false
+	}
+	return !reflect.ValueOf(f).Elem().FieldByName(fnField[fn]).IsNil()
+}
+
+// caseFn is the kernel function each case is a branch of.
+var caseFn = [numCases]Fn{
+	CaseMergePrevNext: FnVMAMerge, CaseMergePrev: FnVMAMerge, CaseMergeNextShift: FnVMAMerge, CaseMergeNext: FnVMAMerge,
+	CaseAdjustRemove1: FnVMAAdjust, CaseAdjustRemove2: FnVMAAdjust, CaseAdjustRemove3: FnVMAAdjust,
+	CaseAdjustNext: FnVMAAdjust, CaseAdjustImport: FnVMAAdjust, CaseCloneReuse: FnAnonVMAClone,
+	CaseForkNewAnonVMA: FnAnonVMAFork, CasePrepareShare: FnAnonVMAPrepare, CaseWPReuse: FnDoWPPage,
+	CaseExistingBoth: FnVMAMergeExistingRange, CaseExistingLeft: FnVMAMergeExistingRange,
+	CaseExistingRight: FnVMAMergeExistingRange, CaseNewBoth: FnVMAMergeNewRange, CaseNewOne: FnVMAMergeNewRange,
+	CaseAdjustStart: FnCommitMerge, CaseDupAnonVMA: FnDupAnonVMA, CaseUncowedRefuse: FnIsMergeableAnonVMAVMG,
+}
+
+// Fn is the kernel function the case is a branch of: a table without
+// that function never takes the case.
+func (c Case) Fn() Fn { return caseFn[c] }
+
+// Name is fn's name in the generation whose table f is (Funcs.Names), or
+// its 5.x name.
+func (f *Funcs) Name(fn Fn) string {
+	if name, ok := f.Names[fn]; ok {
+		return name
+	}
+	return fn.String()
+}

@@ -160,22 +160,36 @@ func (sys *Syscalls) Supports(kind OpKind) bool {
 
 // The dispatch methods: every call between modelled functions goes through
 // one of these, so that an overridden entry is seen by all callers and the
-// call is recorded when a Recorder is attached.
+// call is recorded when a Recorder is attached. The arguments are named
+// (Recorder.Args) only then, so that the explorer's transitions format
+// nothing.
 
 func (k *Kernel) AnonVMAAlloc() avID {
 	k.Enter(FnAnonVMAAlloc)
 	defer k.Leave()
-	return k.F.AnonVMAAlloc(k)
+	if k.Rec == nil {
+		return k.F.AnonVMAAlloc(k)
+	}
+	call := k.Rec.Args()
+	av := k.F.AnonVMAAlloc(k)
+	k.Rec.Result(call, "-> "+av.Name())
+	return av
 }
 func (k *Kernel) AnonVMAFree(av avID) {
 	k.Enter(FnAnonVMAFree)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(av.Name())
+	}
 	k.F.AnonVMAFree(k, av)
 }
 func (k *Kernel) GetAnonVMA(av avID) { k.Cover(FnGetAnonVMA); k.F.GetAnonVMA(k, av) }
 func (k *Kernel) PutAnonVMA(av avID) {
 	k.Enter(FnPutAnonVMA)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(av.Name())
+	}
 	k.F.PutAnonVMA(k, av)
 }
 func (k *Kernel) AnonVMAChainLink(vma vmaID, av avID) {
@@ -195,31 +209,66 @@ func (k *Kernel) AnonVMAPrepare(vma vmaID) int {
 	}
 	k.Enter(FnAnonVMAPrepare)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name())
+	}
 	return k.F.AnonVMAPrepare(k, vma)
 }
+
+// AnonVMAClone records, besides its arguments, the anon_vma dst comes out
+// with when the call set it: anon_vma_clone() allocates none, so that is
+// one it reuses (from src's chain, or a patch's preamble's choice).
 func (k *Kernel) AnonVMAClone(dst, src vmaID) int {
 	k.Enter(FnAnonVMAClone)
 	defer k.Leave()
-	return k.F.AnonVMAClone(k, dst, src)
+	if k.Rec == nil {
+		return k.F.AnonVMAClone(k, dst, src)
+	}
+	call := k.Rec.Args("dst="+dst.Name(), "src="+src.Name())
+	had := state.NoAV // read without k.VMA: recording must not add a check
+	if dst != state.NoVMA {
+		had = k.S.VMA(dst).AnonVMA
+	}
+	err := k.F.AnonVMAClone(k, dst, src)
+	if got := k.S.VMA(dst).AnonVMA; got != had && got != state.NoAV {
+		what := "reuses " + got.Name()
+		if had != state.NoAV {
+			what += " (dst->anon_vma was " + had.Name() + ")"
+		}
+		k.Rec.Result(call, what)
+	}
+	return err
 }
 func (k *Kernel) AnonVMAFork(vma, pvma vmaID) int {
 	k.Enter(FnAnonVMAFork)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args("vma="+vma.Name(), "pvma="+pvma.Name())
+	}
 	return k.F.AnonVMAFork(k, vma, pvma)
 }
 func (k *Kernel) UnlinkAnonVMAs(vma vmaID) {
 	k.Enter(FnUnlinkAnonVMAs)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name())
+	}
 	k.F.UnlinkAnonVMAs(k, vma)
 }
 func (k *Kernel) AnonVMAMerge(vma, next vmaID) {
 	k.Enter(FnAnonVMAMerge)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name(), "next="+next.Name())
+	}
 	k.F.AnonVMAMerge(k, vma, next)
 }
 func (k *Kernel) PageAddNewAnonRmap(pg pageID, vma vmaID, addr uint8) {
 	k.Enter(FnPageAddNewAnonRmap)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argPage(pg), vma.Name(), argSlot(addr))
+	}
 	k.F.PageAddNewAnonRmap(k, pg, vma, addr)
 }
 func (k *Kernel) PageSetAnonRmap(pg pageID, vma vmaID, addr uint8, exclusive bool) {
@@ -229,6 +278,9 @@ func (k *Kernel) PageSetAnonRmap(pg pageID, vma vmaID, addr uint8, exclusive boo
 func (k *Kernel) PageMoveAnonRmap(pg pageID, vma vmaID) {
 	k.Enter(FnPageMoveAnonRmap)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argPage(pg), vma.Name())
+	}
 	k.F.PageMoveAnonRmap(k, pg, vma)
 }
 func (k *Kernel) PageDupRmap(pg pageID) {
@@ -243,7 +295,13 @@ func (k *Kernel) PageRemoveRmap(pg pageID) {
 func (k *Kernel) FindMergeableAnonVMA(vma vmaID) avID {
 	k.Enter(FnFindMergeableAnonVMA)
 	defer k.Leave()
-	return k.F.FindMergeableAnonVMA(k, vma)
+	if k.Rec == nil {
+		return k.F.FindMergeableAnonVMA(k, vma)
+	}
+	call := k.Rec.Args(vma.Name())
+	av := k.F.FindMergeableAnonVMA(k, vma)
+	k.Rec.Result(call, "-> "+av.Name())
+	return av
 }
 func (k *Kernel) ReusableAnonVMA(old, a, b vmaID) avID {
 	k.Cover(FnReusableAnonVMA)
@@ -269,39 +327,77 @@ func (k *Kernel) CanVMAMergeAfter(vma vmaID, fl flags, av avID, pgoff uint8) boo
 	k.Cover(FnCanVMAMergeAfter)
 	return k.F.CanVMAMergeAfter(k, vma, fl, av, pgoff)
 }
+
+// VMAMerge records the VMA vma_merge() returns: the one that took the
+// range, or NULL when nothing merged.
 func (k *Kernel) VMAMerge(mm int, prev vmaID, addr, end uint8, fl flags, av avID, pgoff uint8) vmaID {
 	k.Enter(FnVMAMerge)
 	defer k.Leave()
-	return k.F.VMAMerge(k, mm, prev, addr, end, fl, av, pgoff)
+	if k.Rec == nil {
+		return k.F.VMAMerge(k, mm, prev, addr, end, fl, av, pgoff)
+	}
+	call := k.Rec.Args(argMM(mm), "prev="+prev.Name(), argRange(addr, end), argFlags(fl), "anon_vma="+av.Name())
+	v := k.F.VMAMerge(k, mm, prev, addr, end, fl, av, pgoff)
+	k.Rec.Result(call, "-> "+v.Name())
+	return v
 }
 func (k *Kernel) VMAAdjust(vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
 	k.Enter(FnVMAAdjust)
 	defer k.Leave()
+	if k.Rec != nil {
+		args := []string{vma.Name(), argRange(start, end)}
+		if insert != state.NoVMA {
+			args = append(args, "insert="+insert.Name())
+		}
+		if expand != state.NoVMA {
+			args = append(args, "expand="+expand.Name())
+		}
+		k.Rec.Args(args...)
+	}
 	return k.F.VMAAdjust(k, vma, start, end, pgoff, insert, expand)
 }
 func (k *Kernel) SplitVMA(mm int, vma vmaID, addr uint8, newBelow bool) int {
 	k.Enter(FnSplitVMA)
 	defer k.Leave()
+	if k.Rec != nil {
+		below := "0"
+		if newBelow {
+			below = "1"
+		}
+		k.Rec.Args(argMM(mm), vma.Name(), argSlot(addr), "new_below="+below)
+	}
 	return k.F.SplitVMA(k, mm, vma, addr, newBelow)
 }
 func (k *Kernel) DoMunmap(mm int, start, end uint8) int {
 	k.Enter(FnDoMunmap)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(mm), argRange(start, end))
+	}
 	return k.F.DoMunmap(k, mm, start, end)
 }
 func (k *Kernel) MmapRegion(mm int, addr, end uint8, fl flags) int {
 	k.Enter(FnMmapRegion)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(mm), argRange(addr, end), argFlags(fl))
+	}
 	return k.F.MmapRegion(k, mm, addr, end, fl)
 }
 func (k *Kernel) ExitMmap(mm int) {
 	k.Enter(FnExitMmap)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(mm))
+	}
 	k.F.ExitMmap(k, mm)
 }
 func (k *Kernel) DupMmap(mm, oldmm int) int {
 	k.Enter(FnDupMmap)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(mm), "oldmm="+argMM(oldmm))
+	}
 	return k.F.DupMmap(k, mm, oldmm)
 }
 func (k *Kernel) VMAreaDup(orig vmaID) vmaID {
@@ -315,46 +411,73 @@ func (k *Kernel) VMAreaFree(vma vmaID) {
 func (k *Kernel) HandleMMFault(mm int, addr uint8, write bool) int {
 	k.Enter(FnHandleMMFault)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(mm), argSlot(addr))
+	}
 	return k.F.HandleMMFault(k, mm, addr, write)
 }
 func (k *Kernel) DoAnonymousPage(vma vmaID, addr uint8) int {
 	k.Enter(FnDoAnonymousPage)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name(), argSlot(addr))
+	}
 	return k.F.DoAnonymousPage(k, vma, addr)
 }
 func (k *Kernel) DoWPPage(vma vmaID, addr uint8) int {
 	k.Enter(FnDoWPPage)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name(), argSlot(addr))
+	}
 	return k.F.DoWPPage(k, vma, addr)
 }
 func (k *Kernel) WPPageCopy(vma vmaID, addr uint8) int {
 	k.Enter(FnWPPageCopy)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name(), argSlot(addr))
+	}
 	return k.F.WPPageCopy(k, vma, addr)
 }
 func (k *Kernel) CopyPageRange(dst, src vmaID) int {
 	k.Enter(FnCopyPageRange)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args("dst="+dst.Name(), "src="+src.Name())
+	}
 	return k.F.CopyPageRange(k, dst, src)
 }
 func (k *Kernel) UnmapVMAs(vma vmaID, start, end uint8) {
 	k.Enter(FnUnmapVMAs)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name(), argRange(start, end))
+	}
 	k.F.UnmapVMAs(k, vma, start, end)
 }
 func (k *Kernel) FreePgtables(vma vmaID) {
 	k.Enter(FnFreePgtables)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name())
+	}
 	k.F.FreePgtables(k, vma)
 }
 func (k *Kernel) DoMprotectPkey(mm int, start, end uint8, prot Prot) int {
 	k.Enter(FnDoMprotectPkey)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(mm), argRange(start, end), prot.String())
+	}
 	return k.F.DoMprotectPkey(k, mm, start, end, prot)
 }
 func (k *Kernel) MprotectFixup(vma, prev vmaID, start, end uint8, newflags flags) (vmaID, int) {
 	k.Enter(FnMprotectFixup)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name(), "prev="+prev.Name(), argRange(start, end), argFlags(newflags))
+	}
 	return k.F.MprotectFixup(k, vma, prev, start, end, newflags)
 }
 func (k *Kernel) ChangeProtection(vma vmaID, start, end uint8) {
@@ -364,11 +487,17 @@ func (k *Kernel) ChangeProtection(vma vmaID, start, end uint8) {
 func (k *Kernel) Madvise(mm int, start, end uint8, behavior Advice) int {
 	k.Enter(FnMadvise)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(mm), argRange(start, end), behavior.String())
+	}
 	return k.F.Madvise(k, mm, start, end, behavior)
 }
 func (k *Kernel) MadviseBehavior(vma, prev vmaID, start, end uint8, behavior Advice) (vmaID, int) {
 	k.Enter(FnMadviseBehavior)
 	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vma.Name(), "prev="+prev.Name(), argRange(start, end), behavior.String())
+	}
 	return k.F.MadviseBehavior(k, vma, prev, start, end, behavior)
 }
 

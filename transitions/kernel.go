@@ -2,6 +2,8 @@ package transitions
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"anoncheck/state"
 )
@@ -211,7 +213,12 @@ func ErrnoName(e int) string {
 }
 
 // Recorder collects the kernel functions an operation called, as a tree
-// flattened into (depth, name) events, plus the assertions that fired.
+// flattened into (depth, text) events, plus the assertions that fired. A
+// call's text names the objects it was called on ("unlink_anon_vmas(C)",
+// "anon_vma_clone(dst=D, src=B) reuses av2") as the traces' drawings name
+// them: the kernel functions run on the state the traces draw (each step's
+// raw state), so a VMA, anon_vma, page or process has the same slot, and
+// the same name, in both.
 type Recorder struct {
 	Calls []Call
 	depth int
@@ -220,7 +227,7 @@ type Recorder struct {
 // Call is one recorded kernel function call or assertion.
 type Call struct {
 	Depth int
-	Name  string
+	Name  string // the call with its arguments and what it did, or "!! " and an assertion
 }
 
 // Enter records a call of the named kernel function.
@@ -237,22 +244,32 @@ func (r *Recorder) Event(what string) {
 	r.Calls = append(r.Calls, Call{Depth: r.depth, Name: "!! " + what})
 }
 
+// Args adds the arguments to the call Enter recorded last, which must be
+// the innermost and have recorded nothing inside it yet, and returns that
+// call's index for Result.
+func (r *Recorder) Args(args ...string) int {
+	i := len(r.Calls) - 1
+	r.Calls[i].Name += "(" + strings.Join(args, ", ") + ")"
+	return i
+}
+
+// Result adds what call i returned or did: "-> av2", "reuses av2".
+func (r *Recorder) Result(i int, what string) { r.Calls[i].Name += " " + what }
+
 // Reset empties the recorder for the next operation.
 func (r *Recorder) Reset() { r.Calls = r.Calls[:0]; r.depth = 0 }
 
 // Enter records a call of kernel function f when a Recorder is attached,
 // under the name the generation's kernel gives it (Funcs.Names), and
-// counts it when coverage is. The dispatch methods call it; a variant
-// calls it for a kernel function whose signature the table does not have
-// (a patch that adds a parameter), with a deferred Leave.
+// counts it when coverage is. The dispatch methods call it and then, only
+// when a Recorder is attached, name the arguments (Recorder.Args), so that
+// a transition without one formats nothing; a variant calls it for a
+// kernel function whose signature the table does not have (a patch that
+// adds a parameter), with a deferred Leave.
 func (k *Kernel) Enter(f Fn) {
 	k.Cover(f)
 	if k.Rec != nil {
-		name, ok := k.F.Names[f]
-		if !ok {
-			name = f.String()
-		}
-		k.Rec.Enter(name)
+		k.Rec.Enter(k.F.Name(f))
 	}
 }
 
@@ -262,3 +279,24 @@ func (k *Kernel) Leave() {
 		k.Rec.Leave()
 	}
 }
+
+// Arguments of recorded calls. VMAs and anon_vmas are named by
+// state.VMAID.Name and state.AVID.Name; these name the rest as the traces'
+// drawings do.
+
+// argRange renders a range of page slots: "[0,2)".
+func argRange(start, end uint8) string {
+	return "[" + strconv.Itoa(int(start)) + "," + strconv.Itoa(int(end)) + ")"
+}
+
+// argSlot renders a page slot (an address): "1".
+func argSlot(a uint8) string { return strconv.Itoa(int(a)) }
+
+// argPage renders a page: "pg1".
+func argPage(pg state.PageID) string { return "pg" + strconv.Itoa(int(pg)) }
+
+// argMM renders a process's mm: "P1".
+func argMM(mm int) string { return ProcName(uint8(mm)) }
+
+// argFlags renders vm_flags by their protection: "rw-".
+func argFlags(fl state.Flags) string { return strings.Fields(fl.String())[0] }

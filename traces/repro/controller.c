@@ -360,6 +360,7 @@ int main(void)
 {
 	struct sigaction sa;
 	struct ack probe;
+	struct utsname uts;
 	int sv[2], i, p, stopped = 0;
 	pid_t pid;
 
@@ -454,6 +455,7 @@ int main(void)
 		printf(" run\n");
 		return 1;
 	}
+	printf("%s (This kernel: %s.)\n", MATCHED, uname(&uts) == 0 ? uts.release : "unknown");
 	if (ran == NSTEPS && ranpageouts == NPAGEOUT) {
 		printf("all %d trace step%s", NSTEPS, plural(NSTEPS));
 		if (NPAGEOUT > 0)
@@ -463,6 +465,6 @@ int main(void)
 		if (NPAGEOUT > 0)
 			printf(" and %d of %d MADV_PAGEOUT%s at the end", ranpageouts, NPAGEOUT, plural(NPAGEOUT));
 	}
-	printf(" ran as %s\n", PREDICTS);
+	printf(" ran as %s: the return values and /proc/self/maps layouts matched\n", PREDICTS);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #define NSETUP 1
 #define NPAGEOUT 2
 #define PREDICTS "v5.4 predicts"
+#define MATCHED "The predictions are of Linux v5.4, as the model has that release."
 
 #include "../repro/prelude.h"
 
