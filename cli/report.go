@@ -212,7 +212,29 @@ func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
 		}
 	}
 	fmt.Fprintf(w, "columns: %s\n", strings.Join(legend, " "))
+	if inc := out.IncompleteRuns(); len(inc) > 0 {
+		var rows []string
+		for _, r := range inc {
+			rows = append(rows, fmt.Sprintf("%s (%s)", r.Variant.Name, incompleteWhy(r)))
+		}
+		fmt.Fprintf(w, "incomplete rows (their ? and - cells are no verdict, their violations are real): %s\n", strings.Join(rows, ", "))
+	}
 	return nil
+}
+
+// incompleteWhy says in a few words why run r is incomplete.
+func incompleteWhy(r *run.Run) string {
+	var why []string
+	if !r.Result.Complete {
+		why = append(why, fmt.Sprintf("stopped by %s at depth %d", stopFlag(r.Stop), r.Result.Stats.Depth))
+	}
+	if r.Capacity() {
+		why = append(why, "a state outgrew the model")
+	}
+	if r.Vacuous() {
+		why = append(why, "the anon_vma code never reached")
+	}
+	return strings.Join(why, "; ")
 }
 
 func joinInts(xs []int) string {

@@ -88,22 +88,22 @@ func (r *Run) Violated() bool {
 	return false
 }
 
-// Code is the exit status the run calls for: a violation, else
+// Code is the exit status the run calls for: a violation, whatever else
+// went wrong (a violation found is real however far the run got), else
 // incomplete, else none. A part of a sharded run that explored all its
 // states calls for none: its verdict comes from the merge.
 func (r *Run) Code() int {
-	code := ExitOK
 	if r.Violated() {
-		code = ExitViolation
+		return ExitViolation
 	}
 	incomplete := r.Incomplete()
 	if r.IsPart() {
 		incomplete = !r.Result.Complete
 	}
-	if r.Result.Err != nil || (incomplete && code == ExitOK) {
-		code = max(code, ExitIncomplete)
+	if r.Result.Err != nil || incomplete {
+		return ExitIncomplete
 	}
-	return code
+	return ExitOK
 }
 
 // Trace replays the explorer's shortest path to the violation of property
@@ -134,14 +134,34 @@ type Outcome struct {
 	NotChecked int
 }
 
-// Code is the exit status the outcome calls for: the most severe of its
-// runs'.
+// Code is the exit status the outcome calls for: a violation if any run
+// found one, whatever the other runs did; else incomplete if any run was,
+// or a variant was left unchecked; else none.
 func (o *Outcome) Code() int {
 	code := ExitOK
+	if o.NotChecked > 0 {
+		code = ExitIncomplete
+	}
 	for _, r := range o.Runs {
-		code = max(code, r.Code())
+		c := r.Code()
+		if c == ExitViolation {
+			return ExitViolation
+		}
+		code = max(code, c)
 	}
 	return code
+}
+
+// IncompleteRuns are the runs that certify nothing beyond what they
+// found (Run.Incomplete), in order.
+func (o *Outcome) IncompleteRuns() []*Run {
+	var out []*Run
+	for _, r := range o.Runs {
+		if r.Incomplete() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // ResumeError is returned when a checkpoint cannot be resumed.
