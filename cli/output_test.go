@@ -1,0 +1,72 @@
+package cli
+
+// Tests of the files the commands write.
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"anoncheck/run"
+)
+
+// TestGateJUnitNonGatingIsNotFailure checks that the baseline's violations,
+// which do not fail the gate, are skipped test cases with their traces in
+// system-out, not failures: CI would paint a passing gate red.
+func TestGateJUnitNonGatingIsNotFailure(t *testing.T) {
+	junit := filepath.Join(t.TempDir(), "b.xml")
+	code, out, _ := runCLI(t, "gate", "--spec", "khlebnikov-fix-v2", "--baseline", "khlebnikov-fix-v1", "--bound", "2",
+		"--progress", "never", "--junit", junit)
+	if code != run.ExitOK {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Failures int    `xml:"failures,attr"`
+			Errors   int    `xml:"errors,attr"`
+			Skipped  int    `xml:"skipped,attr"`
+			Cases    []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+				Error   *struct{} `xml:"error"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+				SystemOut string `xml:"system-out"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(x, &suites); err != nil {
+		t.Fatalf("JUnit does not parse: %v", err)
+	}
+	if len(suites.Suites) != 2 {
+		t.Fatalf("%d suites:\n%s", len(suites.Suites), x)
+	}
+	skipped := 0
+	for _, s := range suites.Suites {
+		if s.Failures != 0 || s.Errors != 0 {
+			t.Errorf("suite %s: %d failures, %d errors for a gate that passed", s.Name, s.Failures, s.Errors)
+		}
+		for _, c := range s.Cases {
+			if c.Failure != nil || c.Error != nil {
+				t.Errorf("%s %s: a failure or error for a gate that passed", s.Name, c.Name)
+			}
+			if c.Skipped != nil {
+				skipped++
+				if !strings.Contains(c.Skipped.Message, "not gating") || !strings.Contains(c.SystemOut, "violated by khlebnikov-fix-v1") {
+					t.Errorf("%s %s: skipped %q, system-out %.80q", s.Name, c.Name, c.Skipped.Message, c.SystemOut)
+				}
+			}
+		}
+	}
+	if b := suites.Suites[1]; b.Name != "anoncheck.khlebnikov-fix-v1" || b.Skipped != 5 || skipped != 5 {
+		t.Errorf("suite %s: %d skipped (%d cases), want the baseline's 5 violations", b.Name, b.Skipped, skipped)
+	}
+}
