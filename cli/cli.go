@@ -76,8 +76,14 @@ one-process layout within the scope, and checks the safety properties in
 every state it reaches. Each variant (a kernel version or a proposed patch)
 gets a verdict per property; a violation comes with its shortest trace.
 
-Exit status: 0 no violation, 1 a violation was found, 2 bad usage or bad
-input, 3 a resource limit stopped the run before the bound was exhausted.`,
+Limits: --timeout is the whole command's time, shared by the variants (each
+gets an equal share of the time left when its run starts); --max-states
+applies to each variant's run; --max-memory to the heap during any run. A
+run a limit stops is incomplete: it reports nothing as holding.
+
+Exit status: 0 no violation, 1 a violation was found (whatever else was
+incomplete), 2 bad usage or bad input, 3 a resource limit stopped a run
+before the bound was exhausted and no violation was found.`,
 		Example: `  anoncheck --bound 5                  all variants, 5 operations after setup
   anoncheck --spec v5.4 --bound 0      explore the default scope to its fixpoint
   anoncheck --pages 3 --procs 1 --bound 2

@@ -21,3 +21,24 @@ func TestViolationWinsOverIncomplete(t *testing.T) {
 		t.Errorf("the matrix does not name the incomplete rows:\n%s", out)
 	}
 }
+
+// TestTimeoutIsShared checks that --timeout is the whole command's time
+// shared by the variants: the first variant's run (and its size pilot)
+// no longer spends it all, so the broken variant last in the list is
+// reached and its violation found (exit 1). v5.4 needs far more than 6 s
+// at bound 6. One worker: a run stops within a state of its share's end,
+// where parallel batches can overrun it by seconds on a loaded machine.
+func TestTimeoutIsShared(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4,v5.5-rc5,khlebnikov-fix-v1", "--bound", "6", "--timeout", "6s", "--workers", "1", "--traces=false")
+	if code != run.ExitViolation {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{"v5.4 incomplete:", "stopped by --timeout", "khlebnikov-fix-v1 (stopped by --timeout"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "not checked") {
+		t.Errorf("a variant was left unchecked:\n%s", out)
+	}
+}

@@ -169,20 +169,22 @@ type ResumeError struct{ Err error }
 
 func (e *ResumeError) Error() string { return "cannot resume: " + e.Err.Error() }
 
-// Check explores each variant of cfg in turn. It stops at the first run an
-// interrupt or the time limit cuts short.
+// Check explores each variant of cfg in turn, each within its share of
+// the time limit (see budget). It stops at an interrupt; the variants
+// left are not checked.
 func Check(ctx context.Context, cfg *Config) (*Outcome, error) {
-	ctx, cancel := cfg.withTimeout(ctx)
-	defer cancel()
 	out := &Outcome{}
 	sized := false
+	b := cfg.budget()
 	for vi, v := range cfg.Variants {
-		r, err := cfg.explore(ctx, v, cfg.Properties(), &sized)
+		vctx, cancel := b.share(ctx, len(cfg.Variants)-vi)
+		r, err := cfg.explore(vctx, v, cfg.Properties(), &sized)
+		cancel()
 		if err != nil {
 			return nil, err
 		}
 		out.Runs = append(out.Runs, r)
-		if r.Result.Stop == check.Cancelled {
+		if ctx.Err() != nil {
 			out.NotChecked = len(cfg.Variants) - vi - 1
 			break
 		}
@@ -198,6 +200,33 @@ func (c *Config) withTimeout(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(ctx, c.Limits.Timeout)
 }
 
+// budget is Limits.Timeout shared among the variants a command runs one
+// after another. It is the whole command's time: a CI job has one time
+// limit, and the user sets --timeout to fit within it. A variant gets an
+// equal share of the time left when it starts, so that every variant is
+// reached (a broken one last in the list, too) and the time a variant did
+// not need goes to those after it.
+type budget struct {
+	deadline time.Time // zero: no limit
+}
+
+func (c *Config) budget() *budget {
+	if c.Limits.Timeout == 0 {
+		return &budget{}
+	}
+	return &budget{deadline: time.Now().Add(c.Limits.Timeout)}
+}
+
+// share returns the context of the next variant's run, with left
+// variants still to run, this one included.
+func (b *budget) share(ctx context.Context, left int) (context.Context, context.CancelFunc) {
+	if b.deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	rest := time.Until(b.deadline)
+	return context.WithTimeout(ctx, rest/time.Duration(max(left, 1)))
+}
+
 // explore runs one variant within the bound and limits. Unless Force, a
 // run that may be large starts with a pilot (see estimate); a pilot that
 // finishes is the result. A pilot that is cut is work thrown away, so once
@@ -211,6 +240,7 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 	cfg := check.Config[state.State]{Bound: c.Bound, Properties: m.CheckProperties(props), MaxStates: c.Limits.MaxStates,
 		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: m.ConfigDigest(0),
 		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume, Shard: c.Shard}
+	var pilot *check.Result // a pilot cut short, before a run from the start
 	if !c.Force && !*sized && c.Resume == "" && c.Checkpoint == "" {
 		res, done, err := c.estimate(ctx, m, cfg)
 		if err != nil {
@@ -222,6 +252,7 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 			return r, nil
 		}
 		*sized = true
+		pilot = &res
 	}
 	done := c.progress(v.Name, func(update func(check.Stats), every time.Duration) {
 		cfg.Progress, cfg.ProgressEvery = update, every
@@ -232,6 +263,16 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 		return nil, &ResumeError{r.Result.Err}
 	}
 	r.Stop = stopOf(ctx, r.Result)
+	if (r.Stop == StopTimeout || r.Stop == StopSignal) && pilot != nil && pilot.Stats.States > r.Result.Stats.States {
+		// The time ran out before the run got as far as its pilot, which
+		// explored the same states in the same order (the search is
+		// deterministic) and stopped at its own cap: keep the pilot,
+		// which found all the run has and more. It was stopped, as the
+		// run was, by the time, after the time of both.
+		elapsed := r.Result.Stats.Elapsed
+		r.Result = *pilot
+		r.Result.Stats.Elapsed += elapsed
+	}
 	return r, nil
 }
 

@@ -60,9 +60,12 @@ type Config struct {
 
 // Limits stop a run before its bound; a run they stop is incomplete.
 type Limits struct {
-	MaxStates int           // states per variant; 0: none
-	Timeout   time.Duration // for the whole command; 0: none
-	MaxMemory uint64        // Go heap in bytes; 0: none
+	MaxStates int // states per variant's run; 0: none
+	// Timeout is the whole command's time; 0: none. Check and Gate run
+	// the variants one after another, each with an equal share of the
+	// time left when it starts (budget). A hunt gives it to each variant.
+	Timeout   time.Duration
+	MaxMemory uint64 // Go heap in bytes, at any moment of any run; 0: none
 }
 
 // Progress reports how a run goes; the command line prints it.
