@@ -392,13 +392,13 @@ func TestTimeoutAndMemoryLimits(t *testing.T) {
 	if code != run.ExitIncomplete || !strings.Contains(out, "stopped by --timeout") || strings.Contains(out, "holds (") {
 		t.Fatalf("--timeout: exit %d:\n%s", code, out)
 	}
-	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "8", "--max-memory", "1MiB", "--force", "--traces=false")
+	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "8", "--max-memory", "48MiB", "--force", "--traces=false")
 	if code != run.ExitIncomplete || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
 		t.Fatalf("--max-memory: exit %d:\n%s", code, out)
 	}
 	// Without --force the size estimate's pilot runs first, and it keeps
-	// the limit: a run small enough for the pilot to finish still stops.
-	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "2", "--max-memory", "1KiB", "--traces=false")
+	// the limit: the pilot, or the run after it, stops.
+	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "5", "--max-memory", "48MiB", "--traces=false")
 	if code != run.ExitIncomplete || !strings.Contains(out, "stopped by --max-memory") || strings.Contains(out, "holds (") {
 		t.Fatalf("--max-memory through the pilot: exit %d:\n%s", code, out)
 	}

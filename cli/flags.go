@@ -319,6 +319,11 @@ func runError(f *checkFlags, err error) error {
 		return usageErr("--bound %d at pages=%d procs=%d: estimated ~%.1e states (~%s at %d bytes each), far beyond the memory limit %s; %s, or pass --force to try anyway",
 			tl.Bound, tl.Pages, tl.Procs, tl.States, humanBytes(tl.States*run.BytesPerState), run.BytesPerState, humanBytes(float64(tl.Memory)), hint)
 	}
+	var small *run.MemoryTooSmall
+	if errors.As(err, &small) {
+		return usageErr("--max-memory %s cannot hold the initial layouts (~%.0f at pages=%d), which need about %dMiB: give --max-memory %dMiB or more, or 0 for no limit",
+			f.maxMemory, small.Layouts, small.Pages, small.Least>>20, small.Least>>20)
+	}
 	var re *run.ResumeError
 	if errors.As(err, &re) {
 		return usageErr("--resume: %v", re.Err)

@@ -92,7 +92,7 @@ func runHunt(ctx context.Context, f *checkFlags, h *huntFlags, stdout, stderr io
 	}
 	out, err := run.RunHunt(ctx, hc, prog)
 	if err != nil {
-		return err
+		return runError(f, err)
 	}
 	for _, hu := range out.Hunts {
 		if err := printHunt(stdout, f, hc, hu); err != nil {

@@ -3,6 +3,7 @@ package cli
 // Tests of the limits: what they stop, and what a run they stop may still say.
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,5 +41,25 @@ func TestTimeoutIsShared(t *testing.T) {
 	}
 	if strings.Contains(out, "not checked") {
 		t.Errorf("a variant was left unchecked:\n%s", out)
+	}
+}
+
+// TestMemoryTooSmallRefused checks that a memory limit that cannot hold
+// the initial layouts is refused before the run, naming --max-memory and
+// the least that would do, and that this least lets the run build them.
+func TestMemoryTooSmallRefused(t *testing.T) {
+	code, out, errs := runCLI(t, "--spec", "v5.4", "--bound", "1", "--max-memory", "4MiB")
+	m := regexp.MustCompile(`--max-memory 4MiB cannot hold the initial layouts \(~1445 at pages=2\), which need about (\d+)MiB: give --max-memory (\d+MiB) or more`).FindStringSubmatch(errs)
+	if code != run.ExitUsage || m == nil || out != "" {
+		t.Fatalf("exit %d, stderr %q, stdout %q", code, errs, out)
+	}
+	for _, cmd := range [][]string{{"gate", "--spec", "v5.4"}, {"hunt", "--spec", "v5.4", "--time", "1s"}} {
+		if code, _, errs := runCLI(t, append(cmd, "--max-memory", "4MiB", "--progress", "never")...); code != run.ExitUsage || !strings.Contains(errs, "cannot hold the initial layouts") {
+			t.Errorf("%v: exit %d, stderr %q", cmd, code, errs)
+		}
+	}
+	code, out, _ = runCLI(t, "--spec", "v5.4", "--bound", "1", "--procs", "1", "--max-memory", m[2], "--traces=false")
+	if code != run.ExitOK {
+		t.Fatalf("--max-memory %s, the least suggested: exit %d:\n%s", m[2], code, out)
 	}
 }

@@ -173,6 +173,9 @@ func (e *ResumeError) Error() string { return "cannot resume: " + e.Err.Error() 
 // the time limit (see budget). It stops at an interrupt; the variants
 // left are not checked.
 func Check(ctx context.Context, cfg *Config) (*Outcome, error) {
+	if err := cfg.checkMemory(); err != nil {
+		return nil, err
+	}
 	out := &Outcome{}
 	sized := false
 	b := cfg.budget()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -21,7 +22,59 @@ const (
 	absurdFactor  = 100 // refuse runs estimated at more than this times the memory limit: the extrapolation overestimates spaces that saturate
 	defaultGrowth = 8.0 // states per level over the one before, when the pilot saw too few levels
 	setupPerPage  = 57  // one-process layouts grow by about this per page slot (1,445 at 2, 82,677 at 3)
+
+	// The least heap a run needs to build its initial layouts: the
+	// explorer's fixed buffers (4 MiB frontier chunks, the visited set's
+	// first tables, the batches of the workers) with the garbage the
+	// collector lets grow before it runs, 21-30 MiB of heap in use at the
+	// end of the initial layouts at pages 1 and 2 with 1 to 8 workers; and
+	// per layout, garbage included, 230-650 bytes measured at pages 3.
+	explorerBase = 32 << 20
+	setupBytes   = 768
 )
+
+// initialLayouts estimates the number of initial layouts at pages page
+// slots: 25 at 1 page, 1,445 at 2, 82,677 at 3 (default protections).
+func initialLayouts(pages int) float64 {
+	return 1445 * math.Pow(setupPerPage, float64(pages-2))
+}
+
+// MemoryTooSmall is the error of a memory limit that cannot hold even
+// the initial layouts of a run: the run could explore next to nothing
+// before the limit stopped it.
+type MemoryTooSmall struct {
+	Limit   uint64  // the limit given
+	Least   uint64  // the least limit estimated to hold the initial layouts, in whole MiB
+	Pages   int     // the scope's page slots
+	Layouts float64 // the initial layouts estimated
+}
+
+func (e *MemoryTooSmall) Error() string {
+	return fmt.Sprintf("a memory limit of %d bytes cannot hold the ~%.0f initial layouts at pages=%d; at least %d bytes are needed", e.Limit, e.Layouts, e.Pages, e.Least)
+}
+
+// checkMemory refuses, before any run, a memory limit below what the
+// initial layouts of the scope need (explorerBase and setupBytes per
+// layout, above the heap in use now), when more memory would do: such a
+// run would stop after a state or two, and say only that the limit
+// stopped it.
+func (c *Config) checkMemory() error {
+	if c.Limits.MaxMemory == 0 {
+		return nil
+	}
+	runtime.GC() // as check.Run does before it judges the heap
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	layouts := initialLayouts(c.Scope.Pages)
+	least := float64(ms.HeapInuse) + explorerBase + layouts*setupBytes
+	if float64(c.Limits.MaxMemory) >= least || least > float64(PhysicalMemory()) {
+		// Enough; or no limit would do, and the size estimate says to
+		// lower --pages.
+		return nil
+	}
+	const mib = 1 << 20
+	return &MemoryTooSmall{Limit: c.Limits.MaxMemory, Least: uint64(math.Ceil(least/mib)) * mib, Pages: c.Scope.Pages, Layouts: layouts}
+}
 
 // TooLarge is the error of a run whose estimated size is far beyond the
 // memory limit.
@@ -68,8 +121,7 @@ func (c *Config) estimate(ctx context.Context, m *specs.Model, cfg check.Config[
 	levels := append([]int(nil), res.Stats.PerDepth[:min(len(res.Stats.PerDepth), res.Stats.Depth+1)]...)
 	if res.Stats.States <= res.Stats.Setup {
 		// The pilot may not have finished the initial layouts.
-		setup := 1445 * math.Pow(setupPerPage, float64(m.Scope.Pages-2))
-		levels = []int{int(max(setup, float64(res.Stats.States)))}
+		levels = []int{int(max(initialLayouts(m.Scope.Pages), float64(res.Stats.States)))}
 	}
 	at := func(bound int) float64 {
 		growth := defaultGrowth

@@ -37,6 +37,9 @@ func (g *GateOutcome) Code() int {
 // baseline satisfies to the end of its run. Advisory properties never
 // gate.
 func Gate(ctx context.Context, cfg *Config, cand, base *specs.Variant) (*GateOutcome, error) {
+	if err := cfg.checkMemory(); err != nil {
+		return nil, err
+	}
 	g := &GateOutcome{Candidate: cand, Baseline: base,
 		Report: &traces.Report{Title: "anoncheck gate: " + cand.Name}}
 	variants := []*specs.Variant{cand}
