@@ -58,6 +58,9 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 		}
 	}
 	// Last of the checks, so a refused command leaves no directory behind.
+	if err := makeParents([2]string{"checkpoint", f.checkpoint}); err != nil {
+		return err
+	}
 	if err := prepareOut(f.out); err != nil {
 		return err
 	}

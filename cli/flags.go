@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -245,20 +246,52 @@ func parseBytes(s string) (uint64, error) {
 	return n * mult, nil
 }
 
-// checkOutputPath rejects an output file whose directory does not exist.
+// checkOutputPath refuses an output file that cannot be written, before
+// a long run rather than after it: a path that names a directory, or
+// whose directory neither exists nor can be created (a file in the way,
+// or nothing can be written where it would be created). It creates
+// nothing: makeParents does, once every check of the command passed, so
+// a refused command leaves nothing behind.
 func checkOutputPath(flag, path string) error {
 	if path == "" {
 		return nil
 	}
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("--%s %q: directory %q does not exist", flag, path, dir)
+	if strings.HasSuffix(path, string(filepath.Separator)) {
+		return fmt.Errorf("--%s %q: names a directory; name a file", flag, path)
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("--%s %q: is a directory; name a file", flag, path)
 	}
+	dir := filepath.Dir(path)
+	for {
+		st, err := os.Stat(dir)
+		if err == nil && !st.IsDir() {
+			return fmt.Errorf("--%s %q: %q is not a directory", flag, path, dir)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) || filepath.Dir(dir) == dir {
+			return fmt.Errorf("--%s %q: %v", flag, path, err)
+		}
+		dir = filepath.Dir(dir) // created by makeParents
+	}
 	if err := probeWritable(dir); err != nil {
 		return fmt.Errorf("--%s %q: cannot write in %q: %v", flag, path, dir, err)
+	}
+	return nil
+}
+
+// makeParents creates the directories of output files that checkOutputPath
+// accepted, as --out creates its directory.
+func makeParents(flagPaths ...[2]string) error {
+	for _, fp := range flagPaths {
+		if fp[1] == "" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(fp[1]), 0o777); err != nil {
+			return usageErr("--%s %q: cannot create its directory: %v", fp[0], fp[1], err)
+		}
 	}
 	return nil
 }

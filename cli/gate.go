@@ -65,10 +65,14 @@ func runGate(ctx context.Context, f *checkFlags, g *gateFlags, stdout, stderr io
 			return err
 		}
 	}
-	for _, o := range [][2]string{{"junit", g.junit}, {"ktap", g.ktap}, {"markdown", g.markdown}} {
+	reports := [][2]string{{"junit", g.junit}, {"ktap", g.ktap}, {"markdown", g.markdown}}
+	for _, o := range reports {
 		if err := checkOutputPath(o[0], o[1]); err != nil {
 			return usageErr("%v", err)
 		}
+	}
+	if err := makeParents(reports...); err != nil {
+		return err
 	}
 	out, err := run.Gate(ctx, cfg, cand, base)
 	if err != nil {

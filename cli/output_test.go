@@ -70,3 +70,37 @@ func TestGateJUnitNonGatingIsNotFailure(t *testing.T) {
 		t.Errorf("suite %s: %d skipped (%d cases), want the baseline's 5 violations", b.Name, b.Skipped, skipped)
 	}
 }
+
+// TestOutputDirectoriesCreated checks that every output file's directory
+// is created if missing, as --out's is: gate's reports, repro -o and
+// --checkpoint.
+func TestOutputDirectoriesCreated(t *testing.T) {
+	dir := t.TempDir()
+	junit, ktap, md := filepath.Join(dir, "out", "anoncheck.xml"), filepath.Join(dir, "k", "r.ktap"), filepath.Join(dir, "m", "d", "r.md")
+	code, out, errs := runCLI(t, "gate", "--spec", "khlebnikov-fix-v1", "--pages", "1", "--bound", "2", "--progress", "never",
+		"--junit", junit, "--ktap", ktap, "--markdown", md)
+	if code == run.ExitUsage {
+		t.Fatalf("gate: exit %d, stderr %q:\n%s", code, errs, out)
+	}
+	for _, f := range []string{junit, ktap, md} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("gate: %v", err)
+		}
+	}
+	traces := filepath.Join(dir, "traces")
+	runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--traces=false", "--out", traces)
+	src := filepath.Join(dir, "c", "repro.c")
+	if code, _, errs := runCLI(t, "repro", filepath.Join(traces, "khlebnikov-fix-v1.own-anon-vma-linked.json"), "-o", src); code != run.ExitOK {
+		t.Errorf("repro -o %s: exit %d, stderr %q", src, code, errs)
+	}
+	if _, err := os.Stat(src); err != nil {
+		t.Errorf("repro -o: %v", err)
+	}
+	ckpt := filepath.Join(dir, "ckpt", "v54")
+	if code, out, errs := runCLI(t, "--spec", "v5.4", "--pages", "1", "--bound", "2", "--traces=false", "--checkpoint", ckpt); code != run.ExitOK {
+		t.Errorf("--checkpoint %s: exit %d, stderr %q:\n%s", ckpt, code, errs, out)
+	}
+	if st, err := os.Stat(filepath.Dir(ckpt)); err != nil || !st.IsDir() {
+		t.Errorf("--checkpoint: its directory was not created (%v)", err)
+	}
+}

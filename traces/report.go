@@ -278,7 +278,8 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 // directory and a rename, so an interrupted run never leaves a truncated
 // file behind. The file gets mode 0644 less the umask, as os.Create would
 // give it (os.CreateTemp's 0600 would hide CI artifacts from other users).
-// A path that names a directory is refused.
+// A path that names a directory is refused; the directories of the path
+// are created if missing.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	if path == "" {
 		return errors.New("no output file named")
@@ -288,6 +289,9 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	}
 	if strings.HasSuffix(path, string(filepath.Separator)) {
 		return fmt.Errorf("%s names a directory (it ends in %c): name a file to write", path, filepath.Separator)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return err
 	}
 	f, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
