@@ -41,6 +41,9 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 			return usageErr("%s: a checkpoint holds one variant's search; choose one with --spec", c.flag)
 		}
 	}
+	if f.given("checkpoint-every") && f.checkpoint == "" {
+		return usageErr("--checkpoint-every %s: applies only with --checkpoint FILE", f.checkpointEvery)
+	}
 	if f.checkpoint != "" {
 		if err := checkOutputPath("checkpoint", f.checkpoint); err != nil {
 			return usageErr("%v", err)

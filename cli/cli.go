@@ -65,7 +65,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	f := &checkFlags{}
+	f := defaultCheckFlags()
 	root := &cobra.Command{
 		Use:   "anoncheck",
 		Short: "Model-check the kernel's anon_vma bookkeeping for each patch variant",
@@ -91,6 +91,8 @@ before the bound was exhausted and no violation was found.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
+		// Every command, subcommands included, refuses an empty value.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return refuseEmpty(cmd) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd.Context(), f, stdout, stderr)
 		},
@@ -98,11 +100,19 @@ before the bound was exhausted and no violation was found.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageErr("%v (see anoncheck --help)", err)
+		return usageErr("%v (see %s --help)", err, cmd.CommandPath())
 	})
-	f.register(root)
-	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(f, stdout, stderr),
-		newDiffCmd(f, stdout, stderr), newHuntCmd(f, stdout, stderr), newMergeCmd(f, stdout), newReplayCmd(stdout, stderr), newReproCmd(stdout))
+	f.register(root, checkCommand...)
+	// Each command registers the flags it uses, and only those: a flag of
+	// another command is unknown there (exit 2), and its help lists its
+	// own. diff and replay, defined elsewhere, get theirs here.
+	diffFlags := defaultCheckFlags()
+	diff := newDiffCmd(diffFlags, stdout, stderr)
+	diffFlags.register(diff, "bound", "pages", "procs", "prots", "ops", "max-states", "timeout", "max-memory", "workers", "progress")
+	replay := newReplayCmd(stdout, stderr)
+	defaultCheckFlags().register(replay, "format")
+	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(stdout, stderr),
+		diff, newHuntCmd(stdout, stderr), newMergeCmd(stdout), replay, newReproCmd(stdout))
 	return root
 }
 

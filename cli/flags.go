@@ -7,13 +7,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
-
-	"github.com/spf13/cobra"
 
 	"anoncheck/check"
 	"anoncheck/run"
@@ -22,65 +18,6 @@ import (
 	"anoncheck/traces"
 	"anoncheck/transitions"
 )
-
-// checkFlags are the flags of the main command; gate and diff inherit the
-// persistent ones.
-type checkFlags struct {
-	bound     int
-	pages     int
-	procs     int
-	prots     string
-	spec      string
-	maxStates int
-	progress  string
-	traces    bool
-	out       string
-	timeout   time.Duration
-	maxMemory string
-	selfCheck bool
-	workers   int
-	format    string
-	symmetry  string
-	ops       string
-
-	verifyStates    bool
-	checkpoint      string
-	checkpointEvery time.Duration
-	resume          string
-	force           bool
-	shrink          bool
-	shard           string
-}
-
-// register declares the flags on the root command.
-func (f *checkFlags) register(root *cobra.Command) {
-	def := transitions.DefaultScope()
-	pf := root.PersistentFlags()
-	pf.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
-	pf.IntVar(&f.pages, "pages", def.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
-	pf.IntVar(&f.procs, "procs", def.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
-	pf.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
-	pf.IntVar(&f.maxStates, "max-states", 0, "stop each variant's run after this many states (0: no limit); a run it stops is incomplete")
-	pf.DurationVar(&f.timeout, "timeout", 0, "the whole command's time (e.g. 90s, 10m; 0: no limit), shared by the variants, which run one after another: each gets an equal share of the time left when it starts, so every variant is reached and the time one does not need goes to the rest; a run it stops is incomplete")
-	pf.StringVar(&f.maxMemory, "max-memory", "auto", "stop a run when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); a run it stops is incomplete")
-	pf.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)")
-	pf.StringVar(&f.symmetry, "symmetry", "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)")
-	pf.StringVar(&f.ops, "ops", "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)")
-	pf.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
-	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
-	fl := root.Flags()
-	fl.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
-	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay; with --format html also VARIANT.PROPERTY.html)")
-	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through; the main command writes one per trace into --out)")
-	fl.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
-	fl.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
-	fl.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)")
-	pf.BoolVar(&f.verifyStates, "verify-states", false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)")
-	pf.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false prints the explorer's own")
-	pf.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
-	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
-	fl.StringVar(&f.shard, "shard", "", "run part I of N (I from 0) of a sharded run and write its part file into --out, for anoncheck merge (e.g. --shard $JOB_COMPLETION_INDEX/8)")
-}
 
 // parseShard reads --shard I/N.
 func parseShard(s string) (check.Shard, error) {

@@ -17,8 +17,9 @@ type gateFlags struct {
 	junit, ktap, markdown string
 }
 
-func newGateCmd(f *checkFlags, stdout, stderr io.Writer) *cobra.Command {
+func newGateCmd(stdout, stderr io.Writer) *cobra.Command {
 	var g gateFlags
+	f := defaultCheckFlags()
 	cmd := &cobra.Command{
 		Use:   "gate --spec CANDIDATE [--baseline BASE]",
 		Short: "Fail (exit 1) when a candidate variant violates a safety property, or one its baseline does not",
@@ -44,6 +45,7 @@ comment or a job summary.`,
 	cmd.Flags().StringVar(&g.junit, "junit", "", "write JUnit XML to this file")
 	cmd.Flags().StringVar(&g.ktap, "ktap", "", "write KTAP to this file")
 	cmd.Flags().StringVar(&g.markdown, "markdown", "", "write a Markdown summary to this file")
+	f.register(cmd, join([]string{"bound", "shrink"}, scopeFlags, limitFlags, engineFlags)...)
 	return cmd
 }
 
@@ -66,6 +68,9 @@ func runGate(ctx context.Context, f *checkFlags, g *gateFlags, stdout, stderr io
 		}
 	}
 	reports := [][2]string{{"junit", g.junit}, {"ktap", g.ktap}, {"markdown", g.markdown}}
+	if err := refuseSameFile(reports...); err != nil {
+		return err
+	}
 	for _, o := range reports {
 		if err := checkOutputPath(o[0], o[1]); err != nil {
 			return usageErr("%v", err)

@@ -20,8 +20,9 @@ type huntFlags struct {
 	maxDepth int
 }
 
-func newHuntCmd(f *checkFlags, stdout, stderr io.Writer) *cobra.Command {
+func newHuntCmd(stdout, stderr io.Writer) *cobra.Command {
 	var h huntFlags
+	f := defaultCheckFlags()
 	cmd := &cobra.Command{
 		Use:   "hunt --spec V[,V...] [--time 10m] [--seed S]",
 		Short: "Search for violations beyond the reach of exhaustive search: a swarm of walks and narrowed searches",
@@ -46,9 +47,6 @@ Exit status: 1 a violation was found, 0 none was, 2 bad usage.`,
   anoncheck hunt --spec khlebnikov-fix-v1 --time 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := unusedFlags(cmd, "bound", "timeout", "verify-states", "force", "self-check", "max-states"); err != nil {
-				return err
-			}
 			return runHunt(cmd.Context(), f, &h, stdout, stderr)
 		},
 	}
@@ -56,8 +54,7 @@ Exit status: 1 a violation was found, 0 none was, 2 bad usage.`,
 	cmd.Flags().DurationVar(&h.time, "time", 10*time.Minute, "how long to hunt in each variant")
 	cmd.Flags().Uint64Var(&h.seed, "seed", 1, "chooses the swarm's members: the same seed and --workers give the same hunt")
 	cmd.Flags().IntVar(&h.maxDepth, "max-depth", 64, "the longest walk, and the bound of the breadth-first members (operations after setup)")
-	cmd.Flags().StringVar(&f.out, "out", "", "write each violation's trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json)")
-	cmd.Flags().BoolVar(&f.traces, "traces", true, "print the trace of each violation (--traces=false for the summary only)")
+	f.register(cmd, join(scopeFlags, []string{"max-memory", "workers", "progress"}, traceFlags)...)
 	return cmd
 }
 

@@ -10,7 +10,8 @@ import (
 	"anoncheck/run"
 )
 
-func newMergeCmd(f *checkFlags, stdout io.Writer) *cobra.Command {
+func newMergeCmd(stdout io.Writer) *cobra.Command {
+	f := defaultCheckFlags()
 	cmd := &cobra.Command{
 		Use:   "merge PART-FILE...",
 		Short: "Fold the part files of a sharded run (--shard I/N) into its verdicts, states and traces",
@@ -30,15 +31,10 @@ Exit status as the main command's.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := unusedFlags(cmd, "bound", "pages", "procs", "prots", "ops", "symmetry", "max-states", "timeout",
-				"max-memory", "workers", "self-check", "verify-states", "force"); err != nil {
-				return err
-			}
 			return runMerge(cmd.Context(), f, args, stdout)
 		},
 	}
-	cmd.Flags().StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory, created if missing")
-	cmd.Flags().BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
+	f.register(cmd, traceFlags...)
 	return cmd
 }
 

@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"anoncheck/state"
+	"anoncheck/transitions"
+)
+
+// checkFlags are the values of the flags the exploring commands share.
+// Each command has its own and registers only the flags it uses
+// (register), so that its help lists those alone and a flag it does not
+// use is an unknown flag (exit 2), never silently ignored. Each flag is
+// defined once, in flagDefs.
+type checkFlags struct {
+	bound     int
+	pages     int
+	procs     int
+	prots     string
+	spec      string
+	maxStates int
+	progress  string
+	traces    bool
+	out       string
+	timeout   time.Duration
+	maxMemory string
+	selfCheck bool
+	workers   int
+	format    string
+	symmetry  string
+	ops       string
+
+	verifyStates    bool
+	checkpoint      string
+	checkpointEvery time.Duration
+	resume          string
+	force           bool
+	shrink          bool
+	shard           string
+
+	set *pflag.FlagSet // the command's flags, for given
+}
+
+// flagDefs define the shared flags, by name.
+var flagDefs = map[string]func(fs *pflag.FlagSet, f *checkFlags){
+	"bound": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
+	},
+	"pages": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.IntVar(&f.pages, "pages", transitions.DefaultScope().Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
+	},
+	"procs": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.IntVar(&f.procs, "procs", transitions.DefaultScope().Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
+	},
+	"prots": func(fs *pflag.FlagSet, f *checkFlags) {
+		def := transitions.DefaultScope()
+		fs.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
+	},
+	"ops": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.ops, "ops", "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)")
+	},
+	"symmetry": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.symmetry, "symmetry", "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)")
+	},
+	"max-states": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.IntVar(&f.maxStates, "max-states", 0, "stop each variant's run after this many states (0: no limit); a run it stops is incomplete")
+	},
+	"timeout": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.DurationVar(&f.timeout, "timeout", 0, "the whole command's time (e.g. 90s, 10m; 0: no limit), shared by the variants, which run one after another: each gets an equal share of the time left when it starts, so every variant is reached and the time one does not need goes to the rest; a run it stops is incomplete")
+	},
+	"max-memory": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.maxMemory, "max-memory", "auto", "stop a run when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); a run it stops is incomplete")
+	},
+	"workers": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)")
+	},
+	"self-check": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
+	},
+	"progress": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
+	},
+	"verify-states": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.BoolVar(&f.verifyStates, "verify-states", false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)")
+	},
+	"force": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
+	},
+	"shrink": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false keeps the explorer's own")
+	},
+	"spec": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
+	},
+	"out": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.out, "out", "", "write each violation's trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay and repro; with --format html also VARIANT.PROPERTY.html)")
+	},
+	"traces": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.BoolVar(&f.traces, "traces", true, "print the trace of each violation (--traces=false for the verdicts only)")
+	},
+	"format": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.format, "format", "text", "trace format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through; written as one file per trace into --out)")
+	},
+	"checkpoint": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
+	},
+	"checkpoint-every": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
+	},
+	"resume": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)")
+	},
+	"shard": func(fs *pflag.FlagSet, f *checkFlags) {
+		fs.StringVar(&f.shard, "shard", "", "run part I of N (I from 0) of a sharded run and write its part file into --out, for anoncheck merge (e.g. --shard $JOB_COMPLETION_INDEX/8)")
+	},
+}
+
+// Groups of shared flags, as the commands use them.
+var (
+	scopeFlags   = []string{"pages", "procs", "prots", "ops", "symmetry"}
+	limitFlags   = []string{"max-states", "timeout", "max-memory"}
+	engineFlags  = []string{"workers", "progress", "self-check", "verify-states", "force"}
+	traceFlags   = []string{"out", "traces", "format", "shrink"}
+	resumeFlags  = []string{"checkpoint", "checkpoint-every", "resume"}
+	checkCommand = join([]string{"bound", "spec", "shard"}, scopeFlags, limitFlags, engineFlags, traceFlags, resumeFlags)
+)
+
+func join(groups ...[]string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// defaultCheckFlags returns the shared flags at their defaults, for a
+// command to register those it uses.
+func defaultCheckFlags() *checkFlags {
+	f := &checkFlags{}
+	defaults := pflag.NewFlagSet("defaults", pflag.ContinueOnError)
+	for _, def := range flagDefs {
+		def(defaults, f)
+	}
+	return f
+}
+
+// register adds the flags named to cmd, bound to f.
+func (f *checkFlags) register(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		def, ok := flagDefs[n]
+		if !ok {
+			panic("cli: no flag --" + n)
+		}
+		def(cmd.Flags(), f)
+	}
+	f.set = cmd.Flags()
+}
+
+// given reports whether the flag name was given on the command line.
+func (f *checkFlags) given(name string) bool { return f.set != nil && f.set.Changed(name) }
+
+// refuseEmpty refuses a string flag given an empty value: most often an
+// unset variable in a CI script (--spec "$CANDIDATE", --out "$DIR"), where
+// taking the default, or doing nothing, would check or write something
+// else than was meant.
+func refuseEmpty(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if err == nil && fl.Value.Type() == "string" && fl.Value.String() == "" {
+			err = usageErr("--%s \"\": empty, most likely an unset variable; give a value or leave the flag out", fl.Name)
+		}
+	})
+	return err
+}
+
+// refuseSameFile refuses two output flags naming one file: one would
+// overwrite the other.
+func refuseSameFile(flagPaths ...[2]string) error {
+	seen := map[string]string{}
+	for _, fp := range flagPaths {
+		if fp[1] == "" {
+			continue
+		}
+		abs, err := filepath.Abs(fp[1])
+		if err != nil {
+			abs = filepath.Clean(fp[1])
+		}
+		if prev, ok := seen[abs]; ok {
+			return usageErr("--%s and --%s name the same file %q: one would overwrite the other", prev, fp[0], fp[1])
+		}
+		seen[abs] = fp[0]
+	}
+	return nil
+}
