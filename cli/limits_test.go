@@ -63,3 +63,14 @@ func TestMemoryTooSmallRefused(t *testing.T) {
 		t.Fatalf("--max-memory %s, the least suggested: exit %d:\n%s", m[2], code, out)
 	}
 }
+
+// TestStoppedRunIsNotVacuous checks that a run a limit stopped before it
+// allocated an anon_vma says what stopped it, and not that its operations
+// never reach the anon_vma code (advice to add write to --ops).
+func TestStoppedRunIsNotVacuous(t *testing.T) {
+	code, out, _ := runCLI(t, "--spec", "v5.4", "--max-states", "1", "--traces=false")
+	if code != run.ExitIncomplete || !strings.Contains(out, "stopped by --max-states") || strings.Contains(out, "add write to --ops") ||
+		strings.Contains(out, "not checked (the operations never reached") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

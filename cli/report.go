@@ -47,7 +47,7 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	if st.States > 0 {
 		fmt.Fprintf(out, "  memory: visited set %.1f bytes/state, parent links and actions 8 bytes/state\n", float64(st.TableBytes)/n)
 	}
-	printCoverage(out, "  ", r.Coverage())
+	printCoverage(out, "  ", r.Coverage(), r.Vacuous())
 
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for i, p := range r.Props {

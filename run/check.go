@@ -60,11 +60,15 @@ func (r *Run) Incomplete() bool { return !r.Result.Complete || r.Capacity() || r
 // Coverage is what the run's transitions reached.
 func (r *Run) Coverage() *transitions.Coverage { return coverageOf(r.Result.Counts) }
 
-// Vacuous reports whether no transition of the run allocated an anon_vma:
-// the operations never reached the code the properties are about (with
-// --ops fork, say, nothing is ever written), so that every property holds
-// for want of anything to check.
-func (r *Run) Vacuous() bool { return r.Result.Counts != nil && Vacuous(r.Coverage()) }
+// Vacuous reports whether no transition of a run that explored all it
+// was to allocated an anon_vma: the operations never reached the code the
+// properties are about (with --ops fork, say, nothing is ever written),
+// so that every property holds for want of anything to check. A run a
+// limit stopped before any anon_vma was allocated is not vacuous but cut
+// short: its operations may well reach the code further on.
+func (r *Run) Vacuous() bool {
+	return r.Result.Complete && r.Result.Counts != nil && Vacuous(r.Coverage())
+}
 
 // Vacuous reports whether coverage c never reached the anon_vma code: no
 // anon_vma was allocated.
