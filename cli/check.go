@@ -80,15 +80,17 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 	if matrix {
 		w = &after
 	}
+	files := &written{w: stderr}
 	for _, r := range out.Runs {
 		if r.IsPart() {
 			path := filepath.Join(f.out, fmt.Sprintf("%s.part-%d-of-%d", r.Variant.Name, cfg.Shard.Index, cfg.Shard.Count))
 			if err := r.WritePart(path); err != nil {
 				return fmt.Errorf("writing %s: %v", path, err)
 			}
+			files.add(path)
 			fmt.Fprintf(w, "part %d of %d of %s written to %s (anoncheck merge folds the parts)\n", cfg.Shard.Index, cfg.Shard.Count, r.Variant.Name, path)
 		}
-		if err := printReport(w, f, r, matrix); err != nil {
+		if err := printReport(w, f, r, matrix, files); err != nil {
 			return err
 		}
 	}

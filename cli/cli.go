@@ -112,7 +112,7 @@ before the bound was exhausted and no violation was found.`,
 	replay := newReplayCmd(stdout, stderr)
 	defaultCheckFlags().register(replay, "format")
 	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(stdout, stderr),
-		diff, newHuntCmd(stdout, stderr), newMergeCmd(stdout), replay, newReproCmd(stdout))
+		diff, newHuntCmd(stdout, stderr), newMergeCmd(stdout, stderr), replay, newReproCmd(stdout))
 	return root
 }
 

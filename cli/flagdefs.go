@@ -99,7 +99,7 @@ var flagDefs = map[string]func(fs *pflag.FlagSet, f *checkFlags){
 		fs.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
 	},
 	"out": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.out, "out", "", "write each violation's trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay and repro; with --format html also VARIANT.PROPERTY.html)")
+		fs.StringVar(&f.out, "out", "", "write each violation's trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay and repro; with --format html also VARIANT.PROPERTY.html); each file written is named on stderr, as \"wrote PATH\"")
 	},
 	"traces": func(fs *pflag.FlagSet, f *checkFlags) {
 		fs.BoolVar(&f.traces, "traces", true, "print the trace of each violation (--traces=false for the verdicts only)")

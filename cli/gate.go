@@ -42,9 +42,9 @@ comment or a job summary.`,
 	}
 	cmd.Flags().StringVar(&g.spec, "spec", "", "the candidate variant (required)")
 	cmd.Flags().StringVar(&g.baseline, "baseline", "", "a variant whose violations the candidate may share without failing")
-	cmd.Flags().StringVar(&g.junit, "junit", "", "write JUnit XML to this file")
-	cmd.Flags().StringVar(&g.ktap, "ktap", "", "write KTAP to this file")
-	cmd.Flags().StringVar(&g.markdown, "markdown", "", "write a Markdown summary to this file")
+	cmd.Flags().StringVar(&g.junit, "junit", "", "write JUnit XML to this file (named on stderr when written)")
+	cmd.Flags().StringVar(&g.ktap, "ktap", "", "write KTAP to this file (named on stderr when written)")
+	cmd.Flags().StringVar(&g.markdown, "markdown", "", "write a Markdown summary to this file (named on stderr when written)")
 	f.register(cmd, join([]string{"bound", "shrink"}, scopeFlags, limitFlags, engineFlags)...)
 	return cmd
 }
@@ -84,6 +84,7 @@ func runGate(ctx context.Context, f *checkFlags, g *gateFlags, stdout, stderr io
 		return runError(f, err)
 	}
 	rep := out.Report
+	files := &written{w: stderr}
 	for _, o := range []struct {
 		path  string
 		write func(io.Writer, *traces.Report) error
@@ -94,6 +95,7 @@ func runGate(ctx context.Context, f *checkFlags, g *gateFlags, stdout, stderr io
 		if err := traces.WriteFileAtomic(o.path, func(w io.Writer) error { return o.write(w, rep) }); err != nil {
 			return fmt.Errorf("writing %s: %v", o.path, err)
 		}
+		files.add(o.path)
 	}
 
 	fmt.Fprintf(stdout, "%s (%s, bound %d)\n", rep.Title, &cfg.Scope, f.bound)

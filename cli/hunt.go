@@ -91,8 +91,9 @@ func runHunt(ctx context.Context, f *checkFlags, h *huntFlags, stdout, stderr io
 	if err != nil {
 		return runError(f, err)
 	}
+	files := &written{w: stderr}
 	for _, hu := range out.Hunts {
-		if err := printHunt(stdout, f, hc, hu); err != nil {
+		if err := printHunt(stdout, f, hc, hu, files); err != nil {
 			return err
 		}
 	}
@@ -126,7 +127,7 @@ func memberCovered(r *run.MemberResult) string {
 }
 
 // printHunt prints one variant's hunt: what it found, or what it covered.
-func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt) error {
+func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt, files *written) error {
 	fmt.Fprintf(w, "hunt %s (%s, seed %d, %d workers, up to %s, walks up to %d operations)\n",
 		hu.Variant.Name, &hc.Scope, hc.Seed, hc.Workers, hc.Limits.Timeout, hc.MaxDepth)
 	bfs, steps, distinct, bfsDepth, walkDepth := hu.Covered()
@@ -157,7 +158,7 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt) err
 	fmt.Fprintf(w, "  found after %s by member %s\n", fd.After.Round(time.Millisecond), strings.TrimPrefix(fd.Member.String(), "#"))
 	fmt.Fprintf(w, "  covered: %s\n", covered)
 	printCoverage(w, "  ", hu.Coverage(), run.Vacuous(hu.Coverage()))
-	if err := emitTrace(w, f, fd.Trace); err != nil {
+	if err := emitTrace(w, f, fd.Trace, files); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)

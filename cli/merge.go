@@ -10,7 +10,7 @@ import (
 	"anoncheck/run"
 )
 
-func newMergeCmd(stdout io.Writer) *cobra.Command {
+func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
 	f := defaultCheckFlags()
 	cmd := &cobra.Command{
 		Use:   "merge PART-FILE...",
@@ -31,14 +31,14 @@ Exit status as the main command's.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMerge(cmd.Context(), f, args, stdout)
+			return runMerge(cmd.Context(), f, args, stdout, stderr)
 		},
 	}
 	f.register(cmd, traceFlags...)
 	return cmd
 }
 
-func runMerge(_ context.Context, f *checkFlags, files []string, stdout io.Writer) error {
+func runMerge(_ context.Context, f *checkFlags, files []string, stdout, stderr io.Writer) error {
 	if _, err := traceWriter(f.format); err != nil {
 		return usageErr("%v", err)
 	}
@@ -63,9 +63,10 @@ func runMerge(_ context.Context, f *checkFlags, files []string, stdout io.Writer
 	if matrix {
 		w = &after
 	}
+	written := &written{w: stderr}
 	for _, r := range out.Runs {
 		f.bound = r.Bound()
-		if err := printReport(w, f, r, matrix); err != nil {
+		if err := printReport(w, f, r, matrix, written); err != nil {
 			return err
 		}
 	}

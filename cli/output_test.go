@@ -104,3 +104,32 @@ func TestOutputDirectoriesCreated(t *testing.T) {
 		t.Errorf("--checkpoint: its directory was not created (%v)", err)
 	}
 }
+
+// TestFilesWrittenAreNamed checks that every file --out, gate's reports
+// and --checkpoint write is named on stderr, and only there.
+func TestFilesWrittenAreNamed(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "2", "--out", dir, "--traces=false")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if code != run.ExitViolation || len(files) != 5 {
+		t.Fatalf("exit %d, %d files:\n%s", code, len(files), out)
+	}
+	for _, f := range files {
+		if !strings.Contains(errs, "wrote "+f+"\n") || strings.Contains(out, f) {
+			t.Errorf("%s is not named on stderr alone; stderr:\n%s", f, errs)
+		}
+	}
+	if n := strings.Count(errs, "wrote "); n != len(files) {
+		t.Errorf("%d files named for %d written:\n%s", n, len(files), errs)
+	}
+	junit := filepath.Join(dir, "r.xml")
+	_, out, errs = runCLI(t, "gate", "--spec", "v5.7", "--pages", "1", "--bound", "1", "--progress", "never", "--junit", junit)
+	if errs != "wrote "+junit+"\n" || strings.Contains(out, junit) {
+		t.Errorf("gate --junit: stderr %q, stdout:\n%s", errs, out)
+	}
+	ckpt := filepath.Join(dir, "c")
+	_, _, errs = runCLI(t, "--spec", "v5.4", "--bound", "8", "--timeout", "2s", "--workers", "1", "--traces=false", "--checkpoint", ckpt)
+	if _, err := os.Stat(ckpt); err == nil && !strings.Contains(errs, "wrote "+ckpt+"\n") {
+		t.Errorf("--checkpoint: stderr %q", errs)
+	}
+}

@@ -18,7 +18,7 @@ import (
 // why it is incomplete, and its traces, printed and written as the flags
 // ask. With brief (the matrix follows), only what the matrix cannot show
 // is printed: why a run is incomplete, and the traces when asked for.
-func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
+func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *written) error {
 	st, res, v, sc := r.Result.Stats, &r.Result, r.Variant, &r.Model.Scope
 	bound := fmt.Sprint(f.bound)
 	if f.bound == 0 {
@@ -91,6 +91,9 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 		fmt.Fprintf(w, "  %s: two different states share fingerprint %016x (found at depth %d); without --verify-states one of them would have been missed\n",
 			v.Name, res.Collision.Fingerprint, res.Collision.Depth)
 	}
+	if res.Checkpoints > 0 {
+		files.add(f.checkpoint)
+	}
 	switch {
 	case res.Err != nil:
 		fmt.Fprintf(w, "  %s: %v\n", v.Name, res.Err)
@@ -100,7 +103,7 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 		fmt.Fprintf(w, "  no checkpoint written: the run stopped during the initial layouts, or by --max-states, before a consistent point\n")
 	}
 	if (f.traces || f.out != "") && !r.IsPart() { // the merge of the parts gives the traces
-		if err := printTraces(w, f, r); err != nil {
+		if err := printTraces(w, f, r, files); err != nil {
 			return err
 		}
 	}
@@ -108,51 +111,110 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	return nil
 }
 
-// printTraces builds the trace of each violation and emits it.
-func printTraces(w io.Writer, f *checkFlags, r *run.Run) error {
+// written names each file a command writes, on stderr as it is written
+// (stdout is the report's: one JSON document with --format json), and
+// keeps the paths in order.
+type written struct {
+	w     io.Writer
+	paths []string
+}
+
+func (o *written) add(path string) {
+	fmt.Fprintf(o.w, "wrote %s\n", path)
+	o.paths = append(o.paths, path)
+}
+
+// savedTrace is a violation's trace and the files it was written to
+// (empty where it was not).
+type savedTrace struct {
+	t          *traces.Trace
+	json, html string
+}
+
+// writeTraces builds the trace of each violation of r and saves it.
+func writeTraces(f *checkFlags, r *run.Run, files *written) ([]savedTrace, error) {
+	var out []savedTrace
 	for i, p := range r.Props {
 		if !r.Result.Violated(i) || p.Limit {
 			continue
 		}
 		t, err := r.Trace(i)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := emitTrace(w, f, t); err != nil {
+		st, err := saveTrace(f, t, files)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// printTraces builds the trace of each violation, saves it and prints it
+// when --traces.
+func printTraces(w io.Writer, f *checkFlags, r *run.Run, files *written) error {
+	saved, err := writeTraces(f, r, files)
+	if err != nil {
+		return err
+	}
+	for _, st := range saved {
+		if err := printTrace(w, f, st); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// emitTrace writes a violation's trace to --out as JSON, and prints it in
-// --format (or, for html, writes the page to --out) when --traces.
-func emitTrace(w io.Writer, f *checkFlags, t *traces.Trace) error {
-	v, p := t.Variant, t.Property
-	if f.out != "" {
-		path := filepath.Join(f.out, v.Name+"."+p.Name+".json")
-		data, err := traces.EncodeJSON(t)
-		if err != nil {
-			return err
-		}
-		if err := traces.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-			return fmt.Errorf("writing %s: %v", path, err)
-		}
+// emitTrace saves a violation's trace and prints it when --traces.
+func emitTrace(w io.Writer, f *checkFlags, t *traces.Trace, files *written) error {
+	st, err := saveTrace(f, t, files)
+	if err != nil {
+		return err
 	}
-	if !f.traces {
+	return printTrace(w, f, st)
+}
+
+// saveTrace writes a violation's trace to --out as JSON, and with
+// --format html and --traces its page beside it.
+func saveTrace(f *checkFlags, t *traces.Trace, files *written) (savedTrace, error) {
+	st := savedTrace{t: t}
+	if f.out == "" {
+		return st, nil
+	}
+	base := filepath.Join(f.out, t.Variant.Name+"."+t.Property.Name)
+	data, err := traces.EncodeJSON(t)
+	if err != nil {
+		return st, err
+	}
+	st.json = base + ".json"
+	if err := traces.WriteFileAtomic(st.json, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		return st, fmt.Errorf("writing %s: %v", st.json, err)
+	}
+	files.add(st.json)
+	if f.format == "html" && f.traces {
+		st.html = base + ".html"
+		if err := traces.WriteFileAtomic(st.html, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
+			return st, fmt.Errorf("writing %s: %v", st.html, err)
+		}
+		files.add(st.html)
+	}
+	return st, nil
+}
+
+// printTrace prints a saved trace in --format when --traces; a page
+// (html) is named, not printed.
+func printTrace(w io.Writer, f *checkFlags, st savedTrace) error {
+	switch {
+	case !f.traces:
 		return nil
-	}
-	if f.format == "html" {
-		path := filepath.Join(f.out, v.Name+"."+p.Name+".html")
-		if err := traces.WriteFileAtomic(path, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
-			return fmt.Errorf("writing %s: %v", path, err)
-		}
-		fmt.Fprintf(w, "\n%s violated by %s: %s\n", p.Name, v.Name, path)
+	case st.html != "":
+		fmt.Fprintf(w, "\n%s violated by %s: %s\n", st.t.Property.Name, st.t.Variant.Name, st.html)
 		return nil
 	}
 	fmt.Fprintln(w)
 	write, _ := traceWriter(f.format)
-	return write(w, t)
+	return write(w, st.t)
 }
 
 // writeMatrix prints the verdict matrix: a row per variant, a column per
