@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"anoncheck/run"
+	"anoncheck/version"
 )
 
 // exitError carries an exit status out of a command.
@@ -88,6 +89,7 @@ before the bound was exhausted and no violation was found.`,
   anoncheck --spec v5.4 --bound 0      explore the default scope to its fixpoint
   anoncheck --pages 3 --procs 1 --bound 2
   anoncheck properties                 list the properties`,
+		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -99,6 +101,8 @@ before the bound was exhausted and no violation was found.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().Bool("version", false, "print the module version and VCS revision of this build, which the files anoncheck writes record")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErr("%v (see %s --help)", err, cmd.CommandPath())
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"anoncheck/run"
+	"anoncheck/version"
 )
 
 // TestGateJUnitNonGatingIsNotFailure checks that the baseline's violations,
@@ -131,5 +132,20 @@ func TestFilesWrittenAreNamed(t *testing.T) {
 	_, _, errs = runCLI(t, "--spec", "v5.4", "--bound", "8", "--timeout", "2s", "--workers", "1", "--traces=false", "--checkpoint", ckpt)
 	if _, err := os.Stat(ckpt); err == nil && !strings.Contains(errs, "wrote "+ckpt+"\n") {
 		t.Errorf("--checkpoint: stderr %q", errs)
+	}
+}
+
+// TestVersion checks that --version prints the build's version, and that
+// trace files record it.
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "--version")
+	if code != run.ExitOK || out != version.String()+"\n" || !strings.HasPrefix(out, "anoncheck ") {
+		t.Fatalf("--version: exit %d, %q", code, out)
+	}
+	dir := t.TempDir()
+	runCLI(t, "--spec", "khlebnikov-fix-v1", "--bound", "1", "--traces=false", "--out", dir)
+	data, err := os.ReadFile(filepath.Join(dir, "khlebnikov-fix-v1.own-anon-vma-linked.json"))
+	if err != nil || !strings.Contains(string(data), `"tool": "`+version.String()+`"`) {
+		t.Fatalf("the trace file does not record the version (%v):\n%.300s", err, data)
 	}
 }
