@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -294,9 +295,38 @@ func runError(f *checkFlags, err error) error {
 		return usageErr("--max-memory %s cannot hold the initial layouts (~%.0f at pages=%d), which need about %dMiB: give --max-memory %dMiB or more, or 0 for no limit",
 			f.maxMemory, small.Layouts, small.Pages, small.Least>>20, small.Least>>20)
 	}
+	var cm *run.CheckpointMismatch
+	if errors.As(err, &cm) {
+		var d []string
+		for _, x := range cm.Diffs {
+			d = append(d, describeDiff(x))
+		}
+		return usageErr("--resume %s: the checkpoint is of another run: %s (it was written by %s); resume with the options it was made with, or start afresh without --resume",
+			cm.Path, strings.Join(d, "; "), cm.Tool)
+	}
 	var re *run.ResumeError
 	if errors.As(err, &re) {
 		return usageErr("--resume: %v", re.Err)
 	}
 	return err
+}
+
+// describeDiff names the option in which a checkpoint's run and this one
+// differ, as the command line gives it.
+func describeDiff(x check.IdentityDiff) string {
+	switch x.Name {
+	case "variant":
+		return fmt.Sprintf("--spec %s here, %s in the checkpoint", x.Current, x.Saved)
+	case "pages", "procs", "prots", "ops", "symmetry":
+		return fmt.Sprintf("--%s %s here, %s in the checkpoint", x.Name, x.Current, x.Saved)
+	case "properties":
+		self := func(list string) bool { return slices.Contains(strings.Split(list, ","), specs.SelfCheck.Name) }
+		if here, there := self(x.Current), self(x.Saved); here != there {
+			return fmt.Sprintf("--self-check %t here, %t in the checkpoint", here, there)
+		}
+		return "the properties checked differ (another version of anoncheck wrote the checkpoint)"
+	case "model":
+		return "the model of the variant differs (another version of anoncheck wrote the checkpoint)"
+	}
+	return fmt.Sprintf("%s %q here, %q in the checkpoint", x.Name, x.Current, x.Saved)
 }

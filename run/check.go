@@ -65,9 +65,10 @@ func (r *Run) Coverage() *transitions.Coverage { return coverageOf(r.Result.Coun
 // properties are about (with --ops fork, say, nothing is ever written),
 // so that every property holds for want of anything to check. A run a
 // limit stopped before any anon_vma was allocated is not vacuous but cut
-// short: its operations may well reach the code further on.
+// short: its operations may well reach the code further on. Nor is a
+// resumed run judged: its counts are of what it did after the checkpoint.
 func (r *Run) Vacuous() bool {
-	return r.Result.Complete && r.Result.Counts != nil && Vacuous(r.Coverage())
+	return r.Result.Complete && r.cfg.Resume == "" && r.Result.Counts != nil && Vacuous(r.Coverage())
 }
 
 // Vacuous reports whether coverage c never reached the anon_vma code: no
@@ -244,8 +245,13 @@ func (b *budget) share(ctx context.Context, left int) (context.Context, context.
 func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.Property, sized *bool) (*Run, error) {
 	m := c.Model(v)
 	r := &Run{Variant: v, Model: m, Props: props, cfg: c}
+	if c.Resume != "" {
+		if err := c.checkResume(m, props); err != nil {
+			return nil, err
+		}
+	}
 	cfg := check.Config[state.State]{Bound: c.Bound, Properties: m.CheckProperties(props), MaxStates: c.Limits.MaxStates,
-		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: m.ConfigDigest(0),
+		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: identity(m, props),
 		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume, Shard: c.Shard}
 	var pilot *check.Result // a pilot cut short, before a run from the start
 	if !c.Force && !*sized && c.Resume == "" && c.Checkpoint == "" {
