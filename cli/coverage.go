@@ -6,7 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"anoncheck/run"
 	"anoncheck/transitions"
 )
 
@@ -53,43 +52,4 @@ func printCoverage(w io.Writer, indent string, c *transitions.Coverage, vacuous 
 	if vacuous {
 		fmt.Fprintf(w, "%s  no anon_vma was ever allocated: the operations never reached the anon_vma code, so no property was put to the test (add write to --ops)\n", indent)
 	}
-}
-
-// writeCoverageMatrix prints a row of coverage per variant after the
-// verdict matrix.
-func writeCoverageMatrix(w io.Writer, out *run.Outcome) error {
-	fmt.Fprintln(w, "coverage (points reached of those modelled):")
-	width := len("variant")
-	for _, r := range out.Runs {
-		width = max(width, len(r.Variant.Name))
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\toperations\tfunctions\tcases\tassertions fired\t\n", width, "variant")
-	for _, r := range out.Runs {
-		c := r.Coverage()
-		nops, nfn, ncase, nassert := 0, 0, 0, 0
-		for _, k := range transitions.OpKinds() {
-			if c.Op(k) > 0 {
-				nops++
-			}
-		}
-		for _, f := range transitions.Fns() {
-			if c.Fn(f) > 0 {
-				nfn++
-			}
-		}
-		for _, x := range transitions.Cases() {
-			if c.Case(x) > 0 {
-				ncase++
-			}
-		}
-		for _, a := range transitions.Assertions() {
-			if c.Assertion(a) > 0 {
-				nassert++
-			}
-		}
-		fmt.Fprintf(tw, "%-*s\t%d/%d\t%d/%d\t%d/%d\t%d\t\n", width, r.Variant.Name, nops, len(transitions.OpKinds()),
-			nfn, len(transitions.Fns()), ncase, len(transitions.Cases()), nassert)
-	}
-	return tw.Flush()
 }

@@ -162,6 +162,9 @@ func (f *checkFlags) register(cmd *cobra.Command, names ...string) {
 	f.set = cmd.Flags()
 }
 
+// markdown reports whether --format asks for Markdown.
+func (f *checkFlags) markdown() bool { return f.format == "markdown" || f.format == "md" }
+
 // given reports whether the flag name was given on the command line.
 func (f *checkFlags) given(name string) bool { return f.set != nil && f.set.Changed(name) }
 

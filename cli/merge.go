@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"io"
 
@@ -57,29 +56,12 @@ func runMerge(_ context.Context, f *checkFlags, files []string, stdout, stderr i
 	if err != nil {
 		return usageErr("merge: %v", err)
 	}
-	matrix := len(out.Runs) > 1
-	var after bytes.Buffer
-	w := stdout
-	if matrix {
-		w = &after
-	}
-	written := &written{w: stderr}
-	for _, r := range out.Runs {
+	each := func(_ io.Writer, r *run.Run) error {
 		f.bound = r.Bound()
-		if err := printReport(w, f, r, matrix, written); err != nil {
-			return err
-		}
+		return nil
 	}
-	if matrix {
-		if err := writeMatrix(stdout, out, f.bound); err != nil {
-			return err
-		}
-		if err := writeCoverageMatrix(stdout, out); err != nil {
-			return err
-		}
-		if _, err := after.WriteTo(stdout); err != nil {
-			return err
-		}
+	if err := printOutcome(stdout, f, out, &written{w: stderr}, each); err != nil {
+		return err
 	}
 	return exitWith(out.Code(), "violations or limits")
 }

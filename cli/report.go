@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -18,7 +19,32 @@ import (
 // why it is incomplete, and its traces, printed and written as the flags
 // ask. With brief (the matrix follows), only what the matrix cannot show
 // is printed: why a run is incomplete, and the traces when asked for.
+//
+// The report is plain text; with --format markdown it is fenced, so that
+// it renders as written (the traces that follow are Markdown).
 func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *written) error {
+	var text bytes.Buffer
+	if err := printSummary(&text, f, r, brief, files); err != nil {
+		return err
+	}
+	if text.Len() > 0 && f.markdown() {
+		fmt.Fprintf(w, "```text\n%s```\n\n", text.Bytes())
+	} else if _, err := text.WriteTo(w); err != nil {
+		return err
+	}
+	if (f.traces || f.out != "") && !r.IsPart() { // the merge of the parts gives the traces
+		if err := printTraces(w, f, r, files); err != nil {
+			return err
+		}
+	}
+	if !brief {
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// printSummary prints the text of a variant's report (printReport).
+func printSummary(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *written) error {
 	st, res, v, sc := r.Result.Stats, &r.Result, r.Variant, &r.Model.Scope
 	bound := fmt.Sprint(f.bound)
 	if f.bound == 0 {
@@ -102,12 +128,6 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *writ
 	case f.checkpoint != "" && limited:
 		fmt.Fprintf(w, "  no checkpoint written: the run stopped during the initial layouts, or by --max-states, before a consistent point\n")
 	}
-	if (f.traces || f.out != "") && !r.IsPart() { // the merge of the parts gives the traces
-		if err := printTraces(w, f, r, files); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintln(out)
 	return nil
 }
 
@@ -217,102 +237,10 @@ func printTrace(w io.Writer, f *checkFlags, st savedTrace) error {
 	return write(w, st.t)
 }
 
-// writeMatrix prints the verdict matrix: a row per variant, a column per
-// property; "ok" where the property holds to the bound, the depth of the
-// shortest violation where it does not, "?" where the run was incomplete.
-func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
-	b := fmt.Sprintf("bound %d", bound)
-	if bound == 0 {
-		b = "fixpoint"
-	}
-	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, - = the anon_vma code never reached, a = advisory%s):\n", b, partLegend(out))
-	width := len("variant")
-	for _, r := range out.Runs {
-		width = max(width, len(r.Variant.Name))
-	}
-	props := out.Runs[0].Props
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\t", width, "variant")
-	for _, p := range props {
-		if !p.Limit {
-			fmt.Fprintf(tw, "%s\t", p.Short)
-		}
-	}
-	fmt.Fprint(tw, "states\ttransitions\tdepth\tseconds\t\n")
-	for _, r := range out.Runs {
-		fmt.Fprintf(tw, "%-*s\t", width, r.Variant.Name)
-		for i, p := range props {
-			if p.Limit {
-				continue
-			}
-			cell := "ok"
-			switch {
-			case r.Result.Violated(i):
-				cell = fmt.Sprint(r.Result.Violations[i].Depth)
-				if p.Advisory {
-					cell += "a"
-				}
-			case r.Vacuous():
-				cell = "-"
-			case r.IsPart():
-				cell = "p"
-			case r.Incomplete():
-				cell = "?"
-			}
-			fmt.Fprintf(tw, "%s\t", cell)
-		}
-		st := r.Result.Stats
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t\n", st.States, st.Transitions, st.Depth, st.Elapsed.Seconds())
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	var legend []string
-	for _, p := range props {
-		if !p.Limit {
-			legend = append(legend, p.Short+"="+p.Name)
-		}
-	}
-	fmt.Fprintf(w, "columns: %s\n", strings.Join(legend, " "))
-	if inc := out.IncompleteRuns(); len(inc) > 0 {
-		var rows []string
-		for _, r := range inc {
-			rows = append(rows, fmt.Sprintf("%s (%s)", r.Variant.Name, incompleteWhy(r)))
-		}
-		fmt.Fprintf(w, "incomplete rows (their ? and - cells are no verdict, their violations are real): %s\n", strings.Join(rows, ", "))
-	}
-	return nil
-}
-
-// incompleteWhy says in a few words why run r is incomplete.
-func incompleteWhy(r *run.Run) string {
-	var why []string
-	if !r.Result.Complete {
-		why = append(why, fmt.Sprintf("stopped by %s at depth %d", stopFlag(r.Stop), r.Result.Stats.Depth))
-	}
-	if r.Capacity() {
-		why = append(why, "a state outgrew the model")
-	}
-	if r.Vacuous() {
-		why = append(why, "the anon_vma code never reached")
-	}
-	return strings.Join(why, "; ")
-}
-
 func joinInts(xs []int) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
 		parts[i] = fmt.Sprint(x)
 	}
 	return strings.Join(parts, " ")
-}
-
-// partLegend explains the "p" cells of a matrix of parts.
-func partLegend(out *run.Outcome) string {
-	for _, r := range out.Runs {
-		if r.IsPart() {
-			return ", p = not violated in this part"
-		}
-	}
-	return ""
 }
