@@ -85,7 +85,11 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 		fmt.Fprintf(w, "part %d of %d of %s written to %s (anoncheck merge folds the parts)\n", cfg.Shard.Index, cfg.Shard.Count, r.Variant.Name, path)
 		return nil
 	}
-	if err := printOutcome(stdout, f, out, files, each); err != nil {
+	show := printOutcome
+	if f.format == "json" {
+		show = printJSON
+	}
+	if err := show(stdout, f, out, files, each); err != nil {
 		return err
 	}
 	return exitWith(out.Code(), "violations or limits")

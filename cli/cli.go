@@ -84,7 +84,22 @@ run a limit stops is incomplete: it reports nothing as holding.
 
 Exit status: 0 no violation, 1 a violation was found (whatever else was
 incomplete), 2 bad usage or bad input, 3 a resource limit stopped a run
-before the bound was exhausted and no violation was found.`,
+before the bound was exhausted and no violation was found.
+
+--format json prints one JSON document for scripts, the report (Go type
+run.Report documents each field; names are stable within a version):
+  format "anoncheck-report", version 1, tool (the build), exit (the exit
+  status), bound, scope {pages, procs, prots, ops, symmetry}, limits
+  {max_states, timeout_seconds, max_memory_bytes}, properties [{name,
+  short, kind, statement}], not_checked [variant], files [every path
+  written], and variants, one per run: {variant, config, complete,
+  incomplete [stopped|capacity|vacuous|part], stop (finished,
+  state-limit, memory-limit, time-limit, signal, collision, failed),
+  exit, error, verdicts [{property, verdict (holds, violated, unknown,
+  not-reached), depth}], stats {states, initial_layouts, transitions,
+  depth, per_depth, seconds, heap_bytes, collision_bound}, coverage
+  {operations, functions, cases, assertions: counts by name}, traces
+  [{property, json, html}] (the files --out wrote)}.`,
 		Example: `  anoncheck --bound 5                  all variants, 5 operations after setup
   anoncheck --spec v5.4 --bound 0      explore the default scope to its fixpoint
   anoncheck --pages 3 --procs 1 --bound 2

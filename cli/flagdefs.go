@@ -105,7 +105,7 @@ var flagDefs = map[string]func(fs *pflag.FlagSet, f *checkFlags){
 		fs.BoolVar(&f.traces, "traces", true, "print the trace of each violation (--traces=false for the verdicts only)")
 	},
 	"format": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.format, "format", "text", "trace format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through; written as one file per trace into --out)")
+		fs.StringVar(&f.format, "format", "text", "output format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree), html (a self-contained page to step through; written as one file per trace into --out); the main command and hunt also take json (one JSON document on stdout for scripts: see their --help)")
 	},
 	"checkpoint": func(fs *pflag.FlagSet, f *checkFlags) {
 		fs.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
@@ -160,6 +160,22 @@ func (f *checkFlags) register(cmd *cobra.Command, names ...string) {
 		def(cmd.Flags(), f)
 	}
 	f.set = cmd.Flags()
+}
+
+// checkFormat validates --format for a command that prints a report:
+// a trace format, or json. With json the report is all that is printed,
+// so --traces given too would be ignored: it is refused.
+func (f *checkFlags) checkFormat() error {
+	if f.format == "json" {
+		if f.given("traces") {
+			return usageErr("--traces: with --format json only the report is printed; --out DIR writes the traces, and the report lists their files")
+		}
+		return nil
+	}
+	if _, err := traceWriter(f.format); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
 }
 
 // markdown reports whether --format asks for Markdown.

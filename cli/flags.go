@@ -57,8 +57,8 @@ func (f *checkFlags) config(stderr io.Writer) (*run.Config, error) {
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	if _, err := traceWriter(f.format); err != nil {
-		return nil, usageErr("%v", err)
+	if err := f.checkFormat(); err != nil {
+		return nil, err
 	}
 	if f.workers < 1 || f.workers > 256 {
 		return nil, usageErr("--workers %d: must be between 1 and 256", f.workers)

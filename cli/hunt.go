@@ -41,6 +41,17 @@ with what it covered, never "holds". The same --seed and --workers run the
 same members in the same order, so a hunt that finds a violation within
 --time finds the same one again.
 
+--format json prints one JSON document for scripts (Go type run.HuntReport
+documents each field; names are stable within a version): format
+"anoncheck-hunt", version 1, tool, exit, seed, workers, time_seconds,
+max_depth, scope, not_hunted, files, and variants [{variant, seconds,
+cancelled, finding (null if none: {property, operations,
+found_operations, member, after_seconds, trace {property, json, html}}),
+covered {members, bfs_members, walk_members, bfs_states, bfs_depth,
+walk_steps, walk_distinct_states, walk_longest}, members [{index, kind
+(bfs or walk), plan, states, steps, distinct_states, depth, seconds,
+found}], coverage (as the main command's)}].
+
 Exit status: 1 a violation was found, 0 none was, 2 bad usage.`,
 		Example: `  anoncheck hunt --spec v5.4 --procs 3 --pages 2 --time 10m
   anoncheck hunt --spec v5.4,v6.1 --procs 3 --time 5m --seed 7 --out out
@@ -92,6 +103,12 @@ func runHunt(ctx context.Context, f *checkFlags, h *huntFlags, stdout, stderr io
 		return runError(f, err)
 	}
 	files := &written{w: stderr}
+	if f.format == "json" {
+		if err := printHuntJSON(stdout, f, hc, out, files); err != nil {
+			return err
+		}
+		return exitWith(out.Code(), "violation found")
+	}
 	for _, hu := range out.Hunts {
 		if err := printHunt(stdout, f, hc, hu, files); err != nil {
 			return err

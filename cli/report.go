@@ -117,9 +117,7 @@ func printSummary(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *wri
 		fmt.Fprintf(w, "  %s: two different states share fingerprint %016x (found at depth %d); without --verify-states one of them would have been missed\n",
 			v.Name, res.Collision.Fingerprint, res.Collision.Depth)
 	}
-	if res.Checkpoints > 0 {
-		files.add(f.checkpoint)
-	}
+	noteCheckpoint(f, r, files)
 	switch {
 	case res.Err != nil:
 		fmt.Fprintf(w, "  %s: %v\n", v.Name, res.Err)
@@ -142,6 +140,13 @@ type written struct {
 func (o *written) add(path string) {
 	fmt.Fprintf(o.w, "wrote %s\n", path)
 	o.paths = append(o.paths, path)
+}
+
+// noteCheckpoint names the checkpoint file run r wrote, if it wrote one.
+func noteCheckpoint(f *checkFlags, r *run.Run, files *written) {
+	if r.Result.Checkpoints > 0 {
+		files.add(f.checkpoint)
+	}
 }
 
 // savedTrace is a violation's trace and the files it was written to
