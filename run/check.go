@@ -182,11 +182,11 @@ func Check(ctx context.Context, cfg *Config) (*Outcome, error) {
 		return nil, err
 	}
 	out := &Outcome{}
-	sized := false
+	var sz sizing
 	b := cfg.budget()
 	for vi, v := range cfg.Variants {
 		vctx, cancel := b.share(ctx, len(cfg.Variants)-vi)
-		r, err := cfg.explore(vctx, v, cfg.Properties(), &sized)
+		r, err := cfg.explore(vctx, v, cfg.Properties(), &sz)
 		cancel()
 		if err != nil {
 			return nil, err
@@ -235,14 +235,22 @@ func (b *budget) share(ctx context.Context, left int) (context.Context, context.
 	return context.WithTimeout(ctx, rest/time.Duration(max(left, 1)))
 }
 
+// sizing is what the size estimate learned of a scope, for the variants
+// of the command after the first.
+type sizing struct {
+	done   bool    // a pilot was cut and its run accepted
+	states float64 // the run's estimated states; 0 if unknown
+}
+
 // explore runs one variant within the bound and limits. Unless Force, a
 // run that may be large starts with a pilot (see estimate); a pilot that
 // finishes is the result. A pilot that is cut is work thrown away, so once
-// one variant's pilot was cut and its run accepted (*sized), later
+// one variant's pilot was cut and its run accepted (sz.done), later
 // variants of the same scope skip the pilot: variants of one scope differ
 // in size far less than the estimate's margin, and MaxMemory still stops a
-// run that outgrows the limit.
-func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.Property, sized *bool) (*Run, error) {
+// run that outgrows the limit. The estimate (sz.states) is what the
+// progress reports measure the run against.
+func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.Property, sz *sizing) (*Run, error) {
 	m := c.Model(v)
 	r := &Run{Variant: v, Model: m, Props: props, cfg: c}
 	if c.Resume != "" {
@@ -254,8 +262,8 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: identity(m, props),
 		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume, Shard: c.Shard}
 	var pilot *check.Result // a pilot cut short, before a run from the start
-	if !c.Force && !*sized && c.Resume == "" && c.Checkpoint == "" {
-		res, done, err := c.estimate(ctx, m, cfg)
+	if !c.Force && !sz.done && c.Resume == "" && c.Checkpoint == "" {
+		res, done, states, err := c.estimate(ctx, m, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -264,10 +272,10 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 			r.Stop = stopOf(ctx, res)
 			return r, nil
 		}
-		*sized = true
+		sz.done, sz.states = true, states
 		pilot = &res
 	}
-	done := c.progress(v.Name, func(update func(check.Stats), every time.Duration) {
+	done := c.progressOf(v.Name, c.expected(m, sz.states), func(update func(check.Stats), every time.Duration) {
 		cfg.Progress, cfg.ProgressEvery = update, every
 	})
 	r.Result = check.Run[state.State](ctx, m, cfg)

@@ -71,8 +71,12 @@ type Limits struct {
 // Progress reports how a run goes; the command line prints it.
 type Progress interface {
 	// Start returns the function check.Run calls about every interval
-	// with the statistics of the run named name.
-	Start(name string) (update func(check.Stats), every time.Duration)
+	// with the statistics of the run named name. expected gives, from
+	// those, the states the run is expected to end by: extrapolated from
+	// the size estimate's pilot or the run's own levels (rough, and high
+	// more often than low, as growth slows when a space saturates), or
+	// the state limit; 0 if nothing is known.
+	Start(name string, expected func(check.Stats) float64) (update func(check.Stats), every time.Duration)
 	// Done ends the reports of the run started last.
 	Done()
 }
@@ -92,11 +96,18 @@ func (c *Config) Model(v *specs.Variant) *specs.Model {
 	return &specs.Model{Variant: v, Scope: c.Scope, Symmetry: c.Symmetry}
 }
 
-// progress wraps Config.Progress for one run of check.Run.
+// progress wraps Config.Progress for one run of check.Run, of unknown
+// size.
 func (c *Config) progress(name string, cfg func(update func(check.Stats), every time.Duration)) (done func()) {
+	return c.progressOf(name, func(check.Stats) float64 { return 0 }, cfg)
+}
+
+// progressOf wraps Config.Progress for one run of check.Run expected to
+// end by expected(stats) states.
+func (c *Config) progressOf(name string, expected func(check.Stats) float64, cfg func(update func(check.Stats), every time.Duration)) (done func()) {
 	if c.Progress == nil {
 		return func() {}
 	}
-	cfg(c.Progress.Start(name))
+	cfg(c.Progress.Start(name, expected))
 	return c.Progress.Done
 }

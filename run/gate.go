@@ -48,11 +48,11 @@ func Gate(ctx context.Context, cfg *Config, cand, base *specs.Variant) (*GateOut
 		g.Report.Title += " against " + base.Name
 	}
 	props := cfg.Properties()
-	sized := false
+	var sz sizing
 	b := cfg.budget()
 	for vi, v := range variants {
 		vctx, cancel := b.share(ctx, len(variants)-vi)
-		r, err := cfg.explore(vctx, v, props, &sized)
+		r, err := cfg.explore(vctx, v, props, &sz)
 		cancel()
 		if err != nil {
 			return nil, err
