@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ import (
 // Each command has its own and registers only the flags it uses
 // (register), so that its help lists those alone and a flag it does not
 // use is an unknown flag (exit 2), never silently ignored. Each flag is
-// defined once, in flagDefs.
+// defined once, in defs.
 type checkFlags struct {
 	bound     int
 	pages     int
@@ -47,78 +48,60 @@ type checkFlags struct {
 	set *pflag.FlagSet // the command's flags, for given
 }
 
-// flagDefs define the shared flags, by name.
-var flagDefs = map[string]func(fs *pflag.FlagSet, f *checkFlags){
-	"bound": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
-	},
-	"pages": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.IntVar(&f.pages, "pages", transitions.DefaultScope().Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
-	},
-	"procs": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.IntVar(&f.procs, "procs", transitions.DefaultScope().Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
-	},
-	"prots": func(fs *pflag.FlagSet, f *checkFlags) {
-		def := transitions.DefaultScope()
-		fs.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
-	},
-	"ops": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.ops, "ops", "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)")
-	},
-	"symmetry": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.symmetry, "symmetry", "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)")
-	},
-	"max-states": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.IntVar(&f.maxStates, "max-states", 0, "stop each variant's run after this many states (0: no limit); a run it stops is incomplete")
-	},
-	"timeout": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.DurationVar(&f.timeout, "timeout", 0, "the whole command's time (e.g. 90s, 10m; 0: no limit), shared by the variants, which run one after another: each gets an equal share of the time left when it starts, so every variant is reached and the time one does not need goes to the rest; a run it stops is incomplete")
-	},
-	"max-memory": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.maxMemory, "max-memory", "auto", "stop a run when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); a run it stops is incomplete")
-	},
-	"workers": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)")
-	},
-	"self-check": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
-	},
-	"progress": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
-	},
-	"verify-states": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.BoolVar(&f.verifyStates, "verify-states", false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)")
-	},
-	"force": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
-	},
-	"shrink": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false keeps the explorer's own")
-	},
-	"spec": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
-	},
-	"out": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.out, "out", "", "write each violation's trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay and repro; with --format html also VARIANT.PROPERTY.html); each file written is named on stderr, as \"wrote PATH\"")
-	},
-	"traces": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.BoolVar(&f.traces, "traces", true, "print the trace of each violation (--traces=false for the verdicts only)")
-	},
-	"format": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.format, "format", "text", "output format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree), html (a self-contained page to step through; written as one file per trace into --out); the main command and hunt also take json (one JSON document on stdout for scripts: see their --help)")
-	},
-	"checkpoint": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
-	},
-	"checkpoint-every": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
-	},
-	"resume": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)")
-	},
-	"shard": func(fs *pflag.FlagSet, f *checkFlags) {
-		fs.StringVar(&f.shard, "shard", "", "run part I of N (I from 0) of a sharded run and write its part file into --out, for anoncheck merge (e.g. --shard $JOB_COMPLETION_INDEX/8)")
-	},
+// flagDef defines a shared flag: its name, the field of checkFlags it
+// sets (an *int, *string, *bool or *time.Duration), its default and its
+// help.
+type flagDef struct {
+	name  string
+	p     any
+	value any
+	usage string
+}
+
+// defs are the shared flags, bound to f's fields.
+func (f *checkFlags) defs() []flagDef {
+	sc := transitions.DefaultScope()
+	return []flagDef{
+		{"bound", &f.bound, 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint"},
+		{"pages", &f.pages, sc.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots)},
+		{"procs", &f.procs, sc.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs)},
+		{"prots", &f.prots, sc.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)"},
+		{"ops", &f.ops, "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)"},
+		{"symmetry", &f.symmetry, "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)"},
+		{"max-states", &f.maxStates, 0, "stop each variant's run after this many states (0: no limit); a run it stops is incomplete"},
+		{"timeout", &f.timeout, time.Duration(0), "the whole command's time (e.g. 90s, 10m; 0: no limit), shared by the variants, which run one after another: each gets an equal share of the time left when it starts, so every variant is reached and the time one does not need goes to the rest; a run it stops is incomplete"},
+		{"max-memory", &f.maxMemory, "auto", "stop a run when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); a run it stops is incomplete"},
+		{"workers", &f.workers, runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)"},
+		{"self-check", &f.selfCheck, false, "also check the model's own structures in every state (slower; a failure is a model bug)"},
+		{"progress", &f.progress, "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never"},
+		{"verify-states", &f.verifyStates, false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)"},
+		{"force", &f.force, false, "run even when the size estimate says the run cannot fit in --max-memory"},
+		{"shrink", &f.shrink, true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false keeps the explorer's own"},
+		{"spec", &f.spec, "all", "variants to check, comma-separated, or all (anoncheck specs lists them)"},
+		{"out", &f.out, "", "write each violation's trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay and repro; with --format html also VARIANT.PROPERTY.html); each file written is named on stderr, as \"wrote PATH\""},
+		{"traces", &f.traces, true, "print the trace of each violation (--traces=false for the verdicts only)"},
+		{"format", &f.format, "text", "output format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree), html (a self-contained page to step through; written as one file per trace into --out); the main command and hunt also take json (one JSON document on stdout for scripts: see their --help)"},
+		{"checkpoint", &f.checkpoint, "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)"},
+		{"checkpoint-every", &f.checkpointEvery, 5 * time.Minute, "how often --checkpoint writes"},
+		{"resume", &f.resume, "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)"},
+		{"shard", &f.shard, "", "run part I of N (I from 0) of a sharded run and write its part file into --out, for anoncheck merge (e.g. --shard $JOB_COMPLETION_INDEX/8)"},
+	}
+}
+
+// add declares the flag on fs and sets its field to the default.
+func (d flagDef) add(fs *pflag.FlagSet) {
+	switch p := d.p.(type) {
+	case *int:
+		fs.IntVar(p, d.name, d.value.(int), d.usage)
+	case *string:
+		fs.StringVar(p, d.name, d.value.(string), d.usage)
+	case *bool:
+		fs.BoolVar(p, d.name, d.value.(bool), d.usage)
+	case *time.Duration:
+		fs.DurationVar(p, d.name, d.value.(time.Duration), d.usage)
+	default:
+		panic(fmt.Sprintf("cli: --%s: a flag of type %T", d.name, d.p))
+	}
 }
 
 // Groups of shared flags, as the commands use them.
@@ -144,20 +127,21 @@ func join(groups ...[]string) []string {
 func defaultCheckFlags() *checkFlags {
 	f := &checkFlags{}
 	defaults := pflag.NewFlagSet("defaults", pflag.ContinueOnError)
-	for _, def := range flagDefs {
-		def(defaults, f)
+	for _, d := range f.defs() {
+		d.add(defaults)
 	}
 	return f
 }
 
 // register adds the flags named to cmd, bound to f.
 func (f *checkFlags) register(cmd *cobra.Command, names ...string) {
+	defs := f.defs()
 	for _, n := range names {
-		def, ok := flagDefs[n]
-		if !ok {
+		i := slices.IndexFunc(defs, func(d flagDef) bool { return d.name == n })
+		if i < 0 {
 			panic("cli: no flag --" + n)
 		}
-		def(cmd.Flags(), f)
+		defs[i].add(cmd.Flags())
 	}
 	f.set = cmd.Flags()
 }
