@@ -118,14 +118,15 @@ func matrixCell(r *run.Run, i int) string {
 // incompleteWhy says in a few words why run r is incomplete.
 func incompleteWhy(r *run.Run) string {
 	var why []string
-	if !r.Result.Complete {
-		why = append(why, fmt.Sprintf("stopped by %s at depth %d", stopFlag(r.Stop), r.Result.Stats.Depth))
-	}
-	if r.Capacity() {
-		why = append(why, "a state outgrew the model")
-	}
-	if r.Vacuous() {
-		why = append(why, "the anon_vma code never reached")
+	for _, b := range r.IncompleteBecause() {
+		switch b {
+		case "stopped":
+			why = append(why, fmt.Sprintf("stopped by %s at depth %d", stopFlag(r.Stop), r.Result.Stats.Depth))
+		case "capacity":
+			why = append(why, "a state outgrew the model")
+		case "vacuous":
+			why = append(why, "the anon_vma code never reached")
+		}
 	}
 	return strings.Join(why, "; ")
 }

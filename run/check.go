@@ -55,7 +55,24 @@ func (r *Run) Capacity() bool {
 // not reach: it stopped before its bound, a state outgrew the model, or
 // its operations never reached the anon_vma code (Vacuous). It is the one
 // place that decides; every report asks it.
-func (r *Run) Incomplete() bool { return !r.Result.Complete || r.Capacity() || r.Vacuous() }
+func (r *Run) Incomplete() bool { return len(r.IncompleteBecause()) > 0 }
+
+// IncompleteBecause says why the run is incomplete, none if it is not:
+// "stopped" (a limit, a signal, a collision or a failure ended it; Stop
+// says which), "capacity" (a state outgrew the model), "vacuous"
+// (Vacuous).
+func (r *Run) IncompleteBecause() []string {
+	var why []string
+	for _, c := range []struct {
+		why string
+		is  bool
+	}{{"stopped", !r.Result.Complete}, {"capacity", r.Capacity()}, {"vacuous", r.Vacuous()}} {
+		if c.is {
+			why = append(why, c.why)
+		}
+	}
+	return why
+}
 
 // Coverage is what the run's transitions reached.
 func (r *Run) Coverage() *transitions.Coverage { return coverageOf(r.Result.Counts) }

@@ -76,7 +76,8 @@ type VariantReport struct {
 	// Incomplete says why not: "stopped" (see stop), "capacity" (a state
 	// outgrew the model), "vacuous" (no anon_vma was ever allocated: the
 	// operations never reached the code the properties are about),
-	// "part" (one part of a sharded run; anoncheck merge decides).
+	// "part" (one part of a sharded run, whose verdicts anoncheck merge
+	// gives).
 	Incomplete []string `json:"incomplete"`
 	// Stop is why the run ended: "finished", or "state-limit",
 	// "memory-limit", "time-limit", "signal", "collision", "failed".
@@ -186,8 +187,8 @@ func (o *Outcome) Report() *Report {
 func (r *Run) report() VariantReport {
 	res, st := &r.Result, r.Result.Stats
 	n := float64(st.States)
-	v := VariantReport{Variant: r.Variant.Name, Config: r.Model.ConfigDigest(r.Bound()), Complete: !r.Incomplete(),
-		Incomplete: []string{}, Stop: r.Stop.String(), Exit: r.Code(), Traces: []TraceFiles{},
+	v := VariantReport{Variant: r.Variant.Name, Config: r.Model.ConfigDigest(r.Bound()),
+		Incomplete: append([]string{}, r.IncompleteBecause()...), Stop: r.Stop.String(), Exit: r.Code(), Traces: []TraceFiles{},
 		Stats: StatsReport{States: st.States, InitialLayouts: st.Setup, Transitions: st.Transitions, Depth: st.Depth,
 			PerDepth: append([]int{}, st.PerDepth...), Seconds: st.Elapsed.Seconds(), HeapBytes: st.HeapBytes,
 			CollisionBound: n * n / math.Exp2(65)},
@@ -195,14 +196,10 @@ func (r *Run) report() VariantReport {
 	if res.Err != nil {
 		v.Error = res.Err.Error()
 	}
-	for _, c := range []struct {
-		why string
-		is  bool
-	}{{"stopped", !res.Complete}, {"capacity", r.Capacity()}, {"vacuous", r.Vacuous()}, {"part", r.IsPart()}} {
-		if c.is {
-			v.Incomplete = append(v.Incomplete, c.why)
-		}
+	if r.IsPart() {
+		v.Incomplete = append(v.Incomplete, "part")
 	}
+	v.Complete = len(v.Incomplete) == 0
 	for i, p := range r.Props {
 		if p.Limit {
 			continue
