@@ -10,8 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 	"unsafe"
+
+	"anoncheck/version"
 )
 
 // Checkpoints. A checkpoint is the whole search at a point where it is
@@ -29,9 +32,11 @@ import (
 // stays. The file is written to a temporary name and renamed, so it is
 // never half written, and ends with a CRC-32 of its contents.
 
+// Version 3 added the build that wrote the checkpoint (version.String),
+// after the identity, which callers now make readable (see Identity).
 const (
 	checkpointMagic   = "anoncheck-checkpoint\n"
-	checkpointVersion = 2
+	checkpointVersion = 3
 	endianMark        = 0x01020304
 )
 
@@ -119,6 +124,7 @@ func (e *explorer[S]) writeCheckpoint(path string) error {
 	w.u64(checkpointVersion)
 	w.u64(endianMark)
 	w.str(e.cfg.Identity)
+	w.str(version.String())
 	w.u64(uint64(len(e.cfg.Properties)))
 	w.u64(uint64(e.depth))
 	w.u64(uint64(e.pos))
@@ -274,21 +280,14 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 		return err
 	}
 	r := &ckptReader{r: bufio.NewReaderSize(f, 1<<20), crc: crc32.NewIEEE(), left: fi.Size()}
-	magic := make([]byte, len(checkpointMagic))
-	r.bytes(magic)
-	if r.err != nil || string(magic) != checkpointMagic {
-		return errors.New("not an anoncheck checkpoint")
+	h, err := r.header()
+	if err != nil {
+		return err
 	}
-	if v := r.u64(); r.err == nil && v != checkpointVersion {
-		return fmt.Errorf("checkpoint format version %d; this anoncheck reads version %d", v, checkpointVersion)
-	}
-	if m := r.u64(); r.err == nil && m != endianMark {
-		return errors.New("checkpoint written on a machine of another byte order")
+	if h.Identity != e.cfg.Identity {
+		return fmt.Errorf("checkpoint is of another run (%s), written by %s", identityDiff(h.Identity, e.cfg.Identity), h.Tool)
 	}
 	const big = 1 << 40
-	if id := r.str(1<<16, "identity"); r.err == nil && id != e.cfg.Identity {
-		return fmt.Errorf("checkpoint is of another run (%s), not of this one (%s): the variant, scope or options differ", id, e.cfg.Identity)
-	}
 	if n := r.count(64, "properties"); r.err == nil && n != len(e.cfg.Properties) {
 		return fmt.Errorf("checkpoint checks %d properties, this run %d", n, len(e.cfg.Properties))
 	}
@@ -395,6 +394,101 @@ func (e *explorer[S]) loadCheckpoint(path string) error {
 	e.start = time.Now().Add(-elapsed)
 	e.resumed = true
 	return nil
+}
+
+// CheckpointHeader is what a checkpoint says of the run it holds.
+type CheckpointHeader struct {
+	Identity string // Config.Identity of the run that wrote it
+	Tool     string // the build that wrote it (version.String)
+}
+
+// ReadCheckpointHeader reads the header of the checkpoint at path, not
+// the search it holds: what run it belongs to and what wrote it. A file
+// of another format version is refused, saying which.
+func ReadCheckpointHeader(path string) (CheckpointHeader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return CheckpointHeader{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return CheckpointHeader{}, err
+	}
+	return (&ckptReader{r: bufio.NewReader(f), crc: crc32.NewIEEE(), left: fi.Size()}).header()
+}
+
+// header reads the checkpoint's header: magic, format version, byte
+// order, identity and the build that wrote it.
+func (r *ckptReader) header() (CheckpointHeader, error) {
+	var h CheckpointHeader
+	magic := make([]byte, len(checkpointMagic))
+	r.bytes(magic)
+	if r.err != nil || string(magic) != checkpointMagic {
+		return h, errors.New("not an anoncheck checkpoint")
+	}
+	if v := r.u64(); r.err == nil && v != checkpointVersion {
+		return h, fmt.Errorf("checkpoint format version %d, written by another anoncheck; this one reads version %d only: start the search again without --resume", v, checkpointVersion)
+	}
+	if m := r.u64(); r.err == nil && m != endianMark {
+		return h, errors.New("checkpoint written on a machine of another byte order")
+	}
+	h.Identity = r.str(1<<16, "identity")
+	h.Tool = r.str(1<<12, "tool")
+	if r.err != nil {
+		if errors.Is(r.err, io.EOF) || errors.Is(r.err, io.ErrUnexpectedEOF) {
+			return h, errors.New("truncated")
+		}
+		return h, r.err
+	}
+	return h, nil
+}
+
+// IdentityDiff is a name=value line of two identities (Config.Identity)
+// with different values; a value is empty where its identity lacks the
+// line.
+type IdentityDiff struct{ Name, Saved, Current string }
+
+// DiffIdentities lists the name=value lines in which a checkpoint's
+// identity, saved, and a run's, cur, differ: cur's order, then the lines
+// saved alone has.
+func DiffIdentities(saved, cur string) []IdentityDiff {
+	fields := func(s string) (names []string, vals map[string]string) {
+		vals = map[string]string{}
+		for _, l := range strings.Split(s, "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				names = append(names, k)
+				vals[k] = v
+			}
+		}
+		return names, vals
+	}
+	sn, sv := fields(saved)
+	cn, cv := fields(cur)
+	var diffs []IdentityDiff
+	for _, k := range cn {
+		if sv[k] != cv[k] {
+			diffs = append(diffs, IdentityDiff{k, sv[k], cv[k]})
+		}
+	}
+	for _, k := range sn {
+		if _, ok := cv[k]; !ok {
+			diffs = append(diffs, IdentityDiff{k, sv[k], ""})
+		}
+	}
+	return diffs
+}
+
+// identityDiff describes how identity saved differs from this run's, cur.
+func identityDiff(saved, cur string) string {
+	var d []string
+	for _, x := range DiffIdentities(saved, cur) {
+		d = append(d, fmt.Sprintf("%s %q in the checkpoint, %q in this run", x.Name, x.Saved, x.Current))
+	}
+	if len(d) == 0 {
+		return fmt.Sprintf("%q, not this one's %q", saved, cur)
+	}
+	return strings.Join(d, "; ")
 }
 
 // savedViolation is a property's violation as a checkpoint keeps it: its

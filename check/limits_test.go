@@ -25,6 +25,7 @@ func layoutOf(t *testing.T, data []byte) ckptLayout {
 	var l ckptLayout
 	off := len(checkpointMagic) + 16 // magic, version, byte order
 	off += 8 + u(off)                // identity
+	off += 8 + u(off)                // tool
 	props := u(off)
 	off += 8
 	l.depth, l.pos = off, off+8

@@ -41,6 +41,9 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 			return usageErr("%s: a checkpoint holds one variant's search; choose one with --spec", c.flag)
 		}
 	}
+	if f.given("checkpoint-every") && f.checkpoint == "" {
+		return usageErr("--checkpoint-every %s: applies only with --checkpoint FILE", f.checkpointEvery)
+	}
 	if f.checkpoint != "" {
 		if err := checkOutputPath("checkpoint", f.checkpoint); err != nil {
 			return usageErr("%v", err)
@@ -58,6 +61,9 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 		}
 	}
 	// Last of the checks, so a refused command leaves no directory behind.
+	if err := makeParents([2]string{"checkpoint", f.checkpoint}); err != nil {
+		return err
+	}
 	if err := prepareOut(f.out); err != nil {
 		return err
 	}
@@ -66,41 +72,61 @@ func runCheck(ctx context.Context, f *checkFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return runError(f, err)
 	}
-	// With several variants the matrix comes first; what each variant's
-	// report adds (incomplete runs, traces) follows it.
-	matrix := len(cfg.Variants) > 1
+	files := &written{w: stderr}
+	each := func(w io.Writer, r *run.Run) error {
+		if !r.IsPart() {
+			return nil
+		}
+		path := filepath.Join(f.out, fmt.Sprintf("%s.part-%d-of-%d", r.Variant.Name, cfg.Shard.Index, cfg.Shard.Count))
+		if err := r.WritePart(path); err != nil {
+			return fmt.Errorf("writing %s: %v", path, err)
+		}
+		files.add(path)
+		fmt.Fprintf(w, "part %d of %d of %s written to %s (anoncheck merge folds the parts)\n", cfg.Shard.Index, cfg.Shard.Count, r.Variant.Name, path)
+		return nil
+	}
+	show := printOutcome
+	if f.format == "json" {
+		show = printJSON
+	}
+	if err := show(stdout, f, out, files, each); err != nil {
+		return err
+	}
+	return exitWith(out.Code(), "violations or limits")
+}
+
+// printOutcome prints each run's report, after each(w, r), and with
+// several runs the verdict and coverage matrices first: what each run's
+// report adds to them (why it is incomplete, its traces) follows.
+func printOutcome(stdout io.Writer, f *checkFlags, out *run.Outcome, files *written, each func(w io.Writer, r *run.Run) error) error {
+	matrix := len(out.Runs) > 1
 	var after bytes.Buffer
 	w := stdout
 	if matrix {
 		w = &after
 	}
 	for _, r := range out.Runs {
-		if r.IsPart() {
-			path := filepath.Join(f.out, fmt.Sprintf("%s.part-%d-of-%d", r.Variant.Name, cfg.Shard.Index, cfg.Shard.Count))
-			if err := r.WritePart(path); err != nil {
-				return fmt.Errorf("writing %s: %v", path, err)
-			}
-			fmt.Fprintf(w, "part %d of %d of %s written to %s (anoncheck merge folds the parts)\n", cfg.Shard.Index, cfg.Shard.Count, r.Variant.Name, path)
+		if err := each(w, r); err != nil {
+			return err
 		}
-		if err := printReport(w, f, r, matrix); err != nil {
+		if err := printReport(w, f, r, matrix, files); err != nil {
 			return err
 		}
 	}
 	if out.NotChecked > 0 {
 		fmt.Fprintf(w, "stopped by %s: %d more variant(s) not checked\n", stopFlag(out.Runs[len(out.Runs)-1].Stop), out.NotChecked)
 	}
-	if matrix {
-		if err := writeMatrix(stdout, out, f.bound); err != nil {
-			return err
-		}
-		if err := writeCoverageMatrix(stdout, out); err != nil {
-			return err
-		}
-		if _, err := after.WriteTo(stdout); err != nil {
-			return err
-		}
+	if !matrix {
+		return nil
 	}
-	return exitWith(out.Code(), "violations or limits")
+	if err := writeMatrix(stdout, out, f.bound, f.markdown()); err != nil {
+		return err
+	}
+	if err := writeCoverageMatrix(stdout, out, f.markdown()); err != nil {
+		return err
+	}
+	_, err := after.WriteTo(stdout)
+	return err
 }
 
 // prepareOut creates the --out directory and probes it, so that a

@@ -13,8 +13,9 @@ import (
 
 // printCoverage prints what a run's transitions reached: how often each
 // operation kind was applied, which kernel functions were never entered,
-// how often each case was taken, and which assertions fired.
-func printCoverage(w io.Writer, indent string, c *transitions.Coverage, v *specs.Variant) {
+// how often each case was taken, and which assertions fired; and, if
+// vacuous, that the operations never reached the anon_vma code.
+func printCoverage(w io.Writer, indent string, c *transitions.Coverage, v *specs.Variant, vacuous bool) {
 	fns, modelledCases := run.Modelled(v)
 	table := v.Funcs()
 	fmt.Fprintf(w, "%scoverage (transitions that reached each point):\n", indent)
@@ -51,47 +52,7 @@ func printCoverage(w io.Writer, indent string, c *transitions.Coverage, v *specs
 	}
 	fmt.Fprintf(tw, "%s  assertions\t%s\n", indent, strings.Join(fired, "; "))
 	tw.Flush()
-	if run.Vacuous(c) {
+	if vacuous {
 		fmt.Fprintf(w, "%s  no anon_vma was ever allocated: the operations never reached the anon_vma code, so no property was put to the test (add write to --ops)\n", indent)
 	}
-}
-
-// writeCoverageMatrix prints a row of coverage per variant after the
-// verdict matrix.
-func writeCoverageMatrix(w io.Writer, out *run.Outcome) error {
-	fmt.Fprintln(w, "coverage (points reached of those modelled):")
-	width := len("variant")
-	for _, r := range out.Runs {
-		width = max(width, len(r.Variant.Name))
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\toperations\tfunctions\tcases\tassertions fired\t\n", width, "variant")
-	for _, r := range out.Runs {
-		c := r.Coverage()
-		nops, nfn, ncase, nassert := 0, 0, 0, 0
-		for _, k := range transitions.OpKinds() {
-			if c.Op(k) > 0 {
-				nops++
-			}
-		}
-		fns, cases := run.Modelled(r.Variant)
-		for _, f := range fns {
-			if c.Fn(f) > 0 {
-				nfn++
-			}
-		}
-		for _, x := range cases {
-			if c.Case(x) > 0 {
-				ncase++
-			}
-		}
-		for _, a := range transitions.Assertions() {
-			if c.Assertion(a) > 0 {
-				nassert++
-			}
-		}
-		fmt.Fprintf(tw, "%-*s\t%d/%d\t%d/%d\t%d/%d\t%d\t\n", width, r.Variant.Name, nops, len(transitions.OpKinds()),
-			nfn, len(fns), ncase, len(cases), nassert)
-	}
-	return tw.Flush()
 }

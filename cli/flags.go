@@ -7,12 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/spf13/cobra"
+	"syscall"
 
 	"anoncheck/check"
 	"anoncheck/run"
@@ -21,67 +19,6 @@ import (
 	"anoncheck/traces"
 	"anoncheck/transitions"
 )
-
-// checkFlags are the flags of the main command; gate and diff inherit the
-// persistent ones.
-type checkFlags struct {
-	bound     int
-	pages     int
-	procs     int
-	prots     string
-	spec      string
-	maxStates int
-	progress  string
-	traces    bool
-	out       string
-	timeout   time.Duration
-	maxMemory string
-	selfCheck bool
-	workers   int
-	format    string
-	symmetry  string
-	ops       string
-
-	verifyStates    bool
-	checkpoint      string
-	checkpointEvery time.Duration
-	resume          string
-	force           bool
-	shrink          bool
-	shard           string
-	spill           string
-}
-
-// register declares the flags on the root command.
-func (f *checkFlags) register(root *cobra.Command) {
-	def := transitions.DefaultScope()
-	pf := root.PersistentFlags()
-	pf.IntVar(&f.bound, "bound", 5, "largest number of operations after the initial layout (BFS depth); 0 explores the scope to its fixpoint")
-	pf.IntVar(&f.pages, "pages", def.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots))
-	pf.IntVar(&f.procs, "procs", def.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs))
-	pf.StringVar(&f.prots, "prots", def.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)")
-	pf.IntVar(&f.maxStates, "max-states", 0, "stop a variant's run after this many states (0: no limit); the run then exits 3")
-	pf.DurationVar(&f.timeout, "timeout", 0, "stop after this long (e.g. 90s, 10m; 0: no limit); the run then exits 3")
-	pf.StringVar(&f.maxMemory, "max-memory", "auto", "stop when the Go heap exceeds this (e.g. 2GiB, 500MiB; auto: 3/4 of physical memory; 0: no limit); the run then exits 3")
-	pf.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines computing successors (results do not depend on it)")
-	pf.StringVar(&f.symmetry, "symmetry", "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)")
-	pf.StringVar(&f.ops, "ops", "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)")
-	pf.BoolVar(&f.selfCheck, "self-check", false, "also check the model's own structures in every state (slower; a failure is a model bug)")
-	pf.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a live line on a terminal, a line every 10 s otherwise), always, never")
-	fl := root.Flags()
-	fl.StringVar(&f.spec, "spec", "all", "variants to check, comma-separated, or all (anoncheck specs lists them)")
-	fl.StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json, for anoncheck replay; with --format html also VARIANT.PROPERTY.html)")
-	pf.StringVar(&f.format, "format", "text", "trace format: text (mailable), markdown (with Mermaid diagrams of the anon_vma tree) or html (a self-contained page to step through; the main command writes one per trace into --out)")
-	fl.StringVar(&f.checkpoint, "checkpoint", "", "write the search to this file every --checkpoint-every and when stopped by a limit or an interrupt (one --spec only)")
-	fl.DurationVar(&f.checkpointEvery, "checkpoint-every", 5*time.Minute, "how often --checkpoint writes")
-	fl.StringVar(&f.resume, "resume", "", "continue the search saved in this checkpoint file (same --spec, scope and options; a --bound no smaller than the depth it reached, or 0)")
-	pf.BoolVar(&f.verifyStates, "verify-states", false, "keep every state beside its fingerprint and stop if two states share one (small scopes; memory for every state)")
-	pf.BoolVar(&f.shrink, "shrink", true, "simplify each shortest trace (fewer processes, VMAs, pages, writes, simpler prots) keeping its length; --shrink=false prints the explorer's own")
-	pf.BoolVar(&f.force, "force", false, "run even when the size estimate says the run cannot fit in --max-memory")
-	fl.BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
-	fl.StringVar(&f.spill, "spill", "", "keep the frontiers' states and the parent links in unlinked files in this directory instead of memory: about 25 bytes of memory a state instead of 200-260, for runs larger than memory (needs free disk of about 100 bytes a state)")
-	fl.StringVar(&f.shard, "shard", "", "run part I of N (I from 0) of a sharded run and write its part file into --out, for anoncheck merge (e.g. --shard $JOB_COMPLETION_INDEX/8)")
-}
 
 // parseShard reads --shard I/N.
 func parseShard(s string) (check.Shard, error) {
@@ -120,8 +57,8 @@ func (f *checkFlags) config(stderr io.Writer) (*run.Config, error) {
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	if _, err := traceWriter(f.format); err != nil {
-		return nil, usageErr("%v", err)
+	if err := f.checkFormat(); err != nil {
+		return nil, err
 	}
 	if f.workers < 1 || f.workers > 256 {
 		return nil, usageErr("--workers %d: must be between 1 and 256", f.workers)
@@ -247,20 +184,52 @@ func parseBytes(s string) (uint64, error) {
 	return n * mult, nil
 }
 
-// checkOutputPath rejects an output file whose directory does not exist.
+// checkOutputPath refuses an output file that cannot be written, before
+// a long run rather than after it: a path that names a directory, or
+// whose directory neither exists nor can be created (a file in the way,
+// or nothing can be written where it would be created). It creates
+// nothing: makeParents does, once every check of the command passed, so
+// a refused command leaves nothing behind.
 func checkOutputPath(flag, path string) error {
 	if path == "" {
 		return nil
 	}
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("--%s %q: directory %q does not exist", flag, path, dir)
+	if strings.HasSuffix(path, string(filepath.Separator)) {
+		return fmt.Errorf("--%s %q: names a directory; name a file", flag, path)
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("--%s %q: is a directory; name a file", flag, path)
 	}
+	dir := filepath.Dir(path)
+	for {
+		st, err := os.Stat(dir)
+		if err == nil && !st.IsDir() {
+			return fmt.Errorf("--%s %q: %q is not a directory", flag, path, dir)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) || filepath.Dir(dir) == dir {
+			return fmt.Errorf("--%s %q: %v", flag, path, err)
+		}
+		dir = filepath.Dir(dir) // created by makeParents
+	}
 	if err := probeWritable(dir); err != nil {
 		return fmt.Errorf("--%s %q: cannot write in %q: %v", flag, path, dir, err)
+	}
+	return nil
+}
+
+// makeParents creates the directories of output files that checkOutputPath
+// accepted, as --out creates its directory.
+func makeParents(flagPaths ...[2]string) error {
+	for _, fp := range flagPaths {
+		if fp[1] == "" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(fp[1]), 0o777); err != nil {
+			return usageErr("--%s %q: cannot create its directory: %v", fp[0], fp[1], err)
+		}
 	}
 	return nil
 }
@@ -321,9 +290,43 @@ func runError(f *checkFlags, err error) error {
 		return usageErr("--bound %d at pages=%d procs=%d: estimated ~%.1e states (~%s at %d bytes each), far beyond the memory limit %s; %s, or pass --force to try anyway",
 			tl.Bound, tl.Pages, tl.Procs, tl.States, humanBytes(tl.States*float64(tl.BytesPerState)), tl.BytesPerState, humanBytes(float64(tl.Memory)), hint)
 	}
+	var small *run.MemoryTooSmall
+	if errors.As(err, &small) {
+		return usageErr("--max-memory %s cannot hold the initial layouts (~%.0f at pages=%d), which need about %dMiB: give --max-memory %dMiB or more, or 0 for no limit",
+			f.maxMemory, small.Layouts, small.Pages, small.Least>>20, small.Least>>20)
+	}
+	var cm *run.CheckpointMismatch
+	if errors.As(err, &cm) {
+		var d []string
+		for _, x := range cm.Diffs {
+			d = append(d, describeDiff(x))
+		}
+		return usageErr("--resume %s: the checkpoint is of another run: %s (it was written by %s); resume with the options it was made with, or start afresh without --resume",
+			cm.Path, strings.Join(d, "; "), cm.Tool)
+	}
 	var re *run.ResumeError
 	if errors.As(err, &re) {
 		return usageErr("--resume: %v", re.Err)
 	}
 	return err
+}
+
+// describeDiff names the option in which a checkpoint's run and this one
+// differ, as the command line gives it.
+func describeDiff(x check.IdentityDiff) string {
+	switch x.Name {
+	case "variant":
+		return fmt.Sprintf("--spec %s here, %s in the checkpoint", x.Current, x.Saved)
+	case "pages", "procs", "prots", "ops", "symmetry":
+		return fmt.Sprintf("--%s %s here, %s in the checkpoint", x.Name, x.Current, x.Saved)
+	case "properties":
+		self := func(list string) bool { return slices.Contains(strings.Split(list, ","), specs.SelfCheck.Name) }
+		if here, there := self(x.Current), self(x.Saved); here != there {
+			return fmt.Sprintf("--self-check %t here, %t in the checkpoint", here, there)
+		}
+		return "the properties checked differ (another version of anoncheck wrote the checkpoint)"
+	case "model":
+		return "the model of the variant differs (another version of anoncheck wrote the checkpoint)"
+	}
+	return fmt.Sprintf("%s %q here, %q in the checkpoint", x.Name, x.Current, x.Saved)
 }

@@ -17,8 +17,9 @@ type gateFlags struct {
 	junit, ktap, markdown string
 }
 
-func newGateCmd(f *checkFlags, stdout, stderr io.Writer) *cobra.Command {
+func newGateCmd(stdout, stderr io.Writer) *cobra.Command {
 	var g gateFlags
+	f := defaultCheckFlags()
 	cmd := &cobra.Command{
 		Use:   "gate --spec CANDIDATE [--baseline BASE]",
 		Short: "Fail (exit 1) when a candidate variant violates a safety property, or one its baseline does not",
@@ -41,9 +42,10 @@ comment or a job summary.`,
 	}
 	cmd.Flags().StringVar(&g.spec, "spec", "", "the candidate variant (required)")
 	cmd.Flags().StringVar(&g.baseline, "baseline", "", "a variant whose violations the candidate may share without failing")
-	cmd.Flags().StringVar(&g.junit, "junit", "", "write JUnit XML to this file")
-	cmd.Flags().StringVar(&g.ktap, "ktap", "", "write KTAP to this file")
-	cmd.Flags().StringVar(&g.markdown, "markdown", "", "write a Markdown summary to this file")
+	cmd.Flags().StringVar(&g.junit, "junit", "", "write JUnit XML to this file (named on stderr when written)")
+	cmd.Flags().StringVar(&g.ktap, "ktap", "", "write KTAP to this file (named on stderr when written)")
+	cmd.Flags().StringVar(&g.markdown, "markdown", "", "write a Markdown summary to this file (named on stderr when written)")
+	f.register(cmd, join([]string{"bound", "shrink"}, scopeFlags, limitFlags, engineFlags)...)
 	return cmd
 }
 
@@ -65,16 +67,24 @@ func runGate(ctx context.Context, f *checkFlags, g *gateFlags, stdout, stderr io
 			return err
 		}
 	}
-	for _, o := range [][2]string{{"junit", g.junit}, {"ktap", g.ktap}, {"markdown", g.markdown}} {
+	reports := [][2]string{{"junit", g.junit}, {"ktap", g.ktap}, {"markdown", g.markdown}}
+	if err := refuseSameFile(reports...); err != nil {
+		return err
+	}
+	for _, o := range reports {
 		if err := checkOutputPath(o[0], o[1]); err != nil {
 			return usageErr("%v", err)
 		}
+	}
+	if err := makeParents(reports...); err != nil {
+		return err
 	}
 	out, err := run.Gate(ctx, cfg, cand, base)
 	if err != nil {
 		return runError(f, err)
 	}
 	rep := out.Report
+	files := &written{w: stderr}
 	for _, o := range []struct {
 		path  string
 		write func(io.Writer, *traces.Report) error
@@ -85,6 +95,7 @@ func runGate(ctx context.Context, f *checkFlags, g *gateFlags, stdout, stderr io
 		if err := traces.WriteFileAtomic(o.path, func(w io.Writer) error { return o.write(w, rep) }); err != nil {
 			return fmt.Errorf("writing %s: %v", o.path, err)
 		}
+		files.add(o.path)
 	}
 
 	fmt.Fprintf(stdout, "%s (%s, bound %d)\n", rep.Title, &cfg.Scope, f.bound)

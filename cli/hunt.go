@@ -20,8 +20,9 @@ type huntFlags struct {
 	maxDepth int
 }
 
-func newHuntCmd(f *checkFlags, stdout, stderr io.Writer) *cobra.Command {
+func newHuntCmd(stdout, stderr io.Writer) *cobra.Command {
 	var h huntFlags
+	f := defaultCheckFlags()
 	cmd := &cobra.Command{
 		Use:   "hunt --spec V[,V...] [--time 10m] [--seed S]",
 		Short: "Search for violations beyond the reach of exhaustive search: a swarm of walks and narrowed searches",
@@ -40,15 +41,23 @@ with what it covered, never "holds". The same --seed and --workers run the
 same members in the same order, so a hunt that finds a violation within
 --time finds the same one again.
 
+--format json prints one JSON document for scripts (Go type run.HuntReport
+documents each field; names are stable within a version): format
+"anoncheck-hunt", version 1, tool, exit, seed, workers, time_seconds,
+max_depth, scope, not_hunted, files, and variants [{variant, seconds,
+cancelled, finding (null if none: {property, operations,
+found_operations, member, after_seconds, trace {property, json, html}}),
+covered {members, bfs_members, walk_members, bfs_states, bfs_depth,
+walk_steps, walk_distinct_states, walk_longest}, members [{index, kind
+(bfs or walk), plan, states, steps, distinct_states, depth, seconds,
+found}], coverage (as the main command's)}].
+
 Exit status: 1 a violation was found, 0 none was, 2 bad usage.`,
 		Example: `  anoncheck hunt --spec v5.4 --procs 3 --pages 2 --time 10m
   anoncheck hunt --spec v5.4,v6.1 --procs 3 --time 5m --seed 7 --out out
   anoncheck hunt --spec khlebnikov-fix-v1 --time 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := unusedFlags(cmd, "bound", "timeout", "verify-states", "force", "self-check", "max-states"); err != nil {
-				return err
-			}
 			return runHunt(cmd.Context(), f, &h, stdout, stderr)
 		},
 	}
@@ -56,8 +65,7 @@ Exit status: 1 a violation was found, 0 none was, 2 bad usage.`,
 	cmd.Flags().DurationVar(&h.time, "time", 10*time.Minute, "how long to hunt in each variant")
 	cmd.Flags().Uint64Var(&h.seed, "seed", 1, "chooses the swarm's members: the same seed and --workers give the same hunt")
 	cmd.Flags().IntVar(&h.maxDepth, "max-depth", 64, "the longest walk, and the bound of the breadth-first members (operations after setup)")
-	cmd.Flags().StringVar(&f.out, "out", "", "write each violation's trace as JSON to this directory, created if missing (VARIANT.PROPERTY.json)")
-	cmd.Flags().BoolVar(&f.traces, "traces", true, "print the trace of each violation (--traces=false for the summary only)")
+	f.register(cmd, join(scopeFlags, []string{"max-memory", "workers", "progress"}, traceFlags)...)
 	return cmd
 }
 
@@ -92,10 +100,17 @@ func runHunt(ctx context.Context, f *checkFlags, h *huntFlags, stdout, stderr io
 	}
 	out, err := run.RunHunt(ctx, hc, prog)
 	if err != nil {
-		return err
+		return runError(f, err)
+	}
+	files := &written{w: stderr}
+	if f.format == "json" {
+		if err := printHuntJSON(stdout, f, hc, out, files); err != nil {
+			return err
+		}
+		return exitWith(out.Code(), "violation found")
 	}
 	for _, hu := range out.Hunts {
-		if err := printHunt(stdout, f, hc, hu); err != nil {
+		if err := printHunt(stdout, f, hc, hu, files); err != nil {
 			return err
 		}
 	}
@@ -129,7 +144,7 @@ func memberCovered(r *run.MemberResult) string {
 }
 
 // printHunt prints one variant's hunt: what it found, or what it covered.
-func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt) error {
+func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt, files *written) error {
 	fmt.Fprintf(w, "hunt %s (%s, seed %d, %d workers, up to %s, walks up to %d operations)\n",
 		hu.Variant.Name, &hc.Scope, hc.Seed, hc.Workers, hc.Limits.Timeout, hc.MaxDepth)
 	bfs, steps, distinct, bfsDepth, walkDepth := hu.Covered()
@@ -150,7 +165,7 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt) err
 		}
 		fmt.Fprintf(w, "  no violation found (%s); a hunt is not exhaustive, so this proves nothing\n", why)
 		fmt.Fprintf(w, "  covered: %s\n", covered)
-		printCoverage(w, "  ", hu.Coverage(), hu.Variant)
+		printCoverage(w, "  ", hu.Coverage(), hu.Variant, run.Vacuous(hu.Coverage()))
 		fmt.Fprintln(w)
 		return nil
 	}
@@ -159,8 +174,8 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt) err
 		fd.Property.Name, fd.Trace.Depth(), fd.Found)
 	fmt.Fprintf(w, "  found after %s by member %s\n", fd.After.Round(time.Millisecond), strings.TrimPrefix(fd.Member.String(), "#"))
 	fmt.Fprintf(w, "  covered: %s\n", covered)
-	printCoverage(w, "  ", hu.Coverage(), hu.Variant)
-	if err := emitTrace(w, f, fd.Trace); err != nil {
+	printCoverage(w, "  ", hu.Coverage(), hu.Variant, run.Vacuous(hu.Coverage()))
+	if err := emitTrace(w, f, fd.Trace, files); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)

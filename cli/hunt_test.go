@@ -55,7 +55,7 @@ func TestHuntCommandBadInput(t *testing.T) {
 		{[]string{"hunt"}, "--spec is required"},
 		{[]string{"hunt", "--spec", "v5.4", "--time", "0s"}, "--time"},
 		{[]string{"hunt", "--spec", "nope"}, "unknown variant"},
-		{[]string{"hunt", "--spec", "v5.4", "--bound", "3"}, "--bound does not apply"},
+		{[]string{"hunt", "--spec", "v5.4", "--bound", "3"}, "unknown flag: --bound"},
 		{[]string{"hunt", "--spec", "v5.4", "--max-depth", "2"}, "--max-depth"},
 	} {
 		code, _, errs := runCLI(t, c.args...)

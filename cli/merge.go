@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"io"
 
@@ -10,7 +9,8 @@ import (
 	"anoncheck/run"
 )
 
-func newMergeCmd(f *checkFlags, stdout io.Writer) *cobra.Command {
+func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
+	f := defaultCheckFlags()
 	cmd := &cobra.Command{
 		Use:   "merge PART-FILE...",
 		Short: "Fold the part files of a sharded run (--shard I/N) into its verdicts, states and traces",
@@ -30,19 +30,14 @@ Exit status as the main command's.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := unusedFlags(cmd, "bound", "pages", "procs", "prots", "ops", "symmetry", "max-states", "timeout",
-				"max-memory", "workers", "self-check", "verify-states", "force"); err != nil {
-				return err
-			}
-			return runMerge(cmd.Context(), f, args, stdout)
+			return runMerge(cmd.Context(), f, args, stdout, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&f.out, "out", "", "write each violation's shortest trace as JSON to this directory, created if missing")
-	cmd.Flags().BoolVar(&f.traces, "traces", true, "print the shortest trace of each violation (--traces=false for verdicts only)")
+	f.register(cmd, traceFlags...)
 	return cmd
 }
 
-func runMerge(_ context.Context, f *checkFlags, files []string, stdout io.Writer) error {
+func runMerge(_ context.Context, f *checkFlags, files []string, stdout, stderr io.Writer) error {
 	if _, err := traceWriter(f.format); err != nil {
 		return usageErr("%v", err)
 	}
@@ -61,28 +56,12 @@ func runMerge(_ context.Context, f *checkFlags, files []string, stdout io.Writer
 	if err != nil {
 		return usageErr("merge: %v", err)
 	}
-	matrix := len(out.Runs) > 1
-	var after bytes.Buffer
-	w := stdout
-	if matrix {
-		w = &after
-	}
-	for _, r := range out.Runs {
+	each := func(_ io.Writer, r *run.Run) error {
 		f.bound = r.Bound()
-		if err := printReport(w, f, r, matrix); err != nil {
-			return err
-		}
+		return nil
 	}
-	if matrix {
-		if err := writeMatrix(stdout, out, f.bound); err != nil {
-			return err
-		}
-		if err := writeCoverageMatrix(stdout, out); err != nil {
-			return err
-		}
-		if _, err := after.WriteTo(stdout); err != nil {
-			return err
-		}
+	if err := printOutcome(stdout, f, out, &written{w: stderr}, each); err != nil {
+		return err
 	}
 	return exitWith(out.Code(), "violations or limits")
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -18,7 +19,32 @@ import (
 // why it is incomplete, and its traces, printed and written as the flags
 // ask. With brief (the matrix follows), only what the matrix cannot show
 // is printed: why a run is incomplete, and the traces when asked for.
-func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
+//
+// The report is plain text; with --format markdown it is fenced, so that
+// it renders as written (the traces that follow are Markdown).
+func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *written) error {
+	var text bytes.Buffer
+	if err := printSummary(&text, f, r, brief, files); err != nil {
+		return err
+	}
+	if text.Len() > 0 && f.markdown() {
+		fmt.Fprintf(w, "```text\n%s```\n\n", text.Bytes())
+	} else if _, err := text.WriteTo(w); err != nil {
+		return err
+	}
+	if (f.traces || f.out != "") && !r.IsPart() { // the merge of the parts gives the traces
+		if err := printTraces(w, f, r, files); err != nil {
+			return err
+		}
+	}
+	if !brief {
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// printSummary prints the text of a variant's report (printReport).
+func printSummary(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *written) error {
 	st, res, v, sc := r.Result.Stats, &r.Result, r.Variant, &r.Model.Scope
 	bound := fmt.Sprint(f.bound)
 	if f.bound == 0 {
@@ -47,7 +73,7 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	if st.States > 0 {
 		fmt.Fprintf(out, "  memory: visited set %.1f bytes/state, parent links and actions 8 bytes/state\n", float64(st.TableBytes)/n)
 	}
-	printCoverage(out, "  ", r.Coverage(), r.Variant)
+	printCoverage(out, "  ", r.Coverage(), r.Variant, r.Vacuous())
 
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for i, p := range r.Props {
@@ -91,6 +117,7 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 		fmt.Fprintf(w, "  %s: two different states share fingerprint %016x (found at depth %d); without --verify-states one of them would have been missed\n",
 			v.Name, res.Collision.Fingerprint, res.Collision.Depth)
 	}
+	noteCheckpoint(f, r, files)
 	switch {
 	case res.Err != nil:
 		fmt.Fprintf(w, "  %s: %v\n", v.Name, res.Err)
@@ -99,120 +126,120 @@ func printReport(w io.Writer, f *checkFlags, r *run.Run, brief bool) error {
 	case f.checkpoint != "" && limited:
 		fmt.Fprintf(w, "  no checkpoint written: the run stopped during the initial layouts, or by --max-states, before a consistent point\n")
 	}
-	if (f.traces || f.out != "") && !r.IsPart() { // the merge of the parts gives the traces
-		if err := printTraces(w, f, r); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintln(out)
 	return nil
 }
 
-// printTraces builds the trace of each violation and emits it.
-func printTraces(w io.Writer, f *checkFlags, r *run.Run) error {
+// written names each file a command writes, on stderr as it is written
+// (stdout is the report's: one JSON document with --format json), and
+// keeps the paths in order.
+type written struct {
+	w     io.Writer
+	paths []string
+}
+
+func (o *written) add(path string) {
+	fmt.Fprintf(o.w, "wrote %s\n", path)
+	o.paths = append(o.paths, path)
+}
+
+// noteCheckpoint names the checkpoint file run r wrote, if it wrote one.
+func noteCheckpoint(f *checkFlags, r *run.Run, files *written) {
+	if r.Result.Checkpoints > 0 {
+		files.add(f.checkpoint)
+	}
+}
+
+// savedTrace is a violation's trace and the files it was written to
+// (empty where it was not).
+type savedTrace struct {
+	t          *traces.Trace
+	json, html string
+}
+
+// writeTraces builds the trace of each violation of r and saves it.
+func writeTraces(f *checkFlags, r *run.Run, files *written) ([]savedTrace, error) {
+	var out []savedTrace
 	for i, p := range r.Props {
 		if !r.Result.Violated(i) || p.Limit {
 			continue
 		}
 		t, err := r.Trace(i)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := emitTrace(w, f, t); err != nil {
+		st, err := saveTrace(f, t, files)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// printTraces builds the trace of each violation, saves it and prints it
+// when --traces.
+func printTraces(w io.Writer, f *checkFlags, r *run.Run, files *written) error {
+	saved, err := writeTraces(f, r, files)
+	if err != nil {
+		return err
+	}
+	for _, st := range saved {
+		if err := printTrace(w, f, st); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// emitTrace writes a violation's trace to --out as JSON, and prints it in
-// --format (or, for html, writes the page to --out) when --traces.
-func emitTrace(w io.Writer, f *checkFlags, t *traces.Trace) error {
-	v, p := t.Variant, t.Property
-	if f.out != "" {
-		path := filepath.Join(f.out, v.Name+"."+p.Name+".json")
-		data, err := traces.EncodeJSON(t)
-		if err != nil {
-			return err
-		}
-		if err := traces.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-			return fmt.Errorf("writing %s: %v", path, err)
-		}
+// emitTrace saves a violation's trace and prints it when --traces.
+func emitTrace(w io.Writer, f *checkFlags, t *traces.Trace, files *written) error {
+	st, err := saveTrace(f, t, files)
+	if err != nil {
+		return err
 	}
-	if !f.traces {
+	return printTrace(w, f, st)
+}
+
+// saveTrace writes a violation's trace to --out as JSON, and with
+// --format html and --traces its page beside it.
+func saveTrace(f *checkFlags, t *traces.Trace, files *written) (savedTrace, error) {
+	st := savedTrace{t: t}
+	if f.out == "" {
+		return st, nil
+	}
+	base := filepath.Join(f.out, t.Variant.Name+"."+t.Property.Name)
+	data, err := traces.EncodeJSON(t)
+	if err != nil {
+		return st, err
+	}
+	st.json = base + ".json"
+	if err := traces.WriteFileAtomic(st.json, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		return st, fmt.Errorf("writing %s: %v", st.json, err)
+	}
+	files.add(st.json)
+	if f.format == "html" && f.traces {
+		st.html = base + ".html"
+		if err := traces.WriteFileAtomic(st.html, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
+			return st, fmt.Errorf("writing %s: %v", st.html, err)
+		}
+		files.add(st.html)
+	}
+	return st, nil
+}
+
+// printTrace prints a saved trace in --format when --traces; a page
+// (html) is named, not printed.
+func printTrace(w io.Writer, f *checkFlags, st savedTrace) error {
+	switch {
+	case !f.traces:
 		return nil
-	}
-	if f.format == "html" {
-		path := filepath.Join(f.out, v.Name+"."+p.Name+".html")
-		if err := traces.WriteFileAtomic(path, func(w io.Writer) error { return traces.WriteHTML(w, t) }); err != nil {
-			return fmt.Errorf("writing %s: %v", path, err)
-		}
-		fmt.Fprintf(w, "\n%s violated by %s: %s\n", p.Name, v.Name, path)
+	case st.html != "":
+		fmt.Fprintf(w, "\n%s violated by %s: %s\n", st.t.Property.Name, st.t.Variant.Name, st.html)
 		return nil
 	}
 	fmt.Fprintln(w)
 	write, _ := traceWriter(f.format)
-	return write(w, t)
-}
-
-// writeMatrix prints the verdict matrix: a row per variant, a column per
-// property; "ok" where the property holds to the bound, the depth of the
-// shortest violation where it does not, "?" where the run was incomplete.
-func writeMatrix(w io.Writer, out *run.Outcome, bound int) error {
-	b := fmt.Sprintf("bound %d", bound)
-	if bound == 0 {
-		b = "fixpoint"
-	}
-	fmt.Fprintf(w, "verdicts (%s; ok = holds, N = violated after N operations, ? = not explored to the end, - = the anon_vma code never reached, a = advisory%s):\n", b, partLegend(out))
-	width := len("variant")
-	for _, r := range out.Runs {
-		width = max(width, len(r.Variant.Name))
-	}
-	props := out.Runs[0].Props
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\t", width, "variant")
-	for _, p := range props {
-		if !p.Limit {
-			fmt.Fprintf(tw, "%s\t", p.Short)
-		}
-	}
-	fmt.Fprint(tw, "states\ttransitions\tdepth\tseconds\t\n")
-	for _, r := range out.Runs {
-		fmt.Fprintf(tw, "%-*s\t", width, r.Variant.Name)
-		for i, p := range props {
-			if p.Limit {
-				continue
-			}
-			cell := "ok"
-			switch {
-			case r.Result.Violated(i):
-				cell = fmt.Sprint(r.Result.Violations[i].Depth)
-				if p.Advisory {
-					cell += "a"
-				}
-			case r.Vacuous():
-				cell = "-"
-			case r.IsPart():
-				cell = "p"
-			case r.Incomplete():
-				cell = "?"
-			}
-			fmt.Fprintf(tw, "%s\t", cell)
-		}
-		st := r.Result.Stats
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t\n", st.States, st.Transitions, st.Depth, st.Elapsed.Seconds())
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	var legend []string
-	for _, p := range props {
-		if !p.Limit {
-			legend = append(legend, p.Short+"="+p.Name)
-		}
-	}
-	fmt.Fprintf(w, "columns: %s\n", strings.Join(legend, " "))
-	return nil
+	return write(w, st.t)
 }
 
 func joinInts(xs []int) string {
@@ -221,14 +248,4 @@ func joinInts(xs []int) string {
 		parts[i] = fmt.Sprint(x)
 	}
 	return strings.Join(parts, " ")
-}
-
-// partLegend explains the "p" cells of a matrix of parts.
-func partLegend(out *run.Outcome) string {
-	for _, r := range out.Runs {
-		if r.IsPart() {
-			return ", p = not violated in this part"
-		}
-	}
-	return ""
 }

@@ -55,16 +55,38 @@ func (r *Run) Capacity() bool {
 // not reach: it stopped before its bound, a state outgrew the model, or
 // its operations never reached the anon_vma code (Vacuous). It is the one
 // place that decides; every report asks it.
-func (r *Run) Incomplete() bool { return !r.Result.Complete || r.Capacity() || r.Vacuous() }
+func (r *Run) Incomplete() bool { return len(r.IncompleteBecause()) > 0 }
+
+// IncompleteBecause says why the run is incomplete, none if it is not:
+// "stopped" (a limit, a signal, a collision or a failure ended it; Stop
+// says which), "capacity" (a state outgrew the model), "vacuous"
+// (Vacuous).
+func (r *Run) IncompleteBecause() []string {
+	var why []string
+	for _, c := range []struct {
+		why string
+		is  bool
+	}{{"stopped", !r.Result.Complete}, {"capacity", r.Capacity()}, {"vacuous", r.Vacuous()}} {
+		if c.is {
+			why = append(why, c.why)
+		}
+	}
+	return why
+}
 
 // Coverage is what the run's transitions reached.
 func (r *Run) Coverage() *transitions.Coverage { return coverageOf(r.Result.Counts) }
 
-// Vacuous reports whether no transition of the run allocated an anon_vma:
-// the operations never reached the code the properties are about (with
-// --ops fork, say, nothing is ever written), so that every property holds
-// for want of anything to check.
-func (r *Run) Vacuous() bool { return r.Result.Counts != nil && Vacuous(r.Coverage()) }
+// Vacuous reports whether no transition of a run that explored all it
+// was to allocated an anon_vma: the operations never reached the code the
+// properties are about (with --ops fork, say, nothing is ever written),
+// so that every property holds for want of anything to check. A run a
+// limit stopped before any anon_vma was allocated is not vacuous but cut
+// short: its operations may well reach the code further on. Nor is a
+// resumed run judged: its counts are of what it did after the checkpoint.
+func (r *Run) Vacuous() bool {
+	return r.Result.Complete && r.cfg.Resume == "" && r.Result.Counts != nil && Vacuous(r.Coverage())
+}
 
 // Vacuous reports whether coverage c never reached the anon_vma code: no
 // anon_vma was allocated.
@@ -105,22 +127,22 @@ func (r *Run) Violated() bool {
 	return false
 }
 
-// Code is the exit status the run calls for: a violation, else
+// Code is the exit status the run calls for: a violation, whatever else
+// went wrong (a violation found is real however far the run got), else
 // incomplete, else none. A part of a sharded run that explored all its
 // states calls for none: its verdict comes from the merge.
 func (r *Run) Code() int {
-	code := ExitOK
 	if r.Violated() {
-		code = ExitViolation
+		return ExitViolation
 	}
 	incomplete := r.Incomplete()
 	if r.IsPart() {
 		incomplete = !r.Result.Complete
 	}
-	if r.Result.Err != nil || (incomplete && code == ExitOK) {
-		code = max(code, ExitIncomplete)
+	if r.Result.Err != nil || incomplete {
+		return ExitIncomplete
 	}
-	return code
+	return ExitOK
 }
 
 // Trace replays the explorer's shortest path to the violation of property
@@ -151,14 +173,34 @@ type Outcome struct {
 	NotChecked int
 }
 
-// Code is the exit status the outcome calls for: the most severe of its
-// runs'.
+// Code is the exit status the outcome calls for: a violation if any run
+// found one, whatever the other runs did; else incomplete if any run was,
+// or a variant was left unchecked; else none.
 func (o *Outcome) Code() int {
 	code := ExitOK
+	if o.NotChecked > 0 {
+		code = ExitIncomplete
+	}
 	for _, r := range o.Runs {
-		code = max(code, r.Code())
+		c := r.Code()
+		if c == ExitViolation {
+			return ExitViolation
+		}
+		code = max(code, c)
 	}
 	return code
+}
+
+// IncompleteRuns are the runs that certify nothing beyond what they
+// found (Run.Incomplete), in order.
+func (o *Outcome) IncompleteRuns() []*Run {
+	var out []*Run
+	for _, r := range o.Runs {
+		if r.Incomplete() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // ResumeError is returned when a checkpoint cannot be resumed.
@@ -166,20 +208,25 @@ type ResumeError struct{ Err error }
 
 func (e *ResumeError) Error() string { return "cannot resume: " + e.Err.Error() }
 
-// Check explores each variant of cfg in turn. It stops at the first run an
-// interrupt or the time limit cuts short.
+// Check explores each variant of cfg in turn, each within its share of
+// the time limit (see budget). It stops at an interrupt; the variants
+// left are not checked.
 func Check(ctx context.Context, cfg *Config) (*Outcome, error) {
-	ctx, cancel := cfg.withTimeout(ctx)
-	defer cancel()
+	if err := cfg.checkMemory(); err != nil {
+		return nil, err
+	}
 	out := &Outcome{}
-	sized := false
+	var sz sizing
+	b := cfg.budget()
 	for vi, v := range cfg.Variants {
-		r, err := cfg.explore(ctx, v, cfg.Properties(), &sized)
+		vctx, cancel := b.share(ctx, len(cfg.Variants)-vi)
+		r, err := cfg.explore(vctx, v, cfg.Properties(), &sz)
+		cancel()
 		if err != nil {
 			return nil, err
 		}
 		out.Runs = append(out.Runs, r)
-		if r.Result.Stop == check.Cancelled {
+		if ctx.Err() != nil {
 			out.NotChecked = len(cfg.Variants) - vi - 1
 			break
 		}
@@ -195,21 +242,62 @@ func (c *Config) withTimeout(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(ctx, c.Limits.Timeout)
 }
 
+// budget is Limits.Timeout shared among the variants a command runs one
+// after another. It is the whole command's time: a CI job has one time
+// limit, and the user sets --timeout to fit within it. A variant gets an
+// equal share of the time left when it starts, so that every variant is
+// reached (a broken one last in the list, too) and the time a variant did
+// not need goes to those after it.
+type budget struct {
+	deadline time.Time // zero: no limit
+}
+
+func (c *Config) budget() *budget {
+	if c.Limits.Timeout == 0 {
+		return &budget{}
+	}
+	return &budget{deadline: time.Now().Add(c.Limits.Timeout)}
+}
+
+// share returns the context of the next variant's run, with left
+// variants still to run, this one included.
+func (b *budget) share(ctx context.Context, left int) (context.Context, context.CancelFunc) {
+	if b.deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	rest := time.Until(b.deadline)
+	return context.WithTimeout(ctx, rest/time.Duration(max(left, 1)))
+}
+
+// sizing is what the size estimate learned of a scope, for the variants
+// of the command after the first.
+type sizing struct {
+	done   bool    // a pilot was cut and its run accepted
+	states float64 // the run's estimated states; 0 if unknown
+}
+
 // explore runs one variant within the bound and limits. Unless Force, a
 // run that may be large starts with a pilot (see estimate); a pilot that
 // finishes is the result. A pilot that is cut is work thrown away, so once
-// one variant's pilot was cut and its run accepted (*sized), later
+// one variant's pilot was cut and its run accepted (sz.done), later
 // variants of the same scope skip the pilot: variants of one scope differ
 // in size far less than the estimate's margin, and MaxMemory still stops a
-// run that outgrows the limit.
-func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.Property, sized *bool) (*Run, error) {
+// run that outgrows the limit. The estimate (sz.states) is what the
+// progress reports measure the run against.
+func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.Property, sz *sizing) (*Run, error) {
 	m := c.Model(v)
 	r := &Run{Variant: v, Model: m, Props: props, cfg: c}
+	if c.Resume != "" {
+		if err := c.checkResume(m, props); err != nil {
+			return nil, err
+		}
+	}
 	cfg := check.Config[state.State]{Bound: c.Bound, Properties: m.CheckProperties(props), MaxStates: c.Limits.MaxStates,
-		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: m.ConfigDigest(0),
+		MaxMemory: c.Limits.MaxMemory, Workers: c.Workers, VerifyStates: c.VerifyStates, Identity: identity(m, props),
 		Checkpoint: c.Checkpoint, CheckpointEvery: c.CheckpointEvery, Resume: c.Resume, Shard: c.Shard, SpillDir: c.SpillDir}
-	if !c.Force && !*sized && c.Resume == "" && c.Checkpoint == "" {
-		res, done, err := c.estimate(ctx, m, cfg)
+	var pilot *check.Result // a pilot cut short, before a run from the start
+	if !c.Force && !sz.done && c.Resume == "" && c.Checkpoint == "" {
+		res, done, states, err := c.estimate(ctx, m, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -218,9 +306,10 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 			r.Stop = stopOf(ctx, res)
 			return r, nil
 		}
-		*sized = true
+		sz.done, sz.states = true, states
+		pilot = &res
 	}
-	done := c.progress(v.Name, func(update func(check.Stats), every time.Duration) {
+	done := c.progressOf(v.Name, c.expected(m, sz.states), func(update func(check.Stats), every time.Duration) {
 		cfg.Progress, cfg.ProgressEvery = update, every
 	})
 	r.Result = check.Run[state.State](ctx, m, cfg)
@@ -229,6 +318,16 @@ func (c *Config) explore(ctx context.Context, v *specs.Variant, props []*specs.P
 		return nil, &ResumeError{r.Result.Err}
 	}
 	r.Stop = stopOf(ctx, r.Result)
+	if (r.Stop == StopTimeout || r.Stop == StopSignal) && pilot != nil && pilot.Stats.States > r.Result.Stats.States {
+		// The time ran out before the run got as far as its pilot, which
+		// explored the same states in the same order (the search is
+		// deterministic) and stopped at its own cap: keep the pilot,
+		// which found all the run has and more. It was stopped, as the
+		// run was, by the time, after the time of both.
+		elapsed := r.Result.Stats.Elapsed
+		r.Result = *pilot
+		r.Result.Stats.Elapsed += elapsed
+	}
 	return r, nil
 }
 

@@ -63,16 +63,23 @@ type Config struct {
 
 // Limits stop a run before its bound; a run they stop is incomplete.
 type Limits struct {
-	MaxStates int           // states per variant; 0: none
-	Timeout   time.Duration // for the whole command; 0: none
-	MaxMemory uint64        // Go heap in bytes; 0: none
+	MaxStates int // states per variant's run; 0: none
+	// Timeout is the whole command's time; 0: none. Check and Gate run
+	// the variants one after another, each with an equal share of the
+	// time left when it starts (budget). A hunt gives it to each variant.
+	Timeout   time.Duration
+	MaxMemory uint64 // Go heap in bytes, at any moment of any run; 0: none
 }
 
 // Progress reports how a run goes; the command line prints it.
 type Progress interface {
 	// Start returns the function check.Run calls about every interval
-	// with the statistics of the run named name.
-	Start(name string) (update func(check.Stats), every time.Duration)
+	// with the statistics of the run named name. expected gives, from
+	// those, the states the run is expected to end by: extrapolated from
+	// the size estimate's pilot or the run's own levels (rough, and high
+	// more often than low, as growth slows when a space saturates), or
+	// the state limit; 0 if nothing is known.
+	Start(name string, expected func(check.Stats) float64) (update func(check.Stats), every time.Duration)
 	// Done ends the reports of the run started last.
 	Done()
 }
@@ -92,11 +99,18 @@ func (c *Config) Model(v *specs.Variant) *specs.Model {
 	return &specs.Model{Variant: v, Scope: c.Scope, Symmetry: c.Symmetry}
 }
 
-// progress wraps Config.Progress for one run of check.Run.
+// progress wraps Config.Progress for one run of check.Run, of unknown
+// size.
 func (c *Config) progress(name string, cfg func(update func(check.Stats), every time.Duration)) (done func()) {
+	return c.progressOf(name, func(check.Stats) float64 { return 0 }, cfg)
+}
+
+// progressOf wraps Config.Progress for one run of check.Run expected to
+// end by expected(stats) states.
+func (c *Config) progressOf(name string, expected func(check.Stats) float64, cfg func(update func(check.Stats), every time.Duration)) (done func()) {
 	if c.Progress == nil {
 		return func() {}
 	}
-	cfg(c.Progress.Start(name))
+	cfg(c.Progress.Start(name, expected))
 	return c.Progress.Done
 }

@@ -3,7 +3,6 @@ package run
 import (
 	"context"
 
-	"anoncheck/check"
 	"anoncheck/specs"
 	"anoncheck/traces"
 )
@@ -38,8 +37,9 @@ func (g *GateOutcome) Code() int {
 // baseline satisfies to the end of its run. Advisory properties never
 // gate.
 func Gate(ctx context.Context, cfg *Config, cand, base *specs.Variant) (*GateOutcome, error) {
-	ctx, cancel := cfg.withTimeout(ctx)
-	defer cancel()
+	if err := cfg.checkMemory(); err != nil {
+		return nil, err
+	}
 	g := &GateOutcome{Candidate: cand, Baseline: base,
 		Report: &traces.Report{Title: "anoncheck gate: " + cand.Name}}
 	variants := []*specs.Variant{cand}
@@ -48,9 +48,12 @@ func Gate(ctx context.Context, cfg *Config, cand, base *specs.Variant) (*GateOut
 		g.Report.Title += " against " + base.Name
 	}
 	props := cfg.Properties()
-	sized := false
-	for _, v := range variants {
-		r, err := cfg.explore(ctx, v, props, &sized)
+	var sz sizing
+	b := cfg.budget()
+	for vi, v := range variants {
+		vctx, cancel := b.share(ctx, len(variants)-vi)
+		r, err := cfg.explore(vctx, v, props, &sz)
+		cancel()
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +77,7 @@ func Gate(ctx context.Context, cfg *Config, cand, base *specs.Variant) (*GateOut
 			vr.Verdicts = append(vr.Verdicts, vd)
 		}
 		g.Report.Variants = append(g.Report.Variants, vr)
-		if r.Result.Stop == check.Cancelled {
+		if ctx.Err() != nil { // a signal: the variants left are not run
 			break
 		}
 	}

@@ -237,6 +237,9 @@ func huntProperties() []*specs.Property {
 
 // RunHunt hunts each variant for Limits.Timeout.
 func RunHunt(ctx context.Context, h *HuntConfig, report func(v *specs.Variant, r *MemberResult)) (*HuntOutcome, error) {
+	if err := h.checkMemory(); err != nil {
+		return nil, err
+	}
 	out := &HuntOutcome{}
 	for _, v := range h.Variants {
 		hu, err := h.hunt(ctx, v, report)

@@ -15,6 +15,7 @@ import (
 	"anoncheck/state"
 	"anoncheck/traces"
 	"anoncheck/transitions"
+	"anoncheck/version"
 )
 
 // Sharded runs. Config.Shard splits each variant's run into parts (see
@@ -35,6 +36,7 @@ const (
 type Part struct {
 	Format   string
 	Version  int
+	Tool     string // the build that wrote it (version.String); empty in older files
 	Variant  string
 	Config   string // the model's configuration digest, bound included
 	Pages    int
@@ -68,7 +70,7 @@ type PartViolation struct {
 // part turns a run of one part into its file's contents.
 func (r *Run) part() *Part {
 	m, res := r.Model, &r.Result
-	p := &Part{Format: PartFormat, Version: PartVersion, Variant: r.Variant.Name, Config: m.ConfigDigest(r.cfg.Bound),
+	p := &Part{Format: PartFormat, Version: PartVersion, Tool: version.String(), Variant: r.Variant.Name, Config: m.ConfigDigest(r.cfg.Bound),
 		Pages: m.Scope.Pages, Procs: m.Scope.Procs, Ops: uint8(m.Scope.Ops), Symmetry: uint8(m.Symmetry), Bound: r.cfg.Bound,
 		Index: r.cfg.Shard.Index, Count: r.cfg.Shard.Count, SplitDepth: res.SplitDepth, Complete: res.Complete, Stop: r.Stop,
 		Setup: res.Stats.Setup, PerDepth: res.Stats.PerDepth, Transitions: res.Stats.Transitions, Elapsed: res.Stats.Elapsed,
@@ -156,13 +158,14 @@ func (c *Config) merge(parts []*Part) (*Run, error) {
 	cfg.Scope, cfg.Bound, cfg.Symmetry = sc, first.Bound, state.Symmetry(first.Symmetry)
 	m := cfg.Model(v)
 	if d := m.ConfigDigest(first.Bound); d != first.Config {
-		return nil, fmt.Errorf("the parts of %s were written by another version of the model (configuration %s, this one computes %s)", v.Name, first.Config, d)
+		return nil, fmt.Errorf("the parts of %s were written by another version of the model, %s (configuration %s; %s computes %s)",
+			v.Name, toolOf(first), first.Config, version.String(), d)
 	}
 	seen := make([]bool, first.Count)
 	for _, p := range parts {
 		if p.Config != first.Config || p.Count != first.Count || !slices.Equal(p.Props, first.Props) {
-			return nil, fmt.Errorf("the parts of %s are of different runs (configuration %s in %d parts, and %s in %d)",
-				v.Name, first.Config, first.Count, p.Config, p.Count)
+			return nil, fmt.Errorf("the parts of %s are of different runs (configuration %s in %d parts, written by %s, and %s in %d, written by %s)",
+				v.Name, first.Config, first.Count, toolOf(first), p.Config, p.Count, toolOf(p))
 		}
 		if seen[p.Index] {
 			return nil, fmt.Errorf("part %d/%d of %s is given twice", p.Index, p.Count, v.Name)
@@ -236,6 +239,14 @@ func (c *Config) merge(parts []*Part) (*Run, error) {
 		res.Stop = check.Cancelled
 	}
 	return r, nil
+}
+
+// toolOf names the build that wrote part p.
+func toolOf(p *Part) string {
+	if p.Tool == "" {
+		return "an anoncheck that did not record its version"
+	}
+	return p.Tool
 }
 
 // variantRank is a variant's place in specs.All.

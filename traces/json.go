@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"anoncheck/transitions"
+	"anoncheck/version"
 )
 
 // FormatName and FormatVersion identify trace files.
@@ -20,8 +21,11 @@ const (
 // File is the JSON form of a trace: what was checked, and each operation
 // with the digest of the canonical state after it.
 type File struct {
-	Format   string     `json:"format"`
-	Version  int        `json:"version"`
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Tool is the build of anoncheck that wrote the file (version.String);
+	// absent from files written before it was recorded.
+	Tool     string     `json:"tool,omitempty"`
 	Variant  string     `json:"variant"`
 	Follows  string     `json:"follows,omitempty"`
 	Property string     `json:"property,omitempty"`
@@ -60,7 +64,7 @@ func intp(v uint8) *int { i := int(v); return &i }
 
 // EncodeJSON renders t as a trace file.
 func EncodeJSON(t *Trace) ([]byte, error) {
-	f := File{Format: FormatName, Version: FormatVersion, Variant: t.Variant.Name, Follows: t.Variant.Follows,
+	f := File{Format: FormatName, Version: FormatVersion, Tool: version.String(), Variant: t.Variant.Name, Follows: t.Variant.Follows,
 		Scope: FileScope{Pages: t.Scope.Pages, Procs: t.Scope.Procs}}
 	if t.Property != nil {
 		f.Property = t.Property.Name

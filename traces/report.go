@@ -34,8 +34,11 @@ type Verdict struct {
 
 // notGating says why a violation does not fail the gate.
 func (v Verdict) notGating() string {
-	if v.Undecided {
+	switch {
+	case v.Undecided:
 		return "undecided: the baseline run did not finish"
+	case v.Property.Advisory:
+		return "not gating: advisory"
 	}
 	return "not gating"
 }
@@ -71,13 +74,29 @@ type Report struct {
 }
 
 // WriteJUnit writes JUnit XML: a test suite per variant, a test case per
-// property; a violation is a failure carrying its trace, an incomplete run
-// an error.
+// property. A violation that fails the gate is a failure carrying its
+// trace; an incomplete run, or a violation the gate could not judge (the
+// baseline run did not finish), an error, since the gate then certifies
+// nothing and exits 3.
+//
+// A violation that does not fail the gate (the baseline violates the
+// property too, or the property is advisory) is a skipped test case, its
+// message saying why and its trace in system-out. Jenkins' JUnit plugin
+// marks a build unstable for failures and errors only, and GitLab's test
+// report counts only those as failed: skipped cases leave the job green
+// in both, where a <failure> painted it red although the gate passed.
+// Skipped rather than passed, because the property does not hold: a
+// passed case would hide the violation from a reader of the report (both
+// list skipped cases with their message), and KTAP says the same with
+// "# SKIP".
 func WriteJUnit(w io.Writer, r *Report) error {
 	type failure struct {
 		Message string `xml:"message,attr"`
 		Type    string `xml:"type,attr"`
 		Body    string `xml:",cdata"`
+	}
+	type skipped struct {
+		Message string `xml:"message,attr"`
 	}
 	type testcase struct {
 		Name      string   `xml:"name,attr"`
@@ -85,15 +104,15 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		Time      string   `xml:"time,attr"`
 		Failure   *failure `xml:"failure,omitempty"`
 		Error     *failure `xml:"error,omitempty"`
-		Skipped   *struct {
-			Message string `xml:"message,attr"`
-		} `xml:"skipped,omitempty"`
+		Skipped   *skipped `xml:"skipped,omitempty"`
+		SystemOut string   `xml:"system-out,omitempty"`
 	}
 	type testsuite struct {
 		Name     string     `xml:"name,attr"`
 		Tests    int        `xml:"tests,attr"`
 		Failures int        `xml:"failures,attr"`
 		Errors   int        `xml:"errors,attr"`
+		Skipped  int        `xml:"skipped,attr"`
 		Time     string     `xml:"time,attr"`
 		Cases    []testcase `xml:"testcase"`
 	}
@@ -117,12 +136,19 @@ func WriteJUnit(w io.Writer, r *Report) error {
 					}
 					body = b.String()
 				}
-				typ := "violation"
-				if !v.Gating {
-					typ = "violation (" + v.notGating() + ")"
+				msg := fmt.Sprintf("%s %s (%s, bound %d)", v.Property.Name, v.Status(), vr.Scope, vr.Bound)
+				switch {
+				case v.Gating:
+					tc.Failure = &failure{Message: msg, Type: "violation", Body: body}
+					ts.Failures++
+				case v.Undecided:
+					tc.Error = &failure{Message: msg + "; " + v.notGating(), Type: "undecided", Body: body}
+					ts.Errors++
+				default:
+					tc.Skipped = &skipped{Message: msg + "; " + v.notGating()}
+					tc.SystemOut = body
+					ts.Skipped++
 				}
-				tc.Failure = &failure{Message: fmt.Sprintf("%s %s (%s, bound %d)", v.Property.Name, v.Status(), vr.Scope, vr.Bound), Type: typ, Body: body}
-				ts.Failures++
 			case !v.Complete:
 				tc.Error = &failure{Message: "run incomplete: not explored to the bound", Type: "incomplete"}
 				ts.Errors++
@@ -252,7 +278,8 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 // directory and a rename, so an interrupted run never leaves a truncated
 // file behind. The file gets mode 0644 less the umask, as os.Create would
 // give it (os.CreateTemp's 0600 would hide CI artifacts from other users).
-// A path that names a directory is refused.
+// A path that names a directory is refused; the directories of the path
+// are created if missing.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	if path == "" {
 		return errors.New("no output file named")
@@ -262,6 +289,9 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	}
 	if strings.HasSuffix(path, string(filepath.Separator)) {
 		return fmt.Errorf("%s names a directory (it ends in %c): name a file to write", path, filepath.Separator)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return err
 	}
 	f, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
