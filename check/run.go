@@ -126,24 +126,6 @@ type Config[S any] struct {
 	Shard Shard
 }
 
-// Shard is one of Count parts of a run, for runs spread over machines.
-// Every part explores the same levels up to the first with at least
-// ShardMinStates states per part (the split level); there part Index
-// keeps only the states whose fingerprint it owns (mix(fp) mod Count),
-// and explores the rest of the run from those alone. A state beyond the
-// split level descends from a state of that level, so it is explored by
-// the part owning that ancestor, at its own depth: the union of the parts
-// is the whole run, and the shortest violation is the shortest over the
-// parts. A part keeps every state's fingerprint (Result.Fingerprints) so
-// that the union can be counted.
-type Shard struct {
-	Index, Count int
-}
-
-// ShardMinStates is how many states per part the split level must have:
-// enough that the parts get about as much work each.
-const ShardMinStates = 64
-
 // Stats describes a run.
 type Stats struct {
 	States      int           // distinct states found
@@ -585,41 +567,6 @@ func (e *explorer[S]) run(ctx context.Context) {
 		e.checkpointIfDue()
 	}
 	e.finish(true)
-}
-
-// newFrontier returns an empty frontier, spilling to Config.SpillDir when
-// set.
-func (e *explorer[S]) newFrontier() *frontier[S] {
-	f := newFrontier(e.w)
-	if e.cfg.SpillDir != "" && f.p != nil && e.spillErr == nil {
-		if f.spill, e.spillErr = newSpillFile(e.cfg.SpillDir); e.spillErr != nil {
-			f.spill = nil
-		}
-	}
-	return f
-}
-
-// spillFailed stops the run if writing to a spill file failed.
-func (e *explorer[S]) spillFailed() bool {
-	for _, err := range []error{e.spillErr, e.level.err, e.next.err, e.parent.err, e.action.err} {
-		if err != nil {
-			e.res.Stop, e.res.Err, e.stop = SpillFailed, spillError{err}, true
-			return true
-		}
-	}
-	return false
-}
-
-// split keeps the states of level that this part owns.
-func (e *explorer[S]) split(level *frontier[S]) *frontier[S] {
-	out := e.newFrontier()
-	for i := 0; i < level.len(); i++ {
-		idx := level.get(i, &e.cur)
-		if mix(e.w.Fingerprint(&e.cur))%uint64(e.cfg.Shard.Count) == uint64(e.cfg.Shard.Index) {
-			out.push(idx, &e.cur)
-		}
-	}
-	return out
 }
 
 // expand computes the successors of e.level from position e.pos on (setup

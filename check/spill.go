@@ -132,3 +132,26 @@ func (a *u32s) unmap() {
 	}
 	a.blocks, a.mapped = nil, 0
 }
+
+// newFrontier returns an empty frontier, spilling to Config.SpillDir when
+// set.
+func (e *explorer[S]) newFrontier() *frontier[S] {
+	f := newFrontier(e.w)
+	if e.cfg.SpillDir != "" && f.p != nil && e.spillErr == nil {
+		if f.spill, e.spillErr = newSpillFile(e.cfg.SpillDir); e.spillErr != nil {
+			f.spill = nil
+		}
+	}
+	return f
+}
+
+// spillFailed stops the run if writing to a spill file failed.
+func (e *explorer[S]) spillFailed() bool {
+	for _, err := range []error{e.spillErr, e.level.err, e.next.err, e.parent.err, e.action.err} {
+		if err != nil {
+			e.res.Stop, e.res.Err, e.stop = SpillFailed, spillError{err}, true
+			return true
+		}
+	}
+	return false
+}

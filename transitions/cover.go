@@ -273,36 +273,6 @@ func (c *Coverage) Case(x Case) uint64 { return c[pointCases+Point(x)] }
 // Assertion returns how often assertion a fired.
 func (c *Coverage) Assertion(a Assertion) uint64 { return c[pointAsserts+Point(a)] }
 
-// PointKind groups coverage points for reports.
-type PointKind int
-
-// The groups of coverage points.
-const (
-	PointOp        PointKind = iota // an operation kind applied
-	PointFunction                   // a kernel function entered
-	PointCase                       // a case or decision taken
-	PointAssertion                  // a kernel assertion that fired
-)
-
-// Describe returns a point's group and name.
-func (p Point) Describe() (PointKind, string) {
-	switch {
-	case p < pointFns:
-		return PointOp, OpKind(p - pointOps).String()
-	case p < pointCases:
-		return PointFunction, Fn(p - pointFns).String()
-	case p < pointAsserts:
-		return PointCase, Case(p - pointCases).String()
-	}
-	return PointAssertion, Assertion(p - pointAsserts).String()
-}
-
-// Used reports whether the point names something: operation kind 0 and
-// assertion 0 stand for nothing and are never counted.
-func (p Point) Used() bool {
-	return p != pointOps && p != pointAsserts && p != pointAsserts+Point(lastBug)
-}
-
 // Add adds o's counts to c.
 func (c *Coverage) Add(o *Coverage) {
 	for i := range c {
