@@ -42,8 +42,8 @@ func TestCheckpointMismatchNamesTheOptions(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
-	if code, out, _ := runCLI(t, append(args, "--resume", ckpt)...); code != run.ExitOK {
-		t.Errorf("resumed with the same options: exit %d:\n%s", code, out)
+	if code, out, _ := runCLI(t, append(args, "--resume", ckpt)...); code != run.ExitOK || !strings.Contains(out, "coverage counts the transitions taken since the checkpoint") {
+		t.Errorf("resumed with the same options: exit %d, or its coverage not marked as since the checkpoint:\n%s", code, out)
 	}
 	data, _ := os.ReadFile(ckpt)
 	binary.LittleEndian.PutUint64(data[len("anoncheck-checkpoint\n"):], 2)
