@@ -28,8 +28,10 @@ import (
 //     VMA becomes read-only;
 //   - the folio rmap API: folio_add_new_anon_rmap(), __folio_set_anon(),
 //     folio_move_anon_rmap() (do_wp_page() sets PageAnonExclusive),
-//     folio_try_dup_anon_rmap_pte() and copy_present_ptes()' VM_WARN_ON;
-//   - exit_mmap()'s BUG_ON(count != mm->map_count).
+//     folio_try_dup_anon_rmap_pte() and copy_present_ptes()' VM_WARN_ON.
+//
+// It keeps v6.1's exit_mmap() (exitMmapV61), with its BUG_ON(count !=
+// mm->map_count).
 //
 // The 5.x entries of mm/mmap.c that 6.18 no longer has (vma_merge(),
 // __vma_adjust(), __do_munmap() and their predicates) are nil. Names gives
@@ -74,7 +76,6 @@ func V618() transitions.Funcs {
 	f.MmapPrepare = mmapPrepareV618
 	f.MmapNewVMA = mmapNewVMAV618
 	f.MmapComplete = mmapCompleteV618
-	f.ExitMmap = exitMmapV618
 
 	f.MprotectFixup = mprotectFixupV618
 	f.MadviseBehavior = madviseVMABehaviorV618
