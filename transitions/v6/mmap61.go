@@ -3,6 +3,7 @@ package v6
 import (
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // The mapping of Linux v6.1: mmap_region() no longer merges a new range
@@ -29,13 +30,9 @@ import (
 // prev and a faulted next, v5.4 merges all three into prev (case 1,
 // __vma_adjust() importing next's anon_vma), 6.1 only expands next down.
 func mmapRegionV61(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
-	for k.FindVMA(mm, addr) != state.NoVMA && k.VMA(k.FindVMA(mm, addr)).Start < end {
-		if err := k.DoMunmap(mm, addr, end); err != 0 {
-			return transitions.ENOMEM
-		}
-	}
-	if fl&state.VMWrite != 0 {
-		fl |= state.VMAccount
+	fl, err := v5.MmapRegionUnmap(k, mm, addr, end, fl)
+	if err != 0 {
+		return err
 	}
 	pgoff, pglen := addr, end-addr
 	prev := k.FindPrev(mm, addr)
@@ -63,10 +60,7 @@ func mmapRegionV61(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 	if g.Target != state.NoVMA && k.VMAExpand(&g) == 0 {
 		return 0
 	}
-	nv := k.AllocVMA(mm)
-	n := k.S.VMA(nv)
-	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, pgoff
-	k.LinkList(mm, nv, k.FindPrev(mm, addr))
+	v5.MmapRegionNewVMA(k, mm, addr, end, fl)
 	return 0
 }
 
