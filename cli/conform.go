@@ -193,6 +193,10 @@ func runConform(ctx context.Context, cmd *cobra.Command, f *checkFlags, c *confo
 	if err != nil {
 		return usageErr("%v", strings.Replace(err.Error(), "--ops", "--kinds", 1))
 	}
+	var skipped []string
+	if !cmd.Flags().Changed("kinds") {
+		skipped = conform.Restrict(&sc)
+	}
 	prog, err := progressMode(f.progress, stderr)
 	if err != nil {
 		return usageErr("%v", err)
@@ -228,6 +232,9 @@ func runConform(ctx context.Context, cmd *cobra.Command, f *checkFlags, c *confo
 		}
 	}
 	printConform(stdout, cfg, out)
+	if len(skipped) > 0 {
+		fmt.Fprintf(stdout, "  not performed (the executor cannot yet): %s\n", strings.Join(skipped, ", "))
+	}
 	return exitWith(out.Code(), "unexplained difference")
 }
 

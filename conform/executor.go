@@ -216,6 +216,38 @@ var performs = map[transitions.OpKind]bool{
 	transitions.OpMunmap: true, transitions.OpFork: true, transitions.OpExit: true,
 }
 
+// Restrict leaves out of sc the operation kinds and advices the executor
+// cannot perform, and names them; conform's default (every kind) uses it,
+// so that a kind the model gains before the executor does is skipped with
+// a note rather than refused.
+func Restrict(sc *transitions.Scope) []string {
+	var left []string
+	var ops transitions.OpSet
+	for _, k := range transitions.OpKinds() {
+		if !sc.Ops.Has(k) {
+			continue
+		}
+		if performs[k] {
+			ops |= 1 << k
+		} else {
+			left = append(left, k.String())
+		}
+	}
+	if len(left) > 0 {
+		sc.Ops = ops
+	}
+	var advices []transitions.Advice
+	for _, a := range sc.Advices {
+		if _, ok := madvValue[a]; ok {
+			advices = append(advices, a)
+		} else {
+			left = append(left, a.String())
+		}
+	}
+	sc.Advices = advices
+	return left
+}
+
 // checkScope refuses a scope with an operation or an advice the executor
 // cannot perform, rather than performing something else.
 func checkScope(sc *transitions.Scope) error {

@@ -274,3 +274,19 @@ func TestStepFileRoundTrip(t *testing.T) {
 		t.Errorf("got %v (%v), want %v", got, err, ops)
 	}
 }
+
+// TestRestrict: every kind and advice of the default scope is performed
+// today; one the executor lacks is left out and named.
+func TestRestrict(t *testing.T) {
+	sc := transitions.DefaultScope()
+	if left := Restrict(&sc); len(left) != 0 || sc.Ops != 0 {
+		t.Errorf("the default scope loses %v (ops %s)", left, sc.Ops)
+	}
+	sc.Advices = append(sc.Advices, transitions.Advice(99))
+	if left := Restrict(&sc); len(left) != 1 || len(sc.Advices) != 4 {
+		t.Errorf("an unknown advice: left %v, advices %v", left, sc.Advices)
+	}
+	if err := checkScope(&sc); err != nil {
+		t.Errorf("the restricted scope is refused: %v", err)
+	}
+}
