@@ -131,7 +131,7 @@ run.Report documents each field; names are stable within a version):
 	replay := newReplayCmd(stdout, stderr)
 	defaultCheckFlags().register(replay, "format")
 	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(stdout, stderr),
-		diff, newHuntCmd(stdout, stderr), newMergeCmd(stdout, stderr), replay, newReproCmd(stdout, stderr))
+		diff, newHuntCmd(stdout, stderr), newMergeCmd(stdout, stderr), replay, newReproCmd(stdout, stderr), newConformCmd(stdout, stderr))
 	return root
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"anoncheck/state"
 	"anoncheck/transitions"
 	"anoncheck/version"
 )
@@ -62,6 +63,26 @@ type FileStep struct {
 
 func intp(v uint8) *int { i := int(v); return &i }
 
+// StepFile renders one operation as a trace file step: the operation, the
+// result it returned and the digest of the canonical state after it
+// (after must be canonical). anoncheck conform writes its sequences with
+// it; File.Ops reads them back.
+func StepFile(op transitions.Op, errno int, after *state.State) FileStep {
+	fs := FileStep{Op: op.Kind.String(), Proc: int(op.Proc) + 1, Result: transitions.ErrnoName(errno),
+		Digest: fmt.Sprintf("%016x", after.Fingerprint())}
+	switch op.Kind.Info().Args {
+	case transitions.ArgRangeProt:
+		fs.Start, fs.End, fs.Prot = intp(op.Start), intp(op.End), transitions.Prot(op.Arg).String()
+	case transitions.ArgRangeAdvice:
+		fs.Start, fs.End, fs.Advice = intp(op.Start), intp(op.End), transitions.Advice(op.Arg).String()
+	case transitions.ArgRange:
+		fs.Start, fs.End = intp(op.Start), intp(op.End)
+	case transitions.ArgPage:
+		fs.Page = intp(op.Start)
+	}
+	return fs
+}
+
 // EncodeJSON renders t as a trace file.
 func EncodeJSON(t *Trace) ([]byte, error) {
 	f := File{Format: FormatName, Version: FormatVersion, Tool: version.String(), Variant: t.Variant.Name, Follows: t.Variant.Follows,
@@ -76,19 +97,8 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 		f.Scope.Ops = t.Scope.Ops.String()
 	}
 	for _, st := range t.Steps {
-		fs := FileStep{Proc: int(st.Op.Proc) + 1, Setup: st.Setup, Result: transitions.ErrnoName(st.Errno),
-			Digest: fmt.Sprintf("%016x", st.After.Fingerprint())}
-		switch st.Op.Kind.Info().Args {
-		case transitions.ArgRangeProt:
-			fs.Start, fs.End, fs.Prot = intp(st.Op.Start), intp(st.Op.End), transitions.Prot(st.Op.Arg).String()
-		case transitions.ArgRangeAdvice:
-			fs.Start, fs.End, fs.Advice = intp(st.Op.Start), intp(st.Op.End), transitions.Advice(st.Op.Arg).String()
-		case transitions.ArgRange:
-			fs.Start, fs.End = intp(st.Op.Start), intp(st.Op.End)
-		case transitions.ArgPage:
-			fs.Page = intp(st.Op.Start)
-		}
-		fs.Op = st.Op.Kind.String()
+		fs := StepFile(st.Op, st.Errno, &st.After)
+		fs.Setup = st.Setup
 		f.Steps = append(f.Steps, fs)
 	}
 	var b bytes.Buffer

@@ -40,6 +40,14 @@ var reproProcess string
 //go:embed repro/controller.c
 var reproController string
 
+// ReproParts returns the reproducer's fixed C code that other programs
+// reuse (anoncheck conform's executor): the prelude (headers, operation
+// codes, message types; it needs the macros BASE, PAGES and PROCS defined
+// first) and the process part (messages over SOCK_SEQPACKET, the maps
+// reader, the SIGSEGV probe, fork as clone(CLONE_PARENT), the loop of a
+// model process).
+func ReproParts() (prelude, process string) { return reproPrelude, reproProcess }
+
 // WriteRepro writes a C program (gcc, libc only) that performs t with real
 // system calls on the running kernel. Each model process is a real
 // process; a controller (not part of the model) sends each step to the
