@@ -89,6 +89,9 @@ func parseScope(f *checkFlags) (transitions.Scope, error) {
 		return sc, fmt.Errorf("--ops %q: %v", f.ops, err)
 	}
 	sc.Ops = ops
+	if sc.Advices, err = transitions.ParseAdvices(f.advices); err != nil {
+		return sc, fmt.Errorf("--advices %q: %v", f.advices, err)
+	}
 	sc.Prots = nil
 	seen := map[transitions.Prot]bool{}
 	for _, s := range strings.Split(f.prots, ",") {

@@ -41,6 +41,9 @@ type FileScope struct {
 	// Ops lists the operation kinds the run explored (--ops); absent
 	// means all.
 	Ops string `json:"ops,omitempty"`
+	// Advices lists the madvise advices the run explored (--advices);
+	// absent means the four fork advices.
+	Advices string `json:"advices,omitempty"`
 }
 
 // FileStep is one operation. Processes are numbered from 1, as traces
@@ -53,6 +56,11 @@ type FileStep struct {
 	Page   *int   `json:"page,omitempty"`
 	Prot   string `json:"prot,omitempty"`
 	Advice string `json:"advice,omitempty"`
+	// To, ToEnd and Flags are an mremap's new range and flags
+	// ("MREMAP_MAYMOVE|MREMAP_FIXED", or "0").
+	To    *int   `json:"to,omitempty"`
+	ToEnd *int   `json:"to_end,omitempty"`
+	Flags string `json:"flags,omitempty"`
 	Setup  bool   `json:"setup,omitempty"`
 	Result string `json:"result,omitempty"`
 	// Digest is the fingerprint of the canonical state after the step
@@ -75,6 +83,9 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 	if t.Scope.Ops != 0 {
 		f.Scope.Ops = t.Scope.Ops.String()
 	}
+	if a := transitions.AdvicesString(t.Scope.Advices); a != "fork" {
+		f.Scope.Advices = a
+	}
 	for _, st := range t.Steps {
 		fs := FileStep{Proc: int(st.Op.Proc) + 1, Setup: st.Setup, Result: transitions.ErrnoName(st.Errno),
 			Digest: fmt.Sprintf("%016x", st.After.Fingerprint())}
@@ -87,6 +98,9 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 			fs.Start, fs.End = intp(st.Op.Start), intp(st.Op.End)
 		case transitions.ArgPage:
 			fs.Page = intp(st.Op.Start)
+		case transitions.ArgRemap:
+			fs.Start, fs.End, fs.To, fs.ToEnd = intp(st.Op.Start), intp(st.Op.End), intp(st.Op.To), intp(st.Op.ToEnd)
+			fs.Flags = transitions.MremapFlags(st.Op.Arg).String()
 		}
 		fs.Op = st.Op.Kind.String()
 		f.Steps = append(f.Steps, fs)
@@ -263,6 +277,18 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 			if op.Start, op.End, err = rng(i, s); err != nil {
 				return nil, nil, err
 			}
+		case transitions.ArgRemap:
+			if op.Start, op.End, err = rng(i, s); err != nil {
+				return nil, nil, err
+			}
+			if op.To, op.ToEnd, err = rng(i, FileStep{Op: s.Op, Start: s.To, End: s.ToEnd}); err != nil {
+				return nil, nil, fmt.Errorf("%v (the new range, to and to_end)", err)
+			}
+			fl, ferr := transitions.ParseMremapFlags(s.Flags)
+			if ferr != nil {
+				return nil, nil, fmt.Errorf("step %d (%s): %v", i+1, s.Op, ferr)
+			}
+			op.Arg = uint8(fl)
 		case transitions.ArgPage:
 			if s.Page == nil || *s.Page < 0 || *s.Page > 255 {
 				return nil, nil, fmt.Errorf("step %d (%s): needs a page number", i+1, s.Op)
@@ -290,7 +316,7 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 }
 
 func parseAdvice(s string) (transitions.Advice, bool) {
-	for a := transitions.MadvDontFork; a <= transitions.MadvKeepOnFork; a++ {
+	for _, a := range transitions.Advices() {
 		if strings.EqualFold(a.String(), s) {
 			return a, true
 		}
@@ -318,6 +344,11 @@ func (f *File) ScopeValue() (transitions.Scope, error) {
 		return sc, fmt.Errorf("scope: %v", err)
 	}
 	sc.Ops = ops
+	if f.Scope.Advices != "" {
+		if sc.Advices, err = transitions.ParseAdvices(f.Scope.Advices); err != nil {
+			return sc, fmt.Errorf("scope: %v", err)
+		}
+	}
 	if err := sc.Validate(); err != nil {
 		return sc, fmt.Errorf("scope: %v", err)
 	}

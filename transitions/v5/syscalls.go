@@ -67,6 +67,12 @@ func V54() transitions.Funcs {
 
 		Madvise:         madviseV54,
 		MadviseBehavior: madviseBehaviorV54,
+
+		OptIn: transitions.OptIn{
+			MadviseDontNeedFree:      madviseDontNeedFreeV54,
+			MadviseDontNeedSingleVMA: madviseDontNeedSingleVMAV54,
+			ZapPageRange:             zapPageRangeV54,
+		},
 	}
 }
 

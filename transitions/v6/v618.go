@@ -88,6 +88,7 @@ func V618() transitions.Funcs {
 		transitions.FnPageRemoveRmap:     "folio_remove_rmap_pte",
 		transitions.FnMadvise:            "madvise_walk_vmas",
 		transitions.FnMadviseBehavior:    "madvise_vma_behavior",
+		transitions.FnZapPageRange:       "zap_page_range_single_batched",
 	}
 	return f
 }
