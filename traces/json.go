@@ -58,9 +58,9 @@ type FileStep struct {
 	Advice string `json:"advice,omitempty"`
 	// To, ToEnd and Flags are an mremap's new range and flags
 	// ("MREMAP_MAYMOVE|MREMAP_FIXED", or "0").
-	To    *int   `json:"to,omitempty"`
-	ToEnd *int   `json:"to_end,omitempty"`
-	Flags string `json:"flags,omitempty"`
+	To     *int   `json:"to,omitempty"`
+	ToEnd  *int   `json:"to_end,omitempty"`
+	Flags  string `json:"flags,omitempty"`
 	Setup  bool   `json:"setup,omitempty"`
 	Result string `json:"result,omitempty"`
 	// Digest is the fingerprint of the canonical state after the step
