@@ -67,6 +67,10 @@ const (
 	BugFolioSetAnonNoAV          // __folio_set_anon(): BUG_ON(!anon_vma)
 	BugFolioMoveAnonRmapNoAV     // folio_move_anon_rmap(): VM_BUG_ON_VMA(!anon_vma, vma)
 	BugWPPageReuseFolio          // wp_page_reuse() (v6.18): VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(vmf->page))
+
+	// The checks on the mremap paths.
+	BugCopyVMAFaultedSelf // copy_vma(): VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma) when the source merged into the copy
+	WarnMovePTEsNotNone   // move_ptes(): VM_WARN_ON_ONCE(!pte_none(*new_ptep))
 	numAssertions
 )
 
@@ -74,6 +78,7 @@ const (
 var laterBugs = [numAssertions]bool{
 	BugVMSGatherStart: true, BugVMSGatherEnd: true, BugExitMmapCount: true,
 	BugFolioSetAnonNoAV: true, BugFolioMoveAnonRmapNoAV: true, BugWPPageReuseFolio: true,
+	BugCopyVMAFaultedSelf: true,
 }
 
 // AssertionInfo describes an assertion for reports.
@@ -140,6 +145,8 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	BugFolioSetAnonNoAV:          {"__folio_set_anon", "BUG_ON(!anon_vma)"},
 	BugFolioMoveAnonRmapNoAV:     {"folio_move_anon_rmap", "VM_BUG_ON_VMA(!anon_vma, vma)"},
 	BugWPPageReuseFolio:          {"wp_page_reuse", "VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(vmf->page))"},
+	BugCopyVMAFaultedSelf:        {"copy_vma", "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)"},
+	WarnMovePTEsNotNone:          {"move_ptes", "VM_WARN_ON_ONCE(!pte_none(*new_ptep))"},
 }
 
 // Info describes the assertion.

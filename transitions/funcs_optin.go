@@ -1,5 +1,7 @@
 package transitions
 
+import "fmt"
+
 // OptIn are the Funcs entries of the operations a scope must ask for:
 // madvise(MADV_DONTNEED) (--advices +dontneed) and mremap (--ops +mremap).
 // The default scope never enters them, so its coverage tables leave them
@@ -13,6 +15,20 @@ type OptIn struct {
 	MadviseDontNeedFree      func(k *Kernel, vma vmaID, start, end uint8) int
 	MadviseDontNeedSingleVMA func(k *Kernel, vma vmaID, start, end uint8) int
 	ZapPageRange             func(k *Kernel, vma vmaID, start, end uint8)
+
+	// mm/mremap.c, mm/vma.c (v6.18; mm/mmap.c in v5.4): mremap.
+	// DoMremap is do_mremap() in v6.18, the body of the mremap system
+	// call in v5.4; MremapTo is mremap_to(); MremapAt is v6.18's
+	// mremap_at() (resize in place; v5.4 has it inline in DoMremap);
+	// MoveVMA is move_vma(); CopyVMA is copy_vma(), which may replace
+	// *vma by the VMA it merged into; MovePageTables is
+	// move_page_tables() down to move_ptes().
+	DoMremap       func(k *Kernel, vrm *VRM) int
+	MremapTo       func(k *Kernel, vrm *VRM) int
+	MremapAt       func(k *Kernel, vrm *VRM) int
+	MoveVMA        func(k *Kernel, vrm *VRM) int
+	CopyVMA        func(k *Kernel, vma *vmaID, addr, length, pgoff uint8) vmaID
+	MovePageTables func(k *Kernel, old, new vmaID, oldAddr, newAddr, length uint8) uint8
 }
 
 // optInFns says which scope choice reaches each opt-in function.
@@ -20,7 +36,16 @@ var optInFns = map[Fn]func(sc *Scope) bool{
 	FnMadviseDontNeedFree:      (*Scope).dontNeed,
 	FnMadviseDontNeedSingleVMA: (*Scope).dontNeed,
 	FnZapPageRange:             (*Scope).dontNeed,
+	FnDoMremap:                 (*Scope).mremap,
+	FnMremapTo:                 (*Scope).mremap,
+	FnMremapAt:                 (*Scope).mremap,
+	FnMoveVMA:                  (*Scope).mremap,
+	FnCopyVMA:                  (*Scope).mremap,
+	FnMovePageTables:           (*Scope).mremap,
 }
+
+// mremap reports whether the scope explores mremap.
+func (sc *Scope) mremap() bool { return sc.Ops.Has(OpMremap) }
 
 // dontNeed reports whether the scope explores madvise(MADV_DONTNEED).
 func (sc *Scope) dontNeed() bool {
@@ -71,4 +96,68 @@ func (k *Kernel) ZapPageRange(vma vmaID, start, end uint8) {
 		k.Rec.Args(vma.Name(), argRange(start, end))
 	}
 	k.F.ZapPageRange(k, vma, start, end)
+}
+
+// DoMremap dispatches do_mremap() (the mremap system call's body in v5.4).
+func (k *Kernel) DoMremap(vrm *VRM) int {
+	k.Enter(FnDoMremap)
+	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(argMM(vrm.MM), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen), vrm.Flags.String())
+	}
+	return k.F.DoMremap(k, vrm)
+}
+
+// MremapTo dispatches mremap_to().
+func (k *Kernel) MremapTo(vrm *VRM) int {
+	k.Enter(FnMremapTo)
+	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vrm.VMA.Name(), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen))
+	}
+	return k.F.MremapTo(k, vrm)
+}
+
+// MremapAt dispatches mremap_at().
+func (k *Kernel) MremapAt(vrm *VRM) int {
+	k.Enter(FnMremapAt)
+	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vrm.VMA.Name(), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen))
+	}
+	return k.F.MremapAt(k, vrm)
+}
+
+// MoveVMA dispatches move_vma().
+func (k *Kernel) MoveVMA(vrm *VRM) int {
+	k.Enter(FnMoveVMA)
+	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vrm.VMA.Name(), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen))
+	}
+	return k.F.MoveVMA(k, vrm)
+}
+
+// CopyVMA dispatches copy_vma() and records the VMA it returns.
+func (k *Kernel) CopyVMA(vma *vmaID, addr, length, pgoff uint8) vmaID {
+	k.Enter(FnCopyVMA)
+	defer k.Leave()
+	if k.Rec == nil {
+		return k.F.CopyVMA(k, vma, addr, length, pgoff)
+	}
+	call := k.Rec.Args(vma.Name(), argRange(addr, addr+length), fmt.Sprintf("pgoff=%d", pgoff))
+	v := k.F.CopyVMA(k, vma, addr, length, pgoff)
+	k.Rec.Result(call, "-> "+v.Name())
+	return v
+}
+
+// MovePageTables dispatches move_page_tables(); it returns the length
+// moved.
+func (k *Kernel) MovePageTables(old, new vmaID, oldAddr, newAddr, length uint8) uint8 {
+	k.Enter(FnMovePageTables)
+	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(old.Name(), new.Name(), argRange(oldAddr, oldAddr+length), "to="+argSlot(newAddr))
+	}
+	return k.F.MovePageTables(k, old, new, oldAddr, newAddr, length)
 }

@@ -203,3 +203,32 @@ func AdvicesString(as []Advice) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// RemapType is enum mremap_type (mm/mremap.c, v6.18).
+type RemapType uint8
+
+// The remap types.
+const (
+	MremapInvalid  RemapType = iota // MREMAP_INVALID
+	MremapNoResize                  // MREMAP_NO_RESIZE
+	MremapShrink                    // MREMAP_SHRINK
+	MremapExpand                    // MREMAP_EXPAND
+)
+
+// VRM models struct vma_remap_struct (mm/mremap.c, v6.18): one mremap()
+// call as it goes through do_mremap(), check_prep_vma(), mremap_to() or
+// mremap_at(), and move_vma(). Lengths are in pages. The userfaultfd
+// lists, the charge and populate_expand (VM_LOCKED) are left out: no
+// modelled mapping has them. The v5.4 model passes the same values
+// through its own call graph.
+type VRM struct {
+	MM        int
+	VMA       vmaID // the VMA at Addr, NULL once invalidated
+	Addr      uint8
+	OldLen    uint8
+	NewLen    uint8
+	NewAddr   uint8
+	Flags     MremapFlags
+	Delta     uint8
+	RemapType RemapType
+}

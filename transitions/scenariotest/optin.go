@@ -113,3 +113,12 @@ func ScenarioDontNeedHole(e *Env) {
 		}
 	}
 }
+
+// Mremap performs mremap() of [start, end) of process p to [to, toEnd)
+// with the given flags and requires the return value (0 for success).
+func (e *Env) Mremap(p, start, end, to, toEnd int, fl transitions.MremapFlags, wantErrno int) {
+	e.T.Helper()
+	e.moved = true
+	e.Apply(transitions.Op{Kind: transitions.OpMremap, Proc: uint8(p), Start: uint8(start), End: uint8(end),
+		To: uint8(to), ToEnd: uint8(toEnd), Arg: uint8(fl)}, wantErrno)
+}
