@@ -161,3 +161,13 @@ func (k *Kernel) MovePageTables(old, new vmaID, oldAddr, newAddr, length uint8) 
 	}
 	return k.F.MovePageTables(k, old, new, oldAddr, newAddr, length)
 }
+
+// WithoutMremap empties the mremap entries: a table of a kernel whose
+// mremap the model does not have (yet) explores no mremap, and its
+// coverage does not list mremap's functions as never entered. The
+// operation is refused (Syscalls.Supports), so a scope with mremap
+// explores the same states as without it for that kernel.
+func (f *Funcs) WithoutMremap() {
+	f.Sys.Mremap = nil
+	f.DoMremap, f.MremapTo, f.MremapAt, f.MoveVMA, f.CopyVMA, f.MovePageTables = nil, nil, nil, nil, nil, nil
+}

@@ -122,3 +122,105 @@ func (e *Env) Mremap(p, start, end, to, toEnd int, fl transitions.MremapFlags, w
 	e.Apply(transitions.Op{Kind: transitions.OpMremap, Proc: uint8(p), Start: uint8(start), End: uint8(end),
 		To: uint8(to), ToEnd: uint8(toEnd), Arg: uint8(fl)}, wantErrno)
 }
+
+// The mremap scenarios that v5.4 and v6.18 share: the same layouts,
+// page offsets, anon_vmas and PTEs come out of v5.4's mremap_to() ->
+// move_vma() -> copy_vma() (vma_merge()) -> move_page_tables() ->
+// do_munmap() and of v6.18's remap_move() -> mremap_to() -> move_vma() ->
+// copy_vma() (vma_merge_new_range()) -> move_page_tables() ->
+// unmap_source_vma(). entry is the name of the system call's body:
+// "mremap" in v5.4, "do_mremap" in v6.18.
+
+// ScenarioMoveVMA: a move to a free range: mremap_to() -> move_vma()
+// (reached through remap_move() in v6.18): copy_vma() cannot merge (A's page offset 0 does not
+// follow on from where A ends), so a new VMA B, a vm_area_dup() of A with
+// A's anon_vma and, by anon_vma_clone(), A's chain; move_page_tables()
+// moves both PTEs, writable, without touching the pages; A is unmapped
+// (do_munmap(); unmap_source_vma() in v6.18). B keeps page offset 0, so rmap finds each page,
+// still of av1 at index 0 and 1, at 2 and 3.
+//
+//	0123
+//	AA..    A: rw, written at 0 and 1; mremap [0,2) -> [2,4) MAYMOVE|FIXED
+//	..BB
+func ScenarioMoveVMA(e *Env, entry string) {
+	e.T.Helper()
+	e.Mmap(0, 0, 2, PRW)
+	e.Write(0, 0)
+	e.Write(0, 1)
+	a, av := e.VMAAt(0, 0), e.AVAt(0, 0)
+	p0, p1 := e.WantPTE(0, 0, true), e.WantPTE(0, 1, true)
+	e.Mremap(0, 0, 2, 2, 4, transitions.MremapMove, 0)
+	e.WantCalled(entry, "mremap_to", "move_vma", "copy_vma", "anon_vma_clone", "move_page_tables", "unlink_anon_vmas")
+	e.WantLayout(0, "..AA")
+	e.WantVMAGone(a)
+	b := e.VMAAt(0, 2)
+	e.WantVMA(b, 2, 4, 0, FRW)
+	e.WantChain(b, av, av)
+	e.WantNoPTE(0, 0)
+	e.WantNoPTE(0, 1)
+	if got := e.WantPTE(0, 2, true); got != p0 {
+		e.T.Errorf("PTE at 2 maps page %d, want page %d moved from 0", got, p0)
+	}
+	if got := e.WantPTE(0, 3, true); got != p1 {
+		e.T.Errorf("PTE at 3 maps page %d, want page %d moved from 1", got, p1)
+	}
+	e.WantPage(p0, av, 0, 1)
+	e.WantPage(p1, av, 1, 1)
+}
+
+// ScenarioMremapToShrinkAndGrow: mremap_to() with a new length: a
+// shrinking move unmaps the tail first (shrink_vma(), page 1 freed) and
+// moves the rest; a growing move makes the copy new_len long and moves
+// old_len of PTEs; a write to the grown part faults a page of the same
+// anon_vma at the linear index.
+//
+//	012345
+//	AA....  A: rw, written at 0 and 1; mremap [0,2) -> [3,4) MAYMOVE|FIXED
+//	...B..  mremap [3,4) -> [4,6) MAYMOVE|FIXED; write 5
+//	....CC
+func ScenarioMremapToShrinkAndGrow(e *Env, entry string) {
+	e.T.Helper()
+	e.Mmap(0, 0, 2, PRW)
+	e.Write(0, 0)
+	e.Write(0, 1)
+	av := e.AVAt(0, 0)
+	p0 := e.WantPTE(0, 0, true)
+	e.Mremap(0, 0, 2, 3, 4, transitions.MremapMove, 0)
+	e.WantCalled("mremap_to", "move_vma")
+	e.WantLayout(0, "...A..")
+	e.WantVMA(e.VMAAt(0, 3), 3, 4, 0, FRW)
+	if n := e.UsedPages(); n != 1 {
+		e.T.Errorf("%d pages in use, want 1 (page 1 unmapped by the shrink)", n)
+	}
+	e.WantPage(e.WantPTE(0, 3, true), av, 0, 1)
+	e.Mremap(0, 3, 4, 4, 6, transitions.MremapMove, 0)
+	e.WantLayout(0, "....AA")
+	c := e.VMAAt(0, 4)
+	e.WantVMA(c, 4, 6, 0, FRW)
+	e.WantChain(c, av, av)
+	if got := e.WantPTE(0, 4, true); got != p0 {
+		e.T.Errorf("PTE at 4 maps page %d, want page %d", got, p0)
+	}
+	e.WantNoPTE(0, 5)
+	e.Write(0, 5)
+	e.WantPage(e.WantPTE(0, 5, true), av, 1, 1)
+}
+
+// ScenarioCopyVMAMergesUnfaultedSource: copy_vma()'s merge with the
+// source itself: A has no anon_vma, so the copy's page offset becomes the
+// new address's (1), and vma_merge_new_range() lets A (prev) take [1,2);
+// the source is then A, and unmapping [0,1) leaves [1,2) with page offset
+// 1 and VM_ACCOUNT, hidden from the munmap and given back by move_vma()
+// (unmap_source_vma() in v6.18).
+//
+//	012
+//	A..     A: rw, never written; mremap [0,1) -> [1,2) MAYMOVE|FIXED
+//	.A.
+func ScenarioCopyVMAMergesUnfaultedSource(e *Env, entry string) {
+	e.T.Helper()
+	e.Mmap(0, 0, 1, PRW)
+	e.Mremap(0, 0, 1, 1, 2, transitions.MremapMove, 0)
+	e.WantCalled(entry, "copy_vma") // and the generation's merge, which the caller checks
+	e.WantLayout(0, ".A.")
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, FRW)
+}

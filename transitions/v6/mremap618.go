@@ -3,6 +3,7 @@ package v6
 import (
 	"anoncheck/state"
 	"anoncheck/transitions"
+	v5 "anoncheck/transitions/v5"
 )
 
 // mremap() as of Linux v6.18 (mm/mremap.c at tag v6.18, with copy_vma()
@@ -216,23 +217,13 @@ func mremapAtV618(k *Kernel, vrm *transitions.VRM) int {
 		return shrinkVMA(k, vrm, true)
 	case transitions.MremapExpand:
 		v := k.VMA(vrm.VMA)
-		if v.End-vrm.Addr == vrm.OldLen && vmaExpandable(k, vrm.VMA, vrm.Delta) {
+		if v.End-vrm.Addr == vrm.OldLen && v5.VMAExpandable(k, vrm.VMA, vrm.Delta) {
 			return expandVMAInPlace(k, vrm)
 		}
 		// Without MREMAP_MAYMOVE (MREMAP_MAYMOVE alone is not explored).
 		return transitions.ENOMEM
 	}
 	return transitions.EINVAL // MREMAP_INVALID: not reached, check_prep_vma() set the type
-}
-
-// vmaExpandable models mm/mremap.c:vma_expandable() (v6.18): nothing
-// mapped in [vm_end, vm_end + delta) (find_vma_intersection()); the
-// address space ends where the model's page slots do, which the
-// operation's range already respects.
-func vmaExpandable(k *Kernel, vma vmaID, delta uint8) bool {
-	v := k.VMA(vma)
-	n := k.FindVMA(int(v.MM)-1, v.End)
-	return n == state.NoVMA || k.VMA(n).Start >= v.End+delta
 }
 
 // expandVMAInPlace models mm/mremap.c:expand_vma_in_place() (v6.18):
@@ -372,18 +363,13 @@ func copyVMAV618(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
 // movePageTablesV618 models mm/mremap.c:move_page_tables() down to
 // move_ptes() (v6.18): each present PTE of [old_addr, old_addr + len) is
 // cleared and set, write bit and all, at the same offset from new_addr
-// (VM_WARN_ON_ONCE(!pte_none(*new_ptep)) first). The page's mapping,
-// index and mapcount do not change. It returns the length moved.
+// (VM_WARN_ON_ONCE(!pte_none(*new_ptep)) first), as v5.4's does. The
+// page's mapping, index and mapcount do not change. It returns the length
+// moved.
 func movePageTablesV618(k *Kernel, old, new vmaID, oldAddr, newAddr, length uint8) uint8 {
 	mm := int(k.VMA(old).MM) - 1
 	for i := uint8(0); i < length; i++ {
-		pte := k.S.PT[mm][oldAddr+i]
 		k.WarnOn(k.S.PT[mm][newAddr+i] != 0, transitions.WarnMovePTEsNotNone)
-		if pte.Page() == state.NoPage {
-			continue
-		}
-		k.S.PT[mm][oldAddr+i] = 0
-		k.S.PT[mm][newAddr+i] = pte
 	}
-	return length
+	return v5.MovePageTablesV54(k, old, new, oldAddr, newAddr, length)
 }

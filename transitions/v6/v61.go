@@ -53,6 +53,9 @@ func V61() transitions.Funcs {
 	f.CopyPageRange = copyPageRangeV61
 	f.DoWPPage = doWPPageV61
 	f.ChangeProtection = changeProtectionV61
+	// 6.1's mremap (MREMAP_DONTUNMAP since 5.7, the vma_merge() of an
+	// in-place growth since 6.0) is not modelled: v5.4's would be wrong.
+	f.WithoutMremap()
 	return f
 }
 
