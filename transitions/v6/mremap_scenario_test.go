@@ -78,9 +78,6 @@ func TestMremapAt(t *testing.T) {
 	e.WantLayout(0, "AAB.")
 }
 
-
-
-
 // TestMovePageTablesDontUnmap covers MREMAP_DONTUNMAP
 // (dontunmap_complete()): the PTE moves to the new VMA B, A stays mapped
 // and empty, and since all of A was copied to another VMA,
