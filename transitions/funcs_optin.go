@@ -109,34 +109,13 @@ func (k *Kernel) DoMremap(vrm *VRM) int {
 }
 
 // MremapTo dispatches mremap_to().
-func (k *Kernel) MremapTo(vrm *VRM) int {
-	k.Enter(FnMremapTo)
-	defer k.Leave()
-	if k.Rec != nil {
-		k.Rec.Args(vrm.VMA.Name(), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen))
-	}
-	return k.F.MremapTo(k, vrm)
-}
+func (k *Kernel) MremapTo(vrm *VRM) int { return k.remapCall(FnMremapTo, vrm, k.F.MremapTo) }
 
 // MremapAt dispatches mremap_at().
-func (k *Kernel) MremapAt(vrm *VRM) int {
-	k.Enter(FnMremapAt)
-	defer k.Leave()
-	if k.Rec != nil {
-		k.Rec.Args(vrm.VMA.Name(), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen))
-	}
-	return k.F.MremapAt(k, vrm)
-}
+func (k *Kernel) MremapAt(vrm *VRM) int { return k.remapCall(FnMremapAt, vrm, k.F.MremapAt) }
 
 // MoveVMA dispatches move_vma().
-func (k *Kernel) MoveVMA(vrm *VRM) int {
-	k.Enter(FnMoveVMA)
-	defer k.Leave()
-	if k.Rec != nil {
-		k.Rec.Args(vrm.VMA.Name(), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen))
-	}
-	return k.F.MoveVMA(k, vrm)
-}
+func (k *Kernel) MoveVMA(vrm *VRM) int { return k.remapCall(FnMoveVMA, vrm, k.F.MoveVMA) }
 
 // CopyVMA dispatches copy_vma() and records the VMA it returns.
 func (k *Kernel) CopyVMA(vma *vmaID, addr, length, pgoff uint8) vmaID {
@@ -170,4 +149,14 @@ func (k *Kernel) MovePageTables(old, new vmaID, oldAddr, newAddr, length uint8) 
 func (f *Funcs) WithoutMremap() {
 	f.Sys.Mremap = nil
 	f.DoMremap, f.MremapTo, f.MremapAt, f.MoveVMA, f.CopyVMA, f.MovePageTables = nil, nil, nil, nil, nil, nil
+}
+
+// remapCall enters fn, records the VMA and both ranges, and calls f.
+func (k *Kernel) remapCall(fn Fn, vrm *VRM, f func(k *Kernel, vrm *VRM) int) int {
+	k.Enter(fn)
+	defer k.Leave()
+	if k.Rec != nil {
+		k.Rec.Args(vrm.VMA.Name(), argRange(vrm.Addr, vrm.Addr+vrm.OldLen), "new="+argRange(vrm.NewAddr, vrm.NewAddr+vrm.NewLen))
+	}
+	return f(k, vrm)
 }

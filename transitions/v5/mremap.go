@@ -160,6 +160,21 @@ func moveVMAV54(k *Kernel, vrm *transitions.VRM) int {
 // it. Otherwise a new VMA: vm_area_dup(), the new range and offset,
 // anon_vma_clone(), vma_link().
 func copyVMAV54(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
+	return CopyVMAWalk(k, vmap, addr, length, pgoff, func(mm int, prev vmaID, pgoff uint8) vmaID {
+		v := k.VMA(*vmap)
+		return k.VMAMerge(mm, prev, addr, addr+length, v.Flags, v.AnonVMA, pgoff)
+	})
+}
+
+// CopyVMAWalk is what copy_vma() does in v5.4 (mm/mmap.c) and v6.18
+// (mm/vma.c) around its merge, which merge performs (vma_merge() in v5.4,
+// vma_merge_new_range() in v6.18) with the process, the VMA before addr
+// and the page offset: an unfaulted anonymous VMA takes addr's page
+// offset; the range must be empty; a merge result that contains the
+// source's start replaces *vmap (VM_BUG_ON_VMA(faulted_in_anon_vma,
+// new_vma)); without a merge, vm_area_dup(), the new range and offset
+// (vma_set_range()), anon_vma_clone() and vma_link().
+func CopyVMAWalk(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(mm int, prev vmaID, pgoff uint8) vmaID) vmaID {
 	vma := *vmap
 	v := k.VMA(vma)
 	mm := int(v.MM) - 1
@@ -169,10 +184,10 @@ func copyVMAV54(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
 		pgoff, faulted = addr, false
 	}
 	if n := k.FindVMA(mm, addr); n != state.NoVMA && k.VMA(n).Start < addr+length {
-		return state.NoVMA // find_vma_links() fails: "should never get here"
+		return state.NoVMA // "should never get here"
 	}
 	prev := k.FindPrev(mm, addr)
-	if nv := k.VMAMerge(mm, prev, addr, addr+length, v.Flags, v.AnonVMA, pgoff); nv != state.NoVMA {
+	if nv := merge(mm, prev, pgoff); nv != state.NoVMA {
 		n := k.VMA(nv)
 		if vmaStart >= n.Start && vmaStart < n.End {
 			k.BugOn(faulted, transitions.BugCopyVMAFaultedSelf)

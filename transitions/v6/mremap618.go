@@ -327,37 +327,12 @@ func unmapSourceVMA(k *Kernel, vrm *transitions.VRM) {
 // becomes it. Otherwise a new VMA: vm_area_dup(), vma_set_range(),
 // anon_vma_clone() of the source, vma_link().
 func copyVMAV618(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
-	vma := *vmap
-	v := k.VMA(vma)
-	mm := int(v.MM) - 1
-	vmaStart := v.Start
-	faulted := true
-	if v.AnonVMA == state.NoAV {
-		pgoff, faulted = addr, false
-	}
-	g := vmgVMAState(k, state.NoVMA, vma, addr, addr+length)
-	g.Prev = k.FindPrev(mm, addr)
-	if n := k.FindVMA(mm, addr); n != state.NoVMA && k.VMA(n).Start < addr+length {
-		return state.NoVMA // "should never get here"
-	}
-	g.Middle, g.Pgoff = state.NoVMA, pgoff
-	g.Next = k.FindVMA(mm, addr)
-	if nv := k.VMAMergeNewRange(&g); nv != state.NoVMA {
-		n := k.VMA(nv)
-		if vmaStart >= n.Start && vmaStart < n.End {
-			k.BugOn(faulted, transitions.BugCopyVMAFaultedSelf)
-			*vmap = nv
-		}
-		return nv
-	}
-	nv := k.VMAreaDup(vma)
-	vmaSetRange(k.S.VMA(nv), addr, addr+length, pgoff)
-	if k.AnonVMAClone(nv, vma) != 0 {
-		k.VMAreaFree(nv)
-		return state.NoVMA
-	}
-	k.LinkList(mm, nv, k.FindPrev(mm, addr)) // vma_link()
-	return nv
+	return v5.CopyVMAWalk(k, vmap, addr, length, pgoff, func(mm int, prev vmaID, pgoff uint8) vmaID {
+		g := vmgVMAState(k, prev, *vmap, addr, addr+length)
+		g.Middle, g.Pgoff = state.NoVMA, pgoff
+		g.Next = k.FindVMA(mm, addr) // vma_iter_next_rewind()
+		return k.VMAMergeNewRange(&g)
+	})
 }
 
 // movePageTablesV618 models mm/mremap.c:move_page_tables() down to
