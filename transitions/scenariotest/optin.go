@@ -224,3 +224,37 @@ func ScenarioCopyVMAMergesUnfaultedSource(e *Env, entry string) {
 	e.WantLayout(0, ".A.")
 	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, FRW)
 }
+
+// ScenarioDontUnmap: MREMAP_DONTUNMAP (v6.18 dontunmap_complete(), v6.1
+// move_vma()): the PTE moves to the new VMA B, A stays mapped
+// and empty, and since all of A was copied to another VMA,
+// unlink_anon_vmas() drops A's links and anon_vma; A's next write
+// prepares a new anon_vma (B is not adjacent to share with).
+//
+//	0123
+//	A...    A: rw, written at 0; mremap [0,1) -> [2,3) MAYMOVE|FIXED|DONTUNMAP
+//	A.B.    write 0
+func ScenarioDontUnmap(e *Env, entry string) {
+	e.T.Helper()
+	e.Mmap(0, 0, 1, PRW)
+	e.Write(0, 0)
+	a, av := e.VMAAt(0, 0), e.AVAt(0, 0)
+	pg := e.WantPTE(0, 0, true)
+	e.Mremap(0, 0, 1, 2, 3, transitions.MremapMoveKeep, 0)
+	e.WantCalled(entry, "mremap_to", "move_vma", "move_page_tables", "unlink_anon_vmas")
+	e.WantLayout(0, "A.B.")
+	e.WantVMA(a, 0, 1, 0, FRW)
+	e.WantChain(a, state.NoAV)
+	e.WantNoPTE(0, 0)
+	b := e.VMAAt(0, 2)
+	e.WantVMA(b, 2, 3, 0, FRW)
+	e.WantChain(b, av, av)
+	if got := e.WantPTE(0, 2, true); got != pg {
+		e.T.Errorf("PTE at 2 maps page %d, want page %d", got, pg)
+	}
+	e.WantPage(pg, av, 0, 1)
+	e.Write(0, 0)
+	if got := e.AVAt(0, 0); got == av || got == state.NoAV {
+		e.T.Errorf("A's write after MREMAP_DONTUNMAP: anon_vma %s, want a new one", got.Name())
+	}
+}

@@ -45,7 +45,7 @@ func doMremapV54(k *Kernel, vrm *transitions.VRM) int {
 		}
 		return k.DoMunmap(vrm.MM, vrm.Addr+vrm.NewLen, vrm.Addr+vrm.OldLen)
 	}
-	vma, err := vmaToResize(k, vrm)
+	vma, err := VMAToResize(k, vrm)
 	if err != 0 {
 		return err
 	}
@@ -69,12 +69,14 @@ func VMAExpandable(k *Kernel, vma vmaID, delta uint8) bool {
 	return v.Next == state.NoVMA || k.VMA(v.Next).Start >= v.End+delta
 }
 
-// vmaToResize models mm/mremap.c:vma_to_resize() (v5.4): the VMA at addr
+// VMAToResize models mm/mremap.c:vma_to_resize() (v5.4): the VMA at addr
 // (find_vma() and vm_start <= addr), else -EFAULT; -EFAULT when the old
 // range runs past the VMA's end. The checks of a growing mapping
 // (overflow, VM_DONTEXPAND, mlock, may_expand_vm(), the commit charge)
-// cannot refuse here.
-func vmaToResize(k *Kernel, vrm *transitions.VRM) (vmaID, int) {
+// cannot refuse here. v6.1's (vma_lookup(); MREMAP_DONTUNMAP refused only
+// for VM_DONTEXPAND or VM_PFNMAP; the charge moved to the callers) comes
+// out the same for the modelled VMAs.
+func VMAToResize(k *Kernel, vrm *transitions.VRM) (vmaID, int) {
 	vma := k.FindVMA(vrm.MM, vrm.Addr)
 	if vma == state.NoVMA || k.VMA(vma).Start > vrm.Addr {
 		return state.NoVMA, transitions.EFAULT
@@ -89,7 +91,10 @@ func vmaToResize(k *Kernel, vrm *transitions.VRM) (vmaID, int) {
 // new ranges are -EINVAL; do_munmap() of the new range; a shrink unmaps
 // the old range's tail first and old_len becomes new_len;
 // vma_to_resize(); get_unmapped_area() with MAP_FIXED gives new_addr
-// back; move_vma().
+// back; move_vma(). v6.1's mremap_to() unmaps the new range only with
+// MREMAP_FIXED and passes the flags on; with the explored flags (every
+// move has MREMAP_FIXED) it takes the same steps, so v6.1's table keeps
+// this function.
 func mremapToV54(k *Kernel, vrm *transitions.VRM) int {
 	if vrm.Addr+vrm.OldLen > vrm.NewAddr && vrm.NewAddr+vrm.NewLen > vrm.Addr {
 		return transitions.EINVAL
@@ -105,7 +110,7 @@ func mremapToV54(k *Kernel, vrm *transitions.VRM) int {
 		}
 		vrm.OldLen = vrm.NewLen
 	}
-	vma, err := vmaToResize(k, vrm)
+	vma, err := VMAToResize(k, vrm)
 	if err != 0 {
 		return err
 	}
@@ -113,7 +118,7 @@ func mremapToV54(k *Kernel, vrm *transitions.VRM) int {
 	return k.MoveVMA(vrm)
 }
 
-// moveVMAV54 models mm/mremap.c:move_vma() (v5.4): copy_vma() of the old
+// MoveVMAV54 models mm/mremap.c:move_vma() (v5.4): copy_vma() of the old
 // range to the new (page offset of addr in the VMA; the source may be
 // merged into the copy, then it is that VMA), move_page_tables(); then,
 // for a VM_ACCOUNT VMA, VM_ACCOUNT is hidden from the munmap of the old
@@ -121,7 +126,7 @@ func mremapToV54(k *Kernel, vrm *transitions.VRM) int {
 // left of the VMA: the VMA itself (the part below the range, or above it
 // when the range started at vm_start) and, when the range was in the
 // middle, the VMA after it.
-func moveVMAV54(k *Kernel, vrm *transitions.VRM) int {
+func MoveVMAV54(k *Kernel, vrm *transitions.VRM) int {
 	vma := vrm.VMA
 	v := k.VMA(vma)
 	vmFlags := v.Flags

@@ -76,7 +76,7 @@ func V54() transitions.Funcs {
 
 			DoMremap:       doMremapV54,
 			MremapTo:       mremapToV54,
-			MoveVMA:        moveVMAV54,
+			MoveVMA:        MoveVMAV54,
 			CopyVMA:        copyVMAV54,
 			MovePageTables: MovePageTablesV54,
 		},

@@ -8,9 +8,9 @@ package v6_test
 import (
 	"testing"
 
-	"anoncheck/state"
 	"anoncheck/transitions"
 	"anoncheck/transitions/scenariotest"
+	v6 "anoncheck/transitions/v6"
 )
 
 const (
@@ -78,38 +78,42 @@ func TestMremapAt(t *testing.T) {
 	e.WantLayout(0, "AAB.")
 }
 
-// TestMovePageTablesDontUnmap covers MREMAP_DONTUNMAP
-// (dontunmap_complete()): the PTE moves to the new VMA B, A stays mapped
-// and empty, and since all of A was copied to another VMA,
-// unlink_anon_vmas() drops A's links and anon_vma; A's next write
-// prepares a new anon_vma (B is not adjacent to share with).
+// TestMovePageTablesDontUnmap: scenariotest.ScenarioDontUnmap,
+// MREMAP_DONTUNMAP (dontunmap_complete()).
+func TestMovePageTablesDontUnmap(t *testing.T) {
+	scenariotest.ScenarioDontUnmap(newEnv(t, 4, 1), "do_mremap")
+}
+
+// newEnv61 drives the v6.1 table (scenariotest.Env).
+func newEnv61(t *testing.T, pages, procs int) *scenariotest.Env {
+	t.Helper()
+	return scenariotest.New(t, v6.V61(), transitions.CountChildrenActive, pages, procs)
+}
+
+// TestMoveVMAV61DontUnmap: v6.1's move_vma() with MREMAP_DONTUNMAP
+// (scenariotest.ScenarioDontUnmap) ends as v6.18's dontunmap_complete().
+func TestMoveVMAV61DontUnmap(t *testing.T) {
+	scenariotest.ScenarioDontUnmap(newEnv61(t, 4, 1), "mremap")
+}
+
+// TestMremapV61GrowMerges covers the growth in place of v6.1's mremap():
+// vma_merge() of the extension [1,2) with A as prev also takes B, which
+// follows with the next page offset and no anon_vma either (case 1):
+// one VMA. v5.4's vma_adjust() would grow A alone. Then mremap checks:
+// no VMA at the old address is -EFAULT.
 //
 //	0123
-//	A...    A: rw, written at 0; mremap [0,1) -> [2,3) MAYMOVE|FIXED|DONTUNMAP
-//	A.B.    write 0
-func TestMovePageTablesDontUnmap(t *testing.T) {
-	e := newEnv(t, 4, 1)
+//	A.B.    A, B: rw, never written; mremap [0,1) -> [0,2)
+//	AAA.    mremap [3,4) -> [0,1) MAYMOVE|FIXED|DONTUNMAP = -EFAULT (nothing at 3)
+func TestMremapV61GrowMerges(t *testing.T) {
+	e := newEnv61(t, 4, 1)
 	e.Mmap(0, 0, 1, pRW)
-	e.Write(0, 0)
-	a, av := e.VMAAt(0, 0), e.AVAt(0, 0)
-	pg := e.WantPTE(0, 0, true)
-	e.Mremap(0, 0, 1, 2, 3, moveKeep, 0)
-	e.WantCalled("move_page_tables", "unlink_anon_vmas")
-	e.WantLayout(0, "A.B.")
-	e.WantVMA(a, 0, 1, 0, fRW)
-	e.WantChain(a, state.NoAV)
-	e.WantNoPTE(0, 0)
-	b := e.VMAAt(0, 2)
-	e.WantVMA(b, 2, 3, 0, fRW)
-	e.WantChain(b, av, av)
-	if got := e.WantPTE(0, 2, true); got != pg {
-		t.Errorf("PTE at 2 maps page %d, want page %d", got, pg)
-	}
-	e.WantPage(pg, av, 0, 1)
-	e.Write(0, 0)
-	if got := e.AVAt(0, 0); got == av || got == state.NoAV {
-		t.Errorf("A's write after MREMAP_DONTUNMAP: anon_vma %s, want a new one", got.Name())
-	}
+	e.Mmap(0, 2, 3, pRW)
+	e.Mremap(0, 0, 1, 0, 2, 0, 0)
+	e.WantCalled("mremap", "vma_merge")
+	e.WantLayout(0, "AAA.")
+	e.WantVMA(e.VMAAt(0, 0), 0, 3, 0, fRW)
+	e.Mremap(0, 3, 4, 0, 1, moveKeep, transitions.EFAULT)
 }
 
 // TestMoveVMA: scenariotest.ScenarioMoveVMA, a move to a free range.

@@ -53,9 +53,11 @@ func V61() transitions.Funcs {
 	f.CopyPageRange = copyPageRangeV61
 	f.DoWPPage = doWPPageV61
 	f.ChangeProtection = changeProtectionV61
-	// 6.1's mremap (MREMAP_DONTUNMAP since 5.7, the vma_merge() of an
-	// in-place growth since 6.0) is not modelled: v5.4's would be wrong.
-	f.WithoutMremap()
+	// mremap: MREMAP_DONTUNMAP (5.7) and the vma_merge() of an in-place
+	// growth (mremap61.go); mremap_to(), copy_vma() and
+	// move_page_tables() are v5.4's.
+	f.DoMremap = doMremapV61
+	f.MoveVMA = moveVMAV61
 	return f
 }
 
