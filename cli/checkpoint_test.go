@@ -36,6 +36,8 @@ func TestCheckpointMismatchNamesTheOptions(t *testing.T) {
 		{[]string{"--pages", "2", "--symmetry", "off"}, "--pages 2 here, 1 in the checkpoint; --symmetry off here, full in the checkpoint ("},
 		{[]string{"--self-check"}, "--self-check true here, false in the checkpoint ("},
 		{[]string{"--ops", "write,fork"}, "--ops write,fork here, all in the checkpoint ("},
+		{[]string{"--advices", "+dontneed"}, "--ops all --advices +dontneed here, all in the checkpoint ("},
+		{[]string{"--ops", "+mremap"}, "--ops +mremap here, all in the checkpoint ("},
 	} {
 		code, _, errs := runCLI(t, append(append(append([]string(nil), args...), "--resume", ckpt), c.args...)...)
 		if code != run.ExitUsage || !strings.Contains(errs, c.want) {

@@ -96,6 +96,15 @@ type runConfig struct {
 	Bound    int
 }
 
+// runConfigOptIn identifies a run whose scope has opt-in operation kinds
+// (mremap): runConfig's fields, and the kinds past the first eight bits.
+// A run without them is hashed as runConfig alone, so that its digest is
+// the one it had before the opt-in kinds were modelled.
+type runConfigOptIn struct {
+	runConfig
+	OpsHigh uint8
+}
+
 // ConfigDigest identifies the variant, scope and bound of a run, so that
 // two reports (or, later, a trace and a checkpoint) can be matched to the
 // configuration that produced them. It is computed once per run with
@@ -109,7 +118,11 @@ func (m *Model) ConfigDigest(bound int) string {
 	for _, a := range m.Scope.Advices {
 		c.Advices = append(c.Advices, uint8(a))
 	}
-	h, err := hashstructure.Hash(c, hashstructure.FormatV2, nil)
+	var v any = c
+	if high := uint8(m.Scope.Ops >> 8); high != 0 {
+		v = runConfigOptIn{runConfig: c, OpsHigh: high}
+	}
+	h, err := hashstructure.Hash(v, hashstructure.FormatV2, nil)
 	if err != nil {
 		panic("specs: hashing the run configuration: " + err.Error())
 	}

@@ -42,6 +42,9 @@ type FileScope struct {
 	// Ops lists the operation kinds the run explored (--ops); absent
 	// means all.
 	Ops string `json:"ops,omitempty"`
+	// Advices lists the madvise advices the run explored (--advices);
+	// absent means the four fork advices.
+	Advices string `json:"advices,omitempty"`
 }
 
 // FileStep is one operation. Processes are numbered from 1, as traces
@@ -54,6 +57,11 @@ type FileStep struct {
 	Page   *int   `json:"page,omitempty"`
 	Prot   string `json:"prot,omitempty"`
 	Advice string `json:"advice,omitempty"`
+	// To, ToEnd and Flags are an mremap's new range and flags
+	// ("MREMAP_MAYMOVE|MREMAP_FIXED", or "0").
+	To     *int   `json:"to,omitempty"`
+	ToEnd  *int   `json:"to_end,omitempty"`
+	Flags  string `json:"flags,omitempty"`
 	Setup  bool   `json:"setup,omitempty"`
 	Result string `json:"result,omitempty"`
 	// Digest is the fingerprint of the canonical state after the step
@@ -79,6 +87,9 @@ func StepFile(op transitions.Op, errno int, after *state.State) FileStep {
 		fs.Start, fs.End = intp(op.Start), intp(op.End)
 	case transitions.ArgPage:
 		fs.Page = intp(op.Start)
+	case transitions.ArgRemap:
+		fs.Start, fs.End, fs.To, fs.ToEnd = intp(op.Start), intp(op.End), intp(op.To), intp(op.ToEnd)
+		fs.Flags = transitions.MremapFlags(op.Arg).String()
 	}
 	return fs
 }
@@ -95,6 +106,9 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 	}
 	if t.Scope.Ops != 0 {
 		f.Scope.Ops = t.Scope.Ops.String()
+	}
+	if a := transitions.AdvicesString(t.Scope.Advices); a != "fork" {
+		f.Scope.Advices = a
 	}
 	for _, st := range t.Steps {
 		fs := StepFile(st.Op, st.Errno, &st.After)
@@ -273,6 +287,18 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 			if op.Start, op.End, err = rng(i, s); err != nil {
 				return nil, nil, err
 			}
+		case transitions.ArgRemap:
+			if op.Start, op.End, err = rng(i, s); err != nil {
+				return nil, nil, err
+			}
+			if op.To, op.ToEnd, err = rng(i, FileStep{Op: s.Op, Start: s.To, End: s.ToEnd}); err != nil {
+				return nil, nil, fmt.Errorf("%v (the new range, to and to_end)", err)
+			}
+			fl, ferr := transitions.ParseMremapFlags(s.Flags)
+			if ferr != nil {
+				return nil, nil, fmt.Errorf("step %d (%s): %v", i+1, s.Op, ferr)
+			}
+			op.Arg = uint8(fl)
 		case transitions.ArgPage:
 			if s.Page == nil || *s.Page < 0 || *s.Page > 255 {
 				return nil, nil, fmt.Errorf("step %d (%s): needs a page number", i+1, s.Op)
@@ -300,7 +326,7 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 }
 
 func parseAdvice(s string) (transitions.Advice, bool) {
-	for a := transitions.MadvDontFork; a <= transitions.MadvKeepOnFork; a++ {
+	for _, a := range transitions.Advices() {
 		if strings.EqualFold(a.String(), s) {
 			return a, true
 		}
@@ -328,6 +354,11 @@ func (f *File) ScopeValue() (transitions.Scope, error) {
 		return sc, fmt.Errorf("scope: %v", err)
 	}
 	sc.Ops = ops
+	if f.Scope.Advices != "" {
+		if sc.Advices, err = transitions.ParseAdvices(f.Scope.Advices); err != nil {
+			return sc, fmt.Errorf("scope: %v", err)
+		}
+	}
 	if err := sc.Validate(); err != nil {
 		return sc, fmt.Errorf("scope: %v", err)
 	}

@@ -75,7 +75,7 @@ func WriteRepro(w io.Writer, t *Trace) error {
 	p.writeDefines(&defines)
 	p.writeTable(&table)
 	// The parts in the program's order, a blank line between each two.
-	parts := []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcess, reproController}
+	parts := []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcessCode(t), reproController}
 	_, err = io.WriteString(w, strings.Join(parts, "\n"))
 	return err
 }

@@ -72,6 +72,10 @@ const (
 	// warnings.
 	BugVMAExpandOverwriteV61 // vma_expand() (v6.1): VM_BUG_ON(next && !remove_next && next != vma && end > next->vm_start)
 	BugVMAExpandShrinkV61    // vma_expand() (v6.1): VM_BUG_ON(vma->vm_start < start || vma->vm_end > end)
+
+	// The checks on the mremap paths.
+	BugCopyVMAFaultedSelf // copy_vma(): VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma) when the source merged into the copy
+	WarnMovePTEsNotNone   // move_ptes(): VM_WARN_ON_ONCE(!pte_none(*new_ptep))
 	numAssertions
 )
 
@@ -80,6 +84,7 @@ var laterBugs = [numAssertions]bool{
 	BugVMSGatherStart: true, BugVMSGatherEnd: true, BugExitMmapCount: true,
 	BugFolioSetAnonNoAV: true, BugFolioMoveAnonRmapNoAV: true, BugWPPageReuseFolio: true,
 	BugVMAExpandOverwriteV61: true, BugVMAExpandShrinkV61: true,
+	BugCopyVMAFaultedSelf: true,
 }
 
 // AssertionInfo describes an assertion for reports.
@@ -148,6 +153,8 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	BugWPPageReuseFolio:          {"wp_page_reuse", "VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(vmf->page))"},
 	BugVMAExpandOverwriteV61:     {"vma_expand", "VM_BUG_ON(next && !remove_next && next != vma && end > next->vm_start)"},
 	BugVMAExpandShrinkV61:        {"vma_expand", "VM_BUG_ON(vma->vm_start < start || vma->vm_end > end)"},
+	BugCopyVMAFaultedSelf:        {"copy_vma", "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)"},
+	WarnMovePTEsNotNone:          {"move_ptes", "VM_WARN_ON_ONCE(!pte_none(*new_ptep))"},
 }
 
 // Info describes the assertion.

@@ -101,7 +101,8 @@ func ParseProt(s string) (Prot, error) {
 	return p, nil
 }
 
-// Advice is a madvise() advice that changes VMA flags.
+// Advice is a madvise() advice: one of the four that change VMA flags for
+// fork, or MADV_DONTNEED, which zaps the pages of the range.
 type Advice uint8
 
 // The modelled advices.
@@ -110,10 +111,14 @@ const (
 	MadvDoFork                   // MADV_DOFORK
 	MadvWipeOnFork               // MADV_WIPEONFORK
 	MadvKeepOnFork               // MADV_KEEPONFORK
+	MadvDontNeed                 // MADV_DONTNEED (opt-in: --advices)
 	numAdvices
 )
 
-var adviceNames = [numAdvices]string{"MADV_DONTFORK", "MADV_DOFORK", "MADV_WIPEONFORK", "MADV_KEEPONFORK"}
+var adviceNames = [numAdvices]string{"MADV_DONTFORK", "MADV_DOFORK", "MADV_WIPEONFORK", "MADV_KEEPONFORK", "MADV_DONTNEED"}
+
+// Advices lists every modelled advice in order.
+func Advices() []Advice { return upTo(numAdvices) }
 
 func (a Advice) String() string {
 	if a < numAdvices {
@@ -134,6 +139,7 @@ const (
 	OpMunmap                     // munmap
 	OpFork                       // fork
 	OpExit                       // exit of the process
+	OpMremap                     // mremap (opt-in: --ops +mremap)
 	numOpKinds
 )
 
@@ -148,6 +154,7 @@ const (
 	ArgRange                      // munmap: [Start, End)
 	ArgRangeProt                  // mmap, mprotect: [Start, End) and a Prot in Arg
 	ArgRangeAdvice                // madvise: [Start, End) and an Advice in Arg
+	ArgRemap                      // mremap: [Start, End) to [To, ToEnd) with MremapFlags in Arg
 )
 
 // OpInfo describes an operation kind: the one place its name (in --ops,
@@ -166,6 +173,7 @@ var opInfo = [numOpKinds]OpInfo{
 	OpMunmap:   {"munmap", ArgRange, "OP_MUNMAP"},
 	OpFork:     {"fork", ArgNone, "OP_FORK"},
 	OpExit:     {"exit", ArgNone, "OP_EXIT"},
+	OpMremap:   {"mremap", ArgRemap, "OP_MREMAP"},
 }
 
 // OpKinds lists the operation kinds in order.
@@ -204,21 +212,34 @@ func ParseOpKind(name string) (OpKind, bool) {
 }
 
 // Op is one user-level operation of process Proc on pages [Start, End)
-// (Start alone for OpWrite), with a Prot or an Advice in Arg.
+// (Start alone for OpWrite), with a Prot, an Advice or MremapFlags in Arg.
+// An mremap moves or resizes [Start, End) to [To, ToEnd); the other kinds
+// leave To and ToEnd zero.
 type Op struct {
 	Kind       OpKind
 	Proc       uint8
 	Start, End uint8
 	Arg        uint8
+	To, ToEnd  uint8
 }
 
-// Encode packs an Op into the opaque action id the explorer stores.
+// Encode packs an Op into the opaque action id the explorer stores. An
+// mremap packs its four addresses into a nibble each (page slots are at
+// most state.MaxSlots, 8), so that every kind fits the 32 bits.
 func (o Op) Encode() uint32 {
+	if o.Kind == OpMremap {
+		return uint32(o.Kind) | uint32(o.Proc)<<4 | uint32(o.Start&0xf)<<8 | uint32(o.End&0xf)<<12 |
+			uint32(o.To&0xf)<<16 | uint32(o.ToEnd&0xf)<<20 | uint32(o.Arg)<<24
+	}
 	return uint32(o.Kind) | uint32(o.Proc)<<4 | uint32(o.Start)<<8 | uint32(o.End)<<16 | uint32(o.Arg)<<24
 }
 
 // DecodeOp unpacks an action id.
 func DecodeOp(a uint32) Op {
+	if OpKind(a&0xf) == OpMremap {
+		return Op{Kind: OpMremap, Proc: uint8(a>>4) & 0xf, Start: uint8(a>>8) & 0xf, End: uint8(a>>12) & 0xf,
+			To: uint8(a>>16) & 0xf, ToEnd: uint8(a>>20) & 0xf, Arg: uint8(a >> 24)}
+	}
 	return Op{Kind: OpKind(a & 0xf), Proc: uint8(a>>4) & 0xf, Start: uint8(a >> 8), End: uint8(a >> 16), Arg: uint8(a >> 24)}
 }
 
@@ -237,6 +258,12 @@ func (o Op) args() string {
 		return fmt.Sprintf("[%d,%d), %s", o.Start, o.End, Prot(o.Arg))
 	case ArgRangeAdvice:
 		return fmt.Sprintf("[%d,%d), %s", o.Start, o.End, Advice(o.Arg))
+	case ArgRemap:
+		s := fmt.Sprintf("[%d,%d) -> [%d,%d)", o.Start, o.End, o.To, o.ToEnd)
+		if o.Arg != 0 {
+			s += ", " + MremapFlags(o.Arg).String()
+		}
+		return s
 	}
 	return ""
 }
@@ -261,6 +288,8 @@ func (o Op) CArg() string {
 		return Prot(o.Arg).C()
 	case ArgRangeAdvice:
 		return Advice(o.Arg).String()
+	case ArgRemap:
+		return MremapFlags(o.Arg).C()
 	}
 	return "0"
 }
@@ -289,7 +318,7 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 		return res, fmt.Errorf("unknown operation kind %d", op.Kind)
 	}
 	switch op.Kind {
-	case OpMmap, OpMprotect, OpMadvise, OpMunmap:
+	case OpMmap, OpMprotect, OpMadvise, OpMunmap, OpMremap:
 		if op.Start >= op.End || int(op.End) > sc.Pages {
 			return res, fmt.Errorf("%s: range outside the address space [0,%d)", op, sc.Pages)
 		}
@@ -300,6 +329,11 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	}
 	if op.Kind == OpMadvise && Advice(op.Arg) >= numAdvices {
 		return res, fmt.Errorf("%s: unknown advice", op)
+	}
+	if op.Kind == OpMremap {
+		if err := op.checkRemap(sc); err != nil {
+			return res, err
+		}
 	}
 	if op.Kind == OpMmap || op.Kind == OpMprotect {
 		if op.Arg > uint8(ProtRead|ProtWrite|ProtExec) {
@@ -334,6 +368,8 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 		res.Errno = k.run(func() int { return sys.Fork(k, p, c) })
 	case OpExit:
 		res.Errno = k.run(func() int { sys.Exit(k, p); return 0 })
+	case OpMremap:
+		res.Errno = k.run(func() int { return sys.Mremap(k, p, op.Start, op.End, op.To, op.ToEnd, MremapFlags(op.Arg)) })
 	}
 	return res, nil
 }

@@ -11,14 +11,7 @@ import (
 	"anoncheck/transitions"
 	"anoncheck/transitions/scenariotest"
 	v5 "anoncheck/transitions/v5"
-	v6 "anoncheck/transitions/v6"
 )
-
-// newEnv61 drives the v6.1 model.
-func newEnv61(t *testing.T, pages, procs int) *scenariotest.Env {
-	t.Helper()
-	return scenariotest.New(t, v6.V61(), transitions.CountChildrenActive, pages, procs)
-}
 
 // TestMmapRegionV61ExpandsNextOnly covers mmap_region()'s choice between
 // its neighbours: next (faulted, singular chain) can take the new range
