@@ -103,7 +103,7 @@ run before every sequence ran.`,
 	fl.IntVar(&c.ops, "ops", 25, "operations in each random sequence")
 	fl.Uint64Var(&c.seed, "seed", 1, "draws the random sequences: run i of seed S is the same sequence on every machine and with any --workers")
 	fl.IntVar(&c.bound, "bound", 0, "also run every sequence of this many operations from an empty address space (0: none)")
-	fl.StringVar(&c.kinds, "kinds", "all", "operation kinds the sequences use, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit")
+	fl.StringVar(&c.kinds, "kinds", "all", "operation kinds the sequences use, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit; all is those seven, +mremap adds mremap to them")
 	fl.StringVar(&c.out, "out", "", "write each run with a difference to this directory (created if missing) as a JSON file for --replay; each file is named on stderr")
 	fl.IntVar(&c.maxFiles, "max-files", 20, "with --out, write at most this many runs with unexplained differences, and as many per known difference")
 	fl.BoolVar(&c.markers, "markers", false, "tell pages apart by content markers instead of PFNs even where pagemap shows PFNs")
@@ -111,7 +111,7 @@ run before every sequence ran.`,
 	fl.IntVar(&c.repeat, "repeat", 1, "with --replay, run the sequence this many times and count those that differ")
 	fl.BoolVar(&c.probe, "probe", false, "only say what this machine shows (PFNs in pagemap, /proc/kpagecount, the CPUs) and whether conform can run: exit 0 if it can, 2 if not")
 	fl.BoolVar(&c.pin, "pin", true, "pin each executor, and the processes it forks, to one CPU; --pin=false lets them move, and a write fault then sometimes copies a page the model reuses (known difference extra-reference-copy)")
-	f.register(cmd, "pages", "procs", "prots", "workers", "progress", "timeout")
+	f.register(cmd, "pages", "procs", "prots", "advices", "workers", "progress", "timeout")
 	setDefault(cmd, "pages", fmt.Sprint(conformDefaultPages))
 	cmd.Flags().Lookup("workers").Usage = "executors running sequences at once, each pinned to its own CPU in turn (results do not depend on it)"
 	cmd.Flags().Lookup("timeout").Usage = "stop after this long (e.g. 90s, 10m; 0: no limit) and report what ran; a run it stops exits 3"
@@ -142,7 +142,7 @@ func runConform(ctx context.Context, cmd *cobra.Command, f *checkFlags, c *confo
 		return nil
 	}
 	if c.replay != "" {
-		for _, n := range []string{"runs", "ops", "seed", "bound", "kinds", "out", "max-files", "spec", "pages", "procs", "prots", "workers", "progress"} {
+		for _, n := range []string{"runs", "ops", "seed", "bound", "kinds", "advices", "out", "max-files", "spec", "pages", "procs", "prots", "workers", "progress"} {
 			if cmd.Flags().Changed(n) {
 				return usageErr("conform --replay: --%s does not apply: the file gives the variant, scope and sequence", n)
 			}

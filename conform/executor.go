@@ -49,10 +49,17 @@ const (
 // Source returns the executor's C program.
 func Source() string {
 	prelude, process := traces.ReproParts()
+	remapDefines, remapCase := traces.ReproMremapParts()
 	defines := fmt.Sprintf("#define BASE %#xUL\n#define PAGES %d\n#define PROCS %d\n#define TIMEOUT %d\n",
-		traces.ReproBase, state.MaxSlots, state.MaxProcs, Timeout)
-	return strings.Join([]string{defines, prelude, process, executorC}, "\n")
+		traces.ReproBase, state.MaxSlots, state.MaxProcs, Timeout) + remapDefines
+	own := strings.Replace(executorC, executorMremapAnchor, remapCase+executorMremapAnchor, 1)
+	return strings.Join([]string{defines, prelude, process, own}, "\n")
 }
+
+// executorMremapAnchor is the line of the executor's cserve() loop the
+// reproducer's mremap case goes before (TestExecutorHasMremap checks it is
+// there).
+const executorMremapAnchor = "\t\tcase OP_EXIT:\n\t\t\t_exit(0);\n"
 
 // Compiler returns the C compiler conform uses: $CC, or gcc on PATH.
 func Compiler() (string, error) {
@@ -213,7 +220,7 @@ func opCode(k transitions.OpKind) int32 { return int32(k) }
 // here, and its arguments in cArg.
 var performs = map[transitions.OpKind]bool{
 	transitions.OpMmap: true, transitions.OpWrite: true, transitions.OpMprotect: true, transitions.OpMadvise: true,
-	transitions.OpMunmap: true, transitions.OpFork: true, transitions.OpExit: true,
+	transitions.OpMunmap: true, transitions.OpFork: true, transitions.OpExit: true, transitions.OpMremap: true,
 }
 
 // Restrict leaves out of sc the operation kinds and advices the executor
@@ -267,13 +274,16 @@ func checkScope(sc *transitions.Scope) error {
 }
 
 // cArg turns an operation's argument into the system call's: a PROT_ or
-// MADV_ value.
+// MADV_ value, or an mremap's flags and new range packed as the
+// reproducer's MREMAP_ARG packs them.
 func cArg(op transitions.Op) int32 {
 	switch op.Kind.Info().Args {
 	case transitions.ArgRangeProt:
 		return int32(op.Arg) // PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4, as transitions.Prot
 	case transitions.ArgRangeAdvice:
 		return madvValue[transitions.Advice(op.Arg)]
+	case transitions.ArgRemap:
+		return int32(op.Arg) | int32(op.To)<<8 | int32(op.ToEnd)<<16 // MREMAP_ARG(flags, to, to_end)
 	}
 	return 0
 }
@@ -284,6 +294,7 @@ var madvValue = map[transitions.Advice]int32{
 	transitions.MadvDoFork:     11, // MADV_DOFORK
 	transitions.MadvWipeOnFork: 18, // MADV_WIPEONFORK
 	transitions.MadvKeepOnFork: 19, // MADV_KEEPONFORK
+	transitions.MadvDontNeed:   4,  // MADV_DONTNEED
 }
 
 // send writes one sequence to the executor.

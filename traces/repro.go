@@ -48,6 +48,16 @@ var reproController string
 // model process).
 func ReproParts() (prelude, process string) { return reproPrelude, reproProcess }
 
+// ReproMremapParts returns the mremap pieces of the reproducer: the macros
+// an mremap step needs (OP_MREMAP, MREMAP_ARG) and the case that performs
+// it, written against a loop's c.arg, addr, len and a.ret, for another C
+// program (conform's executor) to splice into its own loop.
+func ReproMremapParts() (defines, mremapCase string) {
+	var b strings.Builder
+	reproMremapDefines(&b)
+	return b.String(), reproMremap
+}
+
 // WriteRepro writes a C program (gcc, libc only) that performs t with real
 // system calls on the running kernel. Each model process is a real
 // process; a controller (not part of the model) sends each step to the
