@@ -90,13 +90,19 @@ func vmaLookup(k *Kernel, mm int, addr uint8) vmaID {
 // and mremap_to() to the new address plus its offset, keeping the gaps
 // between the VMAs; a gap at the start of the range is -EFAULT. Every
 // anonymous VMA may be moved with others (vma_multi_allowed()). The VMA
-// iterator is re-read after each move (vma_iter_invalidate()): the next
-// VMA is the first that ends after the previous one's old end.
+// iterator is re-read after each move (vma_iter_invalidate(), as
+// mremap_to() with MREMAP_FIXED always asks): for_each_vma_range()'s
+// vma_find(vmi, end) is then mas_find(&vmi->mas, end - 1) from the paused
+// state, which (lib/maple_tree.c:mas_find_setup(), v6.18) stops when the
+// last VMA found ended at or after end (mas->last >= max) and otherwise
+// looks from that VMA's old end on. So a VMA that the move merged and
+// grew (copy_vma() extending the source over the new range, or taking
+// the following VMA) is not visited again.
 func remapMove(k *Kernel, vrm *transitions.VRM) int {
 	start, end, target := vrm.Addr, vrm.Addr+vrm.OldLen, vrm.NewAddr
 	seen := false
 	var lastEnd uint8
-	for from := start; ; {
+	for from := start; from < end; {
 		vma := k.FindVMA(vrm.MM, from)
 		if vma == state.NoVMA || k.VMA(vma).Start >= end {
 			break
