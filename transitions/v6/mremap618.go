@@ -333,11 +333,22 @@ func unmapSourceVMA(k *Kernel, vrm *transitions.VRM) {
 // becomes it. Otherwise a new VMA: vm_area_dup(), vma_set_range(),
 // anon_vma_clone() of the source, vma_link().
 func copyVMAV618(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
+	return copyVMAMerge(k, vmap, addr, length, pgoff, func(g *vmg) vmaID {
+		g.Middle = state.NoVMA // New VMA range.
+		return k.VMAMergeNewRange(g)
+	})
+}
+
+// copyVMAMerge is copy_vma() (v6.18 and 6.18.y) with the merge it tries
+// given: merge gets VMG_VMA_STATE(vmg, &vmi, NULL, vma, addr, addr + len)
+// with prev (find_vma_prev()), pgoff and next (vma_iter_next_rewind())
+// set, middle still the source.
+func copyVMAMerge(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(g *vmg) vmaID) vmaID {
 	return v5.CopyVMAWalk(k, vmap, addr, length, pgoff, func(mm int, prev vmaID, pgoff uint8) vmaID {
 		g := vmgVMAState(k, prev, *vmap, addr, addr+length)
-		g.Middle, g.Pgoff = state.NoVMA, pgoff
+		g.Pgoff = pgoff
 		g.Next = k.FindVMA(mm, addr) // vma_iter_next_rewind()
-		return k.VMAMergeNewRange(&g)
+		return merge(&g)
 	})
 }
 
