@@ -103,57 +103,31 @@ func TestMremapFaultedUnfaultedMerge(t *testing.T) {
 	}
 }
 
-// copiedFrom618y is v6.18 with what later 6.18.y releases (6.18.35 in the
-// mirror read) change on the mremap path: copy_vma() merges through
-// vma_merge_copied_range(), which passes the source as vmg->copied_from;
-// is_mergeable_anon_vma()'s case 1 also refuses a copied_from VMA that is
-// a fork child (vma_is_fork_child()); and vma_expand() calls
-// dup_anon_vma(target, vmg->copied_from) so the target takes the source's
-// anon_vma. A test stand-in, not a registered variant: it shows that the
-// v6.18 violation above is exactly what copied_from fixes.
-func copiedFrom618y() *specs.Variant {
-	return &specs.Variant{
-		Name: "v6.18+copied_from", Base: "v6.18",
-		Follows: "v6.18 with vmg->copied_from in copy_vma(), is_mergeable_anon_vma() and vma_expand() (6.18.y, test stand-in)",
-		Patch: func(f *transitions.Funcs) {
-			var from state.VMAID // vmg->copied_from while copy_vma() merges
-			copyVMA, mergeable, expand := f.CopyVMA, f.IsMergeableAnonVMAVMG, f.VMAExpand
-			f.CopyVMA = func(k *kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
-				from = *vmap
-				defer func() { from = state.NoVMA }()
-				return copyVMA(k, vmap, addr, length, pgoff)
-			}
-			f.IsMergeableAnonVMAVMG = func(k *kernel, g *transitions.VMG, next bool) bool {
-				tgt := g.Prev
-				if next {
-					tgt = g.Next
-				}
-				if from != state.NoVMA && k.VMA(tgt).AnonVMA == state.NoAV && g.AnonVMA != state.NoAV &&
-					k.VMA(from).NChain != 1 {
-					return false // vma_is_fork_child(copied_from)
-				}
-				return mergeable(k, g, next)
-			}
-			f.VMAExpand = func(k *kernel, g *transitions.VMG) int {
-				if from != state.NoVMA {
-					var dup vmaID
-					if err := k.DupAnonVMA(g.Target, from, &dup); err != 0 {
-						return err
-					}
-				}
-				return expand(k, g)
-			}
-		},
-	}
-}
-
-// TestMremapCopiedFromFix: with copied_from, the scope where v6.18.0 frees
-// the moved page's anon_vma holds every property to the same bound.
+// TestMremapCopiedFromFix: v6.18.y (vmg->copied_from) holds every
+// property at the scope (--pages 3 --procs 1 --ops +mremap, bound 3) where
+// v6.18.0 frees the moved page's anon_vma (TestMremapFaultedUnfaultedMerge),
+// and so does v6.18.y with vma_expand()'s dup_anon_vma(target,
+// vmg->copied_from) taken out, which then fails as v6.18 does.
 func TestMremapCopiedFromFix(t *testing.T) {
-	res, _ := explore(t, copiedFrom618y(), optIn(3, 1, true, false), 3)
+	sc := optIn(3, 1, true, false)
+	res, _ := explore(t, specs.V618y, sc, 3)
 	for i, p := range specs.Properties() {
 		if res.Violated(i) {
-			t.Errorf("v6.18 with copied_from: %s violated at depth %d", p.Name, res.Violations[i].Depth)
+			t.Errorf("v6.18.y: %s violated at depth %d", p.Name, res.Violations[i].Depth)
+		}
+	}
+	noDup := &specs.Variant{Name: "v6.18.y-no-copied-dup", Follows: "test mutation of v6.18.y", Base: "v6.18.y",
+		Patch: func(f *transitions.Funcs) {
+			expand := f.VMAExpand
+			f.VMAExpand = func(k *kernel, g *transitions.VMG) int {
+				g.CopiedFrom = state.NoVMA // vma_expand() without dup_anon_vma(target, copied_from)
+				return expand(k, g)
+			}
+		}}
+	res, _ = explore(t, noDup, sc, 3)
+	for _, name := range []string{"rmap-reachable", "no-freed-anon-vma"} {
+		if !res.Violated(propIndex(t, name)) {
+			t.Errorf("v6.18.y without dup_anon_vma(target, copied_from): %s holds, want violated", name)
 		}
 	}
 }

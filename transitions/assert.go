@@ -76,6 +76,10 @@ const (
 	// The checks on the mremap paths.
 	BugCopyVMAFaultedSelf // copy_vma(): VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma) when the source merged into the copy
 	WarnMovePTEsNotNone   // move_ptes(): VM_WARN_ON_ONCE(!pte_none(*new_ptep))
+
+	// The checks that later 6.18.y releases add with vmg->copied_from.
+	WarnMergeCopiedNoMiddle     // vma_merge_copied_range(): VM_WARN_ON_VMG(!vmg->middle, vmg)
+	WarnMergeExistingCopiedFrom // vma_merge_existing_range(): VM_WARN_ON_VMG(vmg->copied_from, vmg)
 	numAssertions
 )
 
@@ -155,6 +159,8 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	BugVMAExpandShrinkV61:        {"vma_expand", "VM_BUG_ON(vma->vm_start < start || vma->vm_end > end)"},
 	BugCopyVMAFaultedSelf:        {"copy_vma", "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)"},
 	WarnMovePTEsNotNone:          {"move_ptes", "VM_WARN_ON_ONCE(!pte_none(*new_ptep))"},
+	WarnMergeCopiedNoMiddle:      {"vma_merge_copied_range", "VM_WARN_ON_VMG(!vmg->middle, vmg)"},
+	WarnMergeExistingCopiedFrom:  {"vma_merge_existing_range", "VM_WARN_ON_VMG(vmg->copied_from, vmg)"},
 }
 
 // Info describes the assertion.

@@ -37,6 +37,11 @@ type VMG struct {
 	Flags                      flags // vmg->vm_flags: the flags the range is to have
 	AnonVMA                    avID  // vmg->anon_vma: middle's anon_vma, NULL for a new range
 	State                      MergeState
+	// CopiedFrom is vmg->copied_from (mm/vma.h of 6.18.y, not of v6.18):
+	// the VMA mremap()'s copy_vma() copies, which vma_merge_copied_range()
+	// moves here from middle. NoVMA in every other merge, and always in
+	// v6.18.
+	CopiedFrom vmaID
 
 	// The internal flags of the merge.
 	AdjustMiddleStart bool // __adjust_middle_start: middle keeps a tail, prev grows

@@ -90,13 +90,19 @@ func vmaLookup(k *Kernel, mm int, addr uint8) vmaID {
 // and mremap_to() to the new address plus its offset, keeping the gaps
 // between the VMAs; a gap at the start of the range is -EFAULT. Every
 // anonymous VMA may be moved with others (vma_multi_allowed()). The VMA
-// iterator is re-read after each move (vma_iter_invalidate()): the next
-// VMA is the first that ends after the previous one's old end.
+// iterator is re-read after each move (vma_iter_invalidate(), as
+// mremap_to() with MREMAP_FIXED always asks): for_each_vma_range()'s
+// vma_find(vmi, end) is then mas_find(&vmi->mas, end - 1) from the paused
+// state, which (lib/maple_tree.c:mas_find_setup(), v6.18) stops when the
+// last VMA found ended at or after end (mas->last >= max) and otherwise
+// looks from that VMA's old end on. So a VMA that the move merged and
+// grew (copy_vma() extending the source over the new range, or taking
+// the following VMA) is not visited again.
 func remapMove(k *Kernel, vrm *transitions.VRM) int {
 	start, end, target := vrm.Addr, vrm.Addr+vrm.OldLen, vrm.NewAddr
 	seen := false
 	var lastEnd uint8
-	for from := start; ; {
+	for from := start; from < end; {
 		vma := k.FindVMA(vrm.MM, from)
 		if vma == state.NoVMA || k.VMA(vma).Start >= end {
 			break
@@ -327,11 +333,22 @@ func unmapSourceVMA(k *Kernel, vrm *transitions.VRM) {
 // becomes it. Otherwise a new VMA: vm_area_dup(), vma_set_range(),
 // anon_vma_clone() of the source, vma_link().
 func copyVMAV618(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
+	return copyVMAMerge(k, vmap, addr, length, pgoff, func(g *vmg) vmaID {
+		g.Middle = state.NoVMA // New VMA range.
+		return k.VMAMergeNewRange(g)
+	})
+}
+
+// copyVMAMerge is copy_vma() (v6.18 and 6.18.y) with the merge it tries
+// given: merge gets VMG_VMA_STATE(vmg, &vmi, NULL, vma, addr, addr + len)
+// with prev (find_vma_prev()), pgoff and next (vma_iter_next_rewind())
+// set, middle still the source.
+func copyVMAMerge(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(g *vmg) vmaID) vmaID {
 	return v5.CopyVMAWalk(k, vmap, addr, length, pgoff, func(mm int, prev vmaID, pgoff uint8) vmaID {
 		g := vmgVMAState(k, prev, *vmap, addr, addr+length)
-		g.Middle, g.Pgoff = state.NoVMA, pgoff
+		g.Pgoff = pgoff
 		g.Next = k.FindVMA(mm, addr) // vma_iter_next_rewind()
-		return k.VMAMergeNewRange(&g)
+		return merge(&g)
 	})
 }
 

@@ -8,6 +8,7 @@ package v6_test
 import (
 	"testing"
 
+	"anoncheck/state"
 	"anoncheck/transitions"
 	"anoncheck/transitions/scenariotest"
 	v6 "anoncheck/transitions/v6"
@@ -131,4 +132,58 @@ func TestCopyVMA(t *testing.T) {
 	e := newEnv(t, 3, 1)
 	scenariotest.ScenarioCopyVMAMergesUnfaultedSource(e, "do_mremap")
 	e.WantCalled("vma_merge_new_range")
+}
+
+// TestRemapMoveStopsAtEndAfterSelfMerge covers remap_move()'s VMA
+// iterator after a move that merged the source into its copy: A has no
+// anon_vma, so copy_vma() gives [3,4) page offset 3 and
+// vma_merge_new_range() lets A, as prev, take it; A is now [1,4), the
+// source, and MREMAP_DONTUNMAP leaves it whole. The iterator, paused
+// by vma_iter_invalidate(), had found A as [1,3), which reached the end
+// of the range [2,3), so for_each_vma_range() stops (mas_find_setup():
+// mas->last >= max) and the mremap returns the new address. Visiting
+// the grown A again would find no VMA at 3 of the range and fail.
+//
+//	0123
+//	.AA.    A: rw, never written; mremap [2,3) -> [3,4) MAYMOVE|FIXED|DONTUNMAP
+//	.AAA
+func TestRemapMoveStopsAtEndAfterSelfMerge(t *testing.T) {
+	e := newEnv(t, 4, 1)
+	e.Mmap(0, 1, 3, pRW)
+	a := e.VMAAt(0, 1)
+	e.Mremap(0, 2, 3, 3, 4, moveKeep, 0)
+	e.WantCalled("do_mremap", "mremap_to", "copy_vma", "vma_merge_new_range", "vma_expand")
+	e.WantLayout(0, ".AAA")
+	e.WantVMA(a, 1, 4, 1, fRW)
+	e.WantChain(a, state.NoAV)
+}
+
+// TestRemapMoveStopsAfterMergeOfBoth: as above, with B after the new
+// range: copy_vma()'s vma_merge_new_range() lets A (prev, no anon_vma)
+// take [2,3) and B (next, written, so page offset 3 follows on): A grows
+// to [1,4), B goes, and vma_expand()'s dup_anon_vma() gives A B's
+// anon_vma. The source is A, which MREMAP_DONTUNMAP keeps; the range
+// [1,2) ended with A's old end, so remap_move() looks no further. B's
+// page stays at 3, found through A's chain at index 3.
+//
+//	0123
+//	.A.B    A: rw, never written; B: rw, written at 3
+//	.AAA    mremap [1,2) -> [2,3) MAYMOVE|FIXED|DONTUNMAP
+func TestRemapMoveStopsAfterMergeOfBoth(t *testing.T) {
+	e := newEnv(t, 4, 1)
+	e.Mmap(0, 3, 4, pRW)
+	e.Write(0, 3)
+	av := e.AVAt(0, 3)
+	pg := e.WantPTE(0, 3, true)
+	e.Mmap(0, 1, 2, pRW)
+	a := e.VMAAt(0, 1)
+	e.Mremap(0, 1, 2, 2, 3, moveKeep, 0)
+	e.WantCalled("do_mremap", "mremap_to", "copy_vma", "vma_merge_new_range", "vma_expand", "dup_anon_vma")
+	e.WantLayout(0, ".AAA")
+	e.WantVMA(a, 1, 4, 1, fRW)
+	e.WantChain(a, av, av)
+	if got := e.WantPTE(0, 3, true); got != pg {
+		t.Errorf("PTE at 3 maps page %d, want page %d", got, pg)
+	}
+	e.WantPage(pg, av, 3, 1)
 }

@@ -446,7 +446,13 @@ func vmaMergeNewRangeV618(k *Kernel, g *vmg) vmaID {
 // [vmg->start, vmg->end); when that swallows all of next (another VMA),
 // next is removed and, if it has an anon_vma and the target none, the
 // target first takes it with dup_anon_vma(). Then commit_merge().
-func vmaExpandV618(k *Kernel, g *vmg) int {
+func vmaExpandV618(k *Kernel, g *vmg) int { return vmaExpandFrom(k, g, state.NoVMA) }
+
+// vmaExpandFrom is vma_expand() of v6.18 (from NULL) and of 6.18.y (from
+// vmg->copied_from, vmaExpandV618y): after next's anon_vma, the target
+// also takes from's with dup_anon_vma(). The VM_WARN_ON_VMG()s, which 6.18.y
+// moves before the dup_anon_vma() calls, change no state.
+func vmaExpandFrom(k *Kernel, g *vmg, from vmaID) int {
 	target, next := g.Target, g.Next
 	k.WarnOn(target == state.NoVMA, transitions.WarnVMAExpandTarget)
 	var anonDup vmaID
@@ -454,6 +460,11 @@ func vmaExpandV618(k *Kernel, g *vmg) int {
 	if removeNext {
 		k.WarnOn(!canMergeRemoveVMA(next), transitions.WarnVMAExpandRemoveNext)
 		if err := k.DupAnonVMA(target, next, &anonDup); err != 0 {
+			return err
+		}
+	}
+	if from != state.NoVMA {
+		if err := k.DupAnonVMA(target, from, &anonDup); err != 0 {
 			return err
 		}
 	}
