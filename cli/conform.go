@@ -98,7 +98,7 @@ run before every sequence ran.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&c.spec, "spec", "v6.18", "the variant whose model the kernel is compared with (anoncheck specs lists them)")
+	fl.StringVar(&c.spec, "spec", "v6.18.y", "the variant whose model the kernel is compared with (anoncheck specs lists them); v6.18.y is a 6.18 stable kernel, as this project's machines run, v6.18 the release, which differs from it in mremap")
 	fl.IntVar(&c.runs, "runs", 1000, "random sequences to run (0: none); with --bound and without --runs, none")
 	fl.IntVar(&c.ops, "ops", 25, "operations in each random sequence")
 	fl.Uint64Var(&c.seed, "seed", 1, "draws the random sequences: run i of seed S is the same sequence on every machine and with any --workers")
