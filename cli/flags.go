@@ -89,6 +89,7 @@ func parseScope(f *checkFlags) (transitions.Scope, error) {
 		return sc, fmt.Errorf("--ops %q: %v", f.ops, err)
 	}
 	sc.Ops = ops
+	sc.FailAlloc = f.failAlloc
 	sc.Prots = nil
 	seen := map[transitions.Prot]bool{}
 	for _, s := range strings.Split(f.prots, ",") {
@@ -311,6 +312,14 @@ func runError(f *checkFlags, err error) error {
 	return err
 }
 
+// orZero is an identity value, "0" for a line the identity lacks.
+func orZero(v string) string {
+	if v == "" {
+		return "0"
+	}
+	return v
+}
+
 // describeDiff names the option in which a checkpoint's run and this one
 // differ, as the command line gives it.
 func describeDiff(x check.IdentityDiff) string {
@@ -319,6 +328,8 @@ func describeDiff(x check.IdentityDiff) string {
 		return fmt.Sprintf("--spec %s here, %s in the checkpoint", x.Current, x.Saved)
 	case "pages", "procs", "prots", "ops", "symmetry":
 		return fmt.Sprintf("--%s %s here, %s in the checkpoint", x.Name, x.Current, x.Saved)
+	case "fail-alloc": // the line is there only when not 0
+		return fmt.Sprintf("--fail-alloc %s here, %s in the checkpoint", orZero(x.Current), orZero(x.Saved))
 	case "properties":
 		self := func(list string) bool { return slices.Contains(strings.Split(list, ","), specs.SelfCheck.Name) }
 		if here, there := self(x.Current), self(x.Saved); here != there {

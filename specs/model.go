@@ -55,17 +55,85 @@ type worker struct {
 	sc  *transitions.Scope
 	sym state.Symmetry
 	tmp state.State
+
+	// With --fail-alloc, Actions runs each operation to count its
+	// allocations; the successors it computed are kept here, with the
+	// state they are successors of, for Next to take instead of running
+	// the operation again.
+	dry    []dryRun
+	drySrc state.State
+	dryOK  bool
 }
 
+// dryRun is an operation Actions ran: its action, whether Apply took it,
+// and the state after it.
+type dryRun struct {
+	a     check.Action
+	ok    bool
+	after state.State
+}
+
+// Actions are the operations the scope enables and, with --fail-alloc,
+// after setup and while the trace's budget lasts, each of them again with
+// each of its allocations failing: transitions.Kernel.Actions, computed
+// here so that the successors the counting runs compute are kept for
+// Next.
 func (w *worker) Actions(s *state.State, setup bool, buf []check.Action) []check.Action {
-	return w.sc.Actions(s, setup, buf)
+	w.dryOK = false
+	buf = w.sc.Actions(s, setup, buf)
+	if setup || int(s.FailedAllocs) >= w.sc.FailAlloc {
+		return buf
+	}
+	n := len(buf)
+	if cap(w.dry) < n {
+		w.dry = make([]dryRun, n)
+	}
+	w.dry = w.dry[:n]
+	for i := 0; i < n; i++ {
+		d := &w.dry[i]
+		d.a, d.after = buf[i], *s
+		w.k.S = &d.after
+		op := transitions.DecodeOp(d.a)
+		_, err := w.k.Apply(op, w.sc)
+		d.ok = err == nil
+		if !d.ok {
+			continue
+		}
+		for f, m := 1, min(w.k.LastAllocations(), transitions.MaxFail); f <= m; f++ {
+			buf = append(buf, op.WithFail(uint8(f)).Encode())
+		}
+	}
+	w.drySrc, w.dryOK = *s, true
+	return buf
+}
+
+// dryNext returns the successor Actions computed for action a from s, if
+// it kept one.
+func (w *worker) dryNext(s *state.State, a check.Action) (*dryRun, bool) {
+	if !w.dryOK || transitions.DecodeOp(a).Fail != 0 || !bytes.Equal(s.Bytes(), w.drySrc.Bytes()) {
+		return nil, false
+	}
+	for i := range w.dry {
+		if w.dry[i].a == a {
+			return &w.dry[i], true
+		}
+	}
+	return nil, false
 }
 
 func (w *worker) Next(s *state.State, a check.Action, out *state.State) bool {
-	w.tmp = *s
-	w.k.S = &w.tmp
-	if _, err := w.k.Apply(transitions.DecodeOp(a), w.sc); err != nil {
-		return false
+	op := transitions.DecodeOp(a)
+	if d, ok := w.dryNext(s, a); ok {
+		if !d.ok {
+			return false
+		}
+		w.tmp = d.after
+	} else {
+		w.tmp = *s
+		w.k.S = &w.tmp
+		if _, err := w.k.Apply(op, w.sc); err != nil {
+			return false
+		}
 	}
 	if bytes.Equal(w.tmp.Bytes(), s.Bytes()) { // w.tmp == *s, a third of the cost: State has no padding
 		// A self-loop (a write to a page already written, an mprotect to
@@ -73,6 +141,14 @@ func (w *worker) Next(s *state.State, a check.Action, out *state.State) bool {
 		// so its successor is s itself, already visited and judged. About
 		// a quarter of all transitions; skipping them spares the canonical
 		// form, the fingerprint and the visited-set probe.
+		return false
+	}
+	if op.Fail != 0 && bytes.Equal(w.tmp.Bytes()[:state.BaseSize], s.Bytes()[:state.BaseSize]) {
+		// The injected failure was undone without a trace (an mprotect
+		// whose first split failed, a fork whose first vm_area_dup()
+		// did): the kernel state is s's, with less of the budget left.
+		// Everything reachable from it is reachable from s, at fewer
+		// operations, so it is not explored.
 		return false
 	}
 	w.sym.Canonical(out, &w.tmp)
@@ -96,6 +172,14 @@ type runConfig struct {
 	Bound    int
 }
 
+// runConfigFail is runConfig with --fail-alloc, the digest of a run that
+// lets allocations fail: a run without keeps the digest it had before the
+// flag existed.
+type runConfigFail struct {
+	Run       runConfig
+	FailAlloc int
+}
+
 // ConfigDigest identifies the variant, scope and bound of a run, so that
 // two reports (or, later, a trace and a checkpoint) can be matched to the
 // configuration that produced them. It is computed once per run with
@@ -109,7 +193,11 @@ func (m *Model) ConfigDigest(bound int) string {
 	for _, a := range m.Scope.Advices {
 		c.Advices = append(c.Advices, uint8(a))
 	}
-	h, err := hashstructure.Hash(c, hashstructure.FormatV2, nil)
+	var v any = c
+	if m.Scope.FailAlloc != 0 {
+		v = runConfigFail{c, m.Scope.FailAlloc}
+	}
+	h, err := hashstructure.Hash(v, hashstructure.FormatV2, nil)
 	if err != nil {
 		panic("specs: hashing the run configuration: " + err.Error())
 	}

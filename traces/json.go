@@ -41,6 +41,9 @@ type FileScope struct {
 	// Ops lists the operation kinds the run explored (--ops); absent
 	// means all.
 	Ops string `json:"ops,omitempty"`
+	// FailAlloc is how many allocations a trace may make fail
+	// (--fail-alloc); absent means none.
+	FailAlloc int `json:"fail_alloc,omitempty"`
 }
 
 // FileStep is one operation. Processes are numbered from 1, as traces
@@ -54,7 +57,14 @@ type FileStep struct {
 	Prot   string `json:"prot,omitempty"`
 	Advice string `json:"advice,omitempty"`
 	Setup  bool   `json:"setup,omitempty"`
-	Result string `json:"result,omitempty"`
+	// FailAlloc, when present, makes the step's FailAlloc-th allocation
+	// of an anon_vma, anon_vma_chain or vm_area_struct fail (counted in
+	// the order the kernel code allocates); Injected names the allocating
+	// function the replay under the file's variant found there
+	// ("anon_vma_chain_alloc"), which replay checks.
+	FailAlloc *int   `json:"fail_alloc,omitempty"`
+	Injected  string `json:"injected,omitempty"`
+	Result    string `json:"result,omitempty"`
 	// Digest is the fingerprint of the canonical state after the step
 	// under the trace's variant.
 	Digest string `json:"digest,omitempty"`
@@ -75,9 +85,13 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 	if t.Scope.Ops != 0 {
 		f.Scope.Ops = t.Scope.Ops.String()
 	}
+	f.Scope.FailAlloc = t.Scope.FailAlloc
 	for _, st := range t.Steps {
 		fs := FileStep{Proc: int(st.Op.Proc) + 1, Setup: st.Setup, Result: transitions.ErrnoName(st.Errno),
 			Digest: fmt.Sprintf("%016x", st.After.Fingerprint())}
+		if st.Op.Fail != 0 {
+			fs.FailAlloc, fs.Injected = intp(st.Op.Fail), st.Injected.String()
+		}
 		switch st.Op.Kind.Info().Args {
 		case transitions.ArgRangeProt:
 			fs.Start, fs.End, fs.Prot = intp(st.Op.Start), intp(st.Op.End), transitions.Prot(st.Op.Arg).String()
@@ -207,6 +221,8 @@ func whyNotSetup(op transitions.Op, sc *transitions.Scope) string {
 		return fmt.Sprintf("setup steps are P1's, and this one is %s's", transitions.ProcName(op.Proc))
 	case op.Kind != transitions.OpMmap && !sc.Ops.Has(op.Kind):
 		return fmt.Sprintf("the trace's scope (ops %s) leaves %s out", sc.Ops, op.Kind)
+	case op.Fail != 0:
+		return "setup never makes an allocation fail"
 	}
 	return fmt.Sprintf("setup would not take %s in the state before it (its only effect would be an error return)", op)
 }
@@ -226,6 +242,10 @@ func (f *File) checkSteps(t *Trace) error {
 		if r := transitions.ErrnoName(st.Errno); r != fs.Result {
 			return fmt.Errorf("step %d (%s): returned %s, the file records %s; the file was edited or written by another version of the model",
 				i+1, fs.Op, r, fs.Result)
+		}
+		if st.Op.Fail != 0 && st.Injected.String() != fs.Injected {
+			return fmt.Errorf("step %d (%s): allocation %d is %s(), the file records %s(); the file was edited or written by another version of the model",
+				i+1, fs.Op, st.Op.Fail, st.Injected, fs.Injected)
 		}
 		if d := fmt.Sprintf("%016x", st.After.Fingerprint()); d != fs.Digest {
 			return fmt.Errorf("step %d (%s): the state after it has digest %s, the file records %s; the file was edited or written by another version of the model",
@@ -283,6 +303,17 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 			}
 			op.Arg = uint8(a)
 		}
+		if s.FailAlloc != nil {
+			if *s.FailAlloc < 1 || *s.FailAlloc > transitions.MaxFail {
+				return nil, nil, fmt.Errorf("step %d (%s): fail_alloc %d: must be between 1 and %d", i+1, s.Op, *s.FailAlloc, transitions.MaxFail)
+			}
+			if s.Setup {
+				return nil, nil, fmt.Errorf("step %d (%s): a setup step with fail_alloc; setup never makes an allocation fail", i+1, s.Op)
+			}
+			op.Fail = uint8(*s.FailAlloc)
+		} else if s.Injected != "" {
+			return nil, nil, fmt.Errorf("step %d (%s): injected %q without fail_alloc", i+1, s.Op, s.Injected)
+		}
 		ops = append(ops, op)
 		setup = append(setup, s.Setup)
 	}
@@ -318,6 +349,7 @@ func (f *File) ScopeValue() (transitions.Scope, error) {
 		return sc, fmt.Errorf("scope: %v", err)
 	}
 	sc.Ops = ops
+	sc.FailAlloc = f.Scope.FailAlloc
 	if err := sc.Validate(); err != nil {
 		return sc, fmt.Errorf("scope: %v", err)
 	}

@@ -40,6 +40,21 @@ var reproProcess string
 //go:embed repro/controller.c
 var reproController string
 
+// reproFaultMain ends a program whose trace has a step that needs an
+// allocation to fail (--fail-alloc): the controller's main() (renamed)
+// runs the steps before it, then this says why the program stops there.
+const reproFaultMain = `#undef main
+
+/* The next step of the trace needs fault injection: see the comment at the top. */
+int main(void)
+{
+	int status = run_steps_before_fault();
+
+	printf("%s\n", FAULT_STEP);
+	return status ? status : 3;
+}
+`
+
 // WriteRepro writes a C program (gcc, libc only) that performs t with real
 // system calls on the running kernel. Each model process is a real
 // process; a controller (not part of the model) sends each step to the
@@ -53,6 +68,11 @@ var reproController string
 // and the program reports, from /proc/self/pagemap, which of the pages
 // the model maps were paged out beside whether the model has rmap reach
 // them; that report does not change the exit status.
+//
+// A step with an injected allocation failure (Op.Fail) is not run: the
+// program runs the steps before it, says that it needs fault injection
+// and how failslab could provide it, and exits 3 when those steps
+// matched.
 //
 // A step on which the trace's variant oopses is expected to complete as
 // it does under the nearest variant the patch is based on (v5.4 for a
@@ -68,6 +88,12 @@ func WriteRepro(w io.Writer, t *Trace) error {
 	p.writeTable(&table)
 	// The parts in the program's order, a blank line between each two.
 	parts := []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcess, reproController}
+	if p.fault != nil {
+		// The controller's main() runs the steps before the one that
+		// needs fault injection; a main() of its own then says so.
+		parts = []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcess,
+			"#define main run_steps_before_fault", reproController, reproFaultMain}
+	}
 	_, err = io.WriteString(w, strings.Join(parts, "\n"))
 	return err
 }

@@ -323,11 +323,20 @@ func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
 // (->anon_vma included, an empty anon_vma_chain), the copy keeps the part
 // below addr (new_below) or from addr up with its page offset moved, and
 // anon_vma_clone() copies vma's chain exactly (the copy already has vma's
-// anon_vma, so nothing is reused). On failure the copy is freed. What
-// follows, shrinking vma and inserting the copy, is __vma_adjust() in
-// v5.4 and vma_prepare()/vma_complete() in v6.18.
+// anon_vma, so nothing is reused). What follows, shrinking vma and
+// inserting the copy, is __vma_adjust() in v5.4 and
+// vma_prepare()/vma_complete() in v6.18.
+//
+// On failure nothing of vma has changed: vm_area_dup() returning NULL is
+// -ENOMEM at once; anon_vma_clone() failing has unlinked the copy again
+// (enomem_failure), and the copy is freed (out_free_mpol, out_free_vma:
+// vm_area_free()). v6.18's __split_vma() has vma_iter_prealloc() (a maple
+// node, out_free_vma) between the two, which the model does not make fail.
 func SplitVMANew(k *Kernel, vma vmaID, addr uint8, newBelow bool) (vmaID, int) {
 	nv := k.VMAreaDup(vma)
+	if nv == state.NoVMA {
+		return state.NoVMA, transitions.ENOMEM
+	}
 	n, v := k.S.VMA(nv), k.VMA(vma)
 	if newBelow {
 		n.End = addr
@@ -424,6 +433,8 @@ func RemoveVMAs(k *Kernel, first vmaID) int {
 // VM_ACCOUNT when VM_WRITE and not VM_NORESERVE), try vma_merge() with no
 // anon_vma, else create a new VMA with vm_pgoff = addr >> PAGE_SHIFT, the
 // value do_mmap() gives private anonymous mappings, and vma_link() it.
+// When vm_area_alloc() fails it returns -ENOMEM (unacct_error) with the
+// old mapping already unmapped: the range is left empty.
 func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	for k.FindVMA(mm, addr) != state.NoVMA && k.VMA(k.FindVMA(mm, addr)).Start < end {
 		if err := k.DoMunmap(mm, addr, end); err != 0 {
@@ -439,6 +450,9 @@ func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
 		return 0
 	}
 	nv := k.AllocVMA(mm)
+	if nv == state.NoVMA {
+		return transitions.ENOMEM // goto unacct_error
+	}
 	n := k.S.VMA(nv)
 	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, pgoff
 	k.LinkList(mm, nv, prev)
