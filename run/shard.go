@@ -76,7 +76,7 @@ func (r *Run) part() *Part {
 	p := &Part{Format: PartFormat, Version: PartVersion, Tool: version.String(), Variant: r.Variant.Name, Config: m.ConfigDigest(r.cfg.Bound),
 		Pages: m.Scope.Pages, Procs: m.Scope.Procs, Ops: uint8(m.Scope.Ops), Symmetry: uint8(m.Symmetry), Bound: r.cfg.Bound,
 		FailAlloc: m.Scope.FailAlloc,
-		Index: r.cfg.Shard.Index, Count: r.cfg.Shard.Count, SplitDepth: res.SplitDepth, Complete: res.Complete, Stop: r.Stop,
+		Index:     r.cfg.Shard.Index, Count: r.cfg.Shard.Count, SplitDepth: res.SplitDepth, Complete: res.Complete, Stop: r.Stop,
 		Setup: res.Stats.Setup, PerDepth: res.Stats.PerDepth, Transitions: res.Stats.Transitions, Elapsed: res.Stats.Elapsed,
 		Counts: res.Counts, Fingerprints: res.Fingerprints}
 	for _, pr := range m.Scope.Prots {
