@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"anoncheck/specs"
+	"anoncheck/state"
 	"anoncheck/traces"
 	"anoncheck/transitions"
 )
@@ -88,6 +89,29 @@ func TestFailAllocActions(t *testing.T) {
 			t.Errorf("%v does not survive its encoding", op)
 		}
 	}
+	// The model's worker enumerates the same actions, and its successors
+	// (those of operations without a failure kept from the counting run)
+	// are those Apply computes.
+	w := (&specs.Model{Variant: specs.V54, Scope: sc}).NewWorker()
+	if wa := w.Actions(&s, false, nil); !slices.Equal(wa, got) {
+		t.Errorf("the worker enumerates %d actions, Kernel.Actions %d", len(wa), len(got))
+	}
+	for _, a := range got {
+		var out state.State
+		ok := w.Next(&s, a, &out)
+		c := s
+		k2 := specs.V54.Kernel()
+		k2.S = &c
+		_, err := k2.Apply(transitions.DecodeOp(a), &sc)
+		var want state.State
+		state.SymFull.Canonical(&want, &c)
+		if ok && (err != nil || out != want) {
+			t.Errorf("%v: the worker's successor differs from Apply's", transitions.DecodeOp(a))
+		}
+		if !ok && err == nil && c != s && transitions.DecodeOp(a).Fail == 0 {
+			t.Errorf("%v: the worker dropped a successor Apply computes", transitions.DecodeOp(a))
+		}
+	}
 	apply(fork.WithFail(2))
 	if s.FailedAllocs != 1 {
 		t.Fatalf("FailedAllocs %d after an injected failure, want 1", s.FailedAllocs)
@@ -114,43 +138,87 @@ func cloneForgetsUnlink(f *transitions.Funcs) {
 	}
 }
 
+// cloneKeepsAnonVMA is anon_vma_clone() whose enomem_failure does not drop
+// dst->anon_vma before unlink_anon_vmas(dst), the line the kernel's
+// comment explains: "otherwise its degree [num_active_vmas in 6.x] can be
+// incorrectly decremented in unlink_anon_vmas()". A split's copy carries
+// the original's anon_vma, which then loses a count it never gave the
+// copy.
+func cloneKeepsAnonVMA(f *transitions.Funcs) {
+	clone := f.AnonVMAClone
+	f.AnonVMAClone = func(k *kernel, dst, src vmaID) int {
+		had := k.VMA(dst).AnonVMA
+		unlink := k.F.UnlinkAnonVMAs
+		k.F.UnlinkAnonVMAs = func(k *kernel, v vmaID) { // only enomem_failure calls it in here
+			k.VMA(v).AnonVMA = had
+			unlink(k, v)
+		}
+		defer func() { k.F.UnlinkAnonVMAs = unlink }()
+		return clone(k, dst, src)
+	}
+}
+
 // TestFailAllocBrokenUnwindCaught checks that a deliberately broken unwind
-// is caught once allocations may fail, and only then: without
-// unlink_anon_vmas() on anon_vma_clone()'s failure path, a split whose
-// copy fails at its second AVC frees the copy while it is still in its
-// parent's anon_vma's interval tree (no-freed-anon-vma, through
-// vm_area_free()'s dangling AVC), two operations after the initial layout
-// (a fork, so that the copy has two AVCs to make, then the split). The
-// shortest trace shows the failure, replays from its JSON file, and holds
-// under v5.4, whose unwind is whole.
+// is caught once allocations may fail, and only then, in v5.4 and v6.18:
+//
+//   - without unlink_anon_vmas() on anon_vma_clone()'s failure path, a
+//     split whose copy fails at its second AVC frees the copy while it is
+//     still in its parent's anon_vma's interval tree (no-freed-anon-vma,
+//     through vm_area_free()'s dangling AVC), two operations after the
+//     initial layout (a fork, so that the copy has two AVCs to make, then
+//     the split);
+//   - without dst->anon_vma = NULL there, the first failing split
+//     decrements the original's degree or num_active_vmas
+//     (counter-accounting), one operation after the layout.
+//
+// The shortest trace of the first shows the failure, replays from its
+// JSON file, and holds under v5.4, whose unwind is whole.
 func TestFailAllocBrokenUnwindCaught(t *testing.T) {
-	v := mutant("clone-forgets-unlink", cloneForgetsUnlink)
-	p := specs.Properties()[propIndex(t, "no-freed-anon-vma")]
-	sc := scope(2, 2)
-	if res := exploreFor(t, v, sc, 3, p); res.Violated(0) {
-		t.Fatalf("the mutation is caught without --fail-alloc (depth %d): it should only show when an allocation fails", res.Violations[0].Depth)
+	for _, c := range []struct {
+		name     string
+		base     string
+		mutation func(*transitions.Funcs)
+		prop     string
+		depth    int
+		replay   bool
+	}{
+		{"clone-forgets-unlink", "v5.4", cloneForgetsUnlink, "no-freed-anon-vma", 2, true},
+		{"clone-forgets-unlink-618", "v6.18", cloneForgetsUnlink, "no-freed-anon-vma", 2, false},
+		{"clone-keeps-anon-vma", "v5.4", cloneKeepsAnonVMA, "counter-accounting", 1, false},
+		{"clone-keeps-anon-vma-618", "v6.18", cloneKeepsAnonVMA, "counter-accounting", 1, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := &specs.Variant{Name: c.name, Follows: "test mutation of " + c.base, Base: c.base, Patch: c.mutation}
+			p := specs.Properties()[propIndex(t, c.prop)]
+			sc := scope(2, 2)
+			if res := exploreFor(t, v, sc, 3, p); res.Violated(0) {
+				t.Fatalf("the mutation is caught without --fail-alloc (depth %d): it should only show when an allocation fails", res.Violations[0].Depth)
+			}
+			sc.FailAlloc = 1
+			res := exploreFor(t, v, sc, 3, p)
+			if !res.Violated(0) {
+				t.Fatalf("with --fail-alloc 1 the broken unwind is not caught")
+			}
+			if d := res.Violations[0].Depth; d != c.depth {
+				t.Errorf("shortest violation at depth %d, want %d", d, c.depth)
+			}
+			tr, err := traces.FromPath(v, sc, p, res.Violations[0].Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err = traces.Shrink(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := tr.Steps[len(tr.Steps)-1]
+			if last.Op.Fail == 0 || last.Injected != transitions.AllocAnonVMAChain || last.Errno != transitions.ENOMEM {
+				t.Errorf("the last step is %s, want one whose anon_vma_chain allocation fails with -ENOMEM", last.Syscall())
+			}
+			if c.replay {
+				testReplayFailTrace(t, tr)
+			}
+		})
 	}
-	sc.FailAlloc = 1
-	res := exploreFor(t, v, sc, 3, p)
-	if !res.Violated(0) {
-		t.Fatalf("with --fail-alloc 1 the broken unwind is not caught")
-	}
-	if d := res.Violations[0].Depth; d != 2 {
-		t.Errorf("shortest violation at depth %d, want 2", d)
-	}
-	tr, err := traces.FromPath(v, sc, p, res.Violations[0].Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err = traces.Shrink(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := tr.Steps[len(tr.Steps)-1]
-	if last.Op.Fail == 0 || last.Injected != transitions.AllocAnonVMAChain || last.Errno != transitions.ENOMEM {
-		t.Errorf("the last step is %s, want one whose anon_vma_chain allocation fails with -ENOMEM", last.Syscall())
-	}
-	testReplayFailTrace(t, tr)
 }
 
 // testReplayFailTrace writes tr as a trace file, reads it back, replays it
