@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"anoncheck/specs"
 )
 
 // TestReadmeExamples runs the examples of README.md as a reader would, with
@@ -89,6 +91,37 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatal("no README example was run: are the readme-test markers gone?")
 	}
 }
+
+// TestReadmeListsEveryVariant checks that the README's table of variants
+// (its "## Variants" section, a row per variant starting "| `NAME` |")
+// names every registered variant, and nothing else, in the order
+// anoncheck specs lists them: a new variant or generation is documented
+// where a reader looks for it.
+func TestReadmeListsEveryVariant(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n## Variants\n")
+	if !ok {
+		t.Fatal("README.md has no \"## Variants\" section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var listed []string
+	for _, m := range readmeVariantRow.FindAllStringSubmatch(section, -1) {
+		listed = append(listed, m[1])
+	}
+	var want []string
+	for _, v := range specs.All() {
+		want = append(want, v.Name)
+	}
+	if strings.Join(listed, " ") != strings.Join(want, " ") {
+		t.Errorf("README.md's variant table lists\n\t%s\nanoncheck specs lists\n\t%s", strings.Join(listed, " "), strings.Join(want, " "))
+	}
+}
+
+// readmeVariantRow matches a row of the README's table of variants.
+var readmeVariantRow = regexp.MustCompile("(?m)^\\| `([^`]+)` \\|")
 
 // readmeBlock is one marked code block of the README.
 type readmeBlock struct {

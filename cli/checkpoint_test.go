@@ -37,14 +37,16 @@ func TestCheckpointMismatchNamesTheOptions(t *testing.T) {
 		{[]string{"--self-check"}, "--self-check true here, false in the checkpoint ("},
 		{[]string{"--ops", "write,fork"}, "--ops write,fork here, all in the checkpoint ("},
 		{[]string{"--fail-alloc", "1"}, "--fail-alloc 1 here, 0 in the checkpoint ("},
+		{[]string{"--advices", "+dontneed"}, "--ops all --advices +dontneed here, all in the checkpoint ("},
+		{[]string{"--ops", "+mremap"}, "--ops +mremap here, all in the checkpoint ("},
 	} {
 		code, _, errs := runCLI(t, append(append(append([]string(nil), args...), "--resume", ckpt), c.args...)...)
 		if code != run.ExitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
-	if code, out, _ := runCLI(t, append(args, "--resume", ckpt)...); code != run.ExitOK {
-		t.Errorf("resumed with the same options: exit %d:\n%s", code, out)
+	if code, out, _ := runCLI(t, append(args, "--resume", ckpt)...); code != run.ExitOK || !strings.Contains(out, "coverage counts the transitions taken since the checkpoint") {
+		t.Errorf("resumed with the same options: exit %d, or its coverage not marked as since the checkpoint:\n%s", code, out)
 	}
 	data, _ := os.ReadFile(ckpt)
 	binary.LittleEndian.PutUint64(data[len("anoncheck-checkpoint\n"):], 2)

@@ -129,11 +129,11 @@ run.Report documents each field; names are stable within a version):
 	// own. diff and replay, defined elsewhere, get theirs here.
 	diffFlags := defaultCheckFlags()
 	diff := newDiffCmd(diffFlags, stdout, stderr)
-	diffFlags.register(diff, "bound", "pages", "procs", "prots", "ops", "max-states", "timeout", "max-memory", "workers", "progress")
+	diffFlags.register(diff, "bound", "pages", "procs", "prots", "ops", "advices", "max-states", "timeout", "max-memory", "workers", "progress")
 	replay := newReplayCmd(stdout, stderr)
 	defaultCheckFlags().register(replay, "format")
 	root.AddCommand(newPropertiesCmd(stdout), newSpecsCmd(stdout), newGateCmd(stdout, stderr),
-		diff, newHuntCmd(stdout, stderr), newMergeCmd(stdout, stderr), replay, newReproCmd(stdout))
+		diff, newHuntCmd(stdout, stderr), newMergeCmd(stdout, stderr), replay, newReproCmd(stdout, stderr), newConformCmd(stdout, stderr))
 	return root
 }
 

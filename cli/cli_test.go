@@ -464,8 +464,8 @@ func TestReproCommand(t *testing.T) {
 		t.Fatalf("repro: exit %d, stderr %q", code, errs)
 	}
 	dst := filepath.Join(dir, "r.c")
-	if code, _, errs := runCLI(t, "repro", file, "-o", dst); code != run.ExitOK {
-		t.Fatalf("repro -o: exit %d, stderr %q", code, errs)
+	if code, _, errs := runCLI(t, "repro", file, "-o", dst); code != run.ExitOK || errs != "wrote "+dst+"\n" {
+		t.Fatalf("repro -o: exit %d, stderr %q (want the file named)", code, errs)
 	}
 	if data, err := os.ReadFile(dst); err != nil || string(data) != out {
 		t.Fatalf("repro -o wrote something else than stdout gets (%v)", err)

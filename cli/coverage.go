@@ -15,13 +15,13 @@ import (
 // operation kind was applied, which kernel functions were never entered,
 // how often each case was taken, and which assertions fired; and, if
 // vacuous, that the operations never reached the anon_vma code.
-func printCoverage(w io.Writer, indent string, c *transitions.Coverage, v *specs.Variant, vacuous bool) {
-	fns, modelledCases := run.Modelled(v)
+func printCoverage(w io.Writer, indent string, c *transitions.Coverage, v *specs.Variant, sc *transitions.Scope, vacuous bool) {
+	fns, modelledCases := run.Modelled(v, sc)
 	table := v.Funcs()
 	fmt.Fprintf(w, "%scoverage (transitions that reached each point):\n", indent)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var ops []string
-	for _, k := range transitions.OpKinds() {
+	for _, k := range sc.Ops.Kinds() {
 		ops = append(ops, fmt.Sprintf("%s %d", k, c.Op(k)))
 	}
 	fmt.Fprintf(tw, "%s  operations\t%s\n", indent, strings.Join(ops, ", "))

@@ -33,9 +33,6 @@ input, 3 incomplete.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := unusedFlags(cmd, "symmetry", "self-check", "format", "verify-states", "shrink", "force"); err != nil {
-				return err
-			}
 			return runDiff(cmd.Context(), f, args[0], args[1], stdout, stderr)
 		},
 	}

@@ -36,6 +36,7 @@ type checkFlags struct {
 	format    string
 	symmetry  string
 	ops       string
+	advices   string
 	failAlloc int
 
 	verifyStates    bool
@@ -68,7 +69,8 @@ func (f *checkFlags) defs() []flagDef {
 		{"pages", &f.pages, sc.Pages, fmt.Sprintf("page slots in each address space (1..%d)", state.MaxSlots)},
 		{"procs", &f.procs, sc.Procs, fmt.Sprintf("processes alive at once (1..%d)", state.MaxProcs)},
 		{"prots", &f.prots, sc.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)"},
-		{"ops", &f.ops, "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit (setup may always mmap)"},
+		{"ops", &f.ops, "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit, mremap; all is every kind but mremap, which is opt-in: +mremap adds it to all (setup may always mmap)"},
+		{"advices", &f.advices, "fork", "madvise advices explored, comma-separated: dontfork, dofork, wipeonfork, keeponfork, dontneed; fork is the first four, MADV_DONTNEED is opt-in: +dontneed adds it to fork"},
 		{"fail-alloc", &f.failAlloc, 0, fmt.Sprintf("allocations of anon_vma, anon_vma_chain or vm_area_struct one trace may make fail (0..%d), each at any allocation point of an operation after setup, followed through the kernel's unwind code; 0 lets none fail", transitions.MaxFailAlloc)},
 		{"symmetry", &f.symmetry, "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)"},
 		{"max-states", &f.maxStates, 0, "stop each variant's run after this many states (0: no limit); a run it stops is incomplete"},
@@ -110,7 +112,7 @@ func (d flagDef) add(fs *pflag.FlagSet) {
 
 // Groups of shared flags, as the commands use them.
 var (
-	scopeFlags   = []string{"pages", "procs", "prots", "ops", "fail-alloc", "symmetry"}
+	scopeFlags   = []string{"pages", "procs", "prots", "ops", "advices", "fail-alloc", "symmetry"}
 	limitFlags   = []string{"max-states", "timeout", "max-memory"}
 	engineFlags  = []string{"workers", "progress", "self-check", "verify-states", "force"}
 	traceFlags   = []string{"out", "traces", "format", "shrink"}

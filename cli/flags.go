@@ -89,6 +89,9 @@ func parseScope(f *checkFlags) (transitions.Scope, error) {
 		return sc, fmt.Errorf("--ops %q: %v", f.ops, err)
 	}
 	sc.Ops = ops
+	if sc.Advices, err = transitions.ParseAdvices(f.advices); err != nil {
+		return sc, fmt.Errorf("--advices %q: %v", f.advices, err)
+	}
 	sc.FailAlloc = f.failAlloc
 	sc.Prots = nil
 	seen := map[transitions.Prot]bool{}
@@ -327,7 +330,9 @@ func describeDiff(x check.IdentityDiff) string {
 	case "variant":
 		return fmt.Sprintf("--spec %s here, %s in the checkpoint", x.Current, x.Saved)
 	case "pages", "procs", "prots", "ops", "symmetry":
-		return fmt.Sprintf("--%s %s here, %s in the checkpoint", x.Name, x.Current, x.Saved)
+		// The ops line carries non-default advices: "+mremap advices +dontneed".
+		flag := func(v string) string { return strings.Replace(v, " advices ", " --advices ", 1) }
+		return fmt.Sprintf("--%s %s here, %s in the checkpoint", x.Name, flag(x.Current), flag(x.Saved))
 	case "fail-alloc": // the line is there only when not 0
 		return fmt.Sprintf("--fail-alloc %s here, %s in the checkpoint", orZero(x.Current), orZero(x.Saved))
 	case "properties":

@@ -165,7 +165,7 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt, fil
 		}
 		fmt.Fprintf(w, "  no violation found (%s); a hunt is not exhaustive, so this proves nothing\n", why)
 		fmt.Fprintf(w, "  covered: %s\n", covered)
-		printCoverage(w, "  ", hu.Coverage(), hu.Variant, run.Vacuous(hu.Coverage()))
+		printCoverage(w, "  ", hu.Coverage(), hu.Variant, &hc.Scope, run.Vacuous(hu.Coverage()))
 		fmt.Fprintln(w)
 		return nil
 	}
@@ -174,7 +174,7 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt, fil
 		fd.Property.Name, fd.Trace.Depth(), fd.Found)
 	fmt.Fprintf(w, "  found after %s by member %s\n", fd.After.Round(time.Millisecond), strings.TrimPrefix(fd.Member.String(), "#"))
 	fmt.Fprintf(w, "  covered: %s\n", covered)
-	printCoverage(w, "  ", hu.Coverage(), hu.Variant, run.Vacuous(hu.Coverage()))
+	printCoverage(w, "  ", hu.Coverage(), hu.Variant, &hc.Scope, run.Vacuous(hu.Coverage()))
 	if err := emitTrace(w, f, fd.Trace, files); err != nil {
 		return err
 	}

@@ -160,8 +160,8 @@ func writeCoverageMatrix(w io.Writer, out *run.Outcome, markdown bool) error {
 			}
 			return k
 		}
-		fns, cases := run.Modelled(r.Variant)
-		ops, asserts := transitions.OpKinds(), transitions.Assertions()
+		fns, cases := run.Modelled(r.Variant, &r.Model.Scope)
+		ops, asserts := r.Model.Scope.Ops.Kinds(), transitions.Assertions()
 		nops := reached(len(ops), func(i int) uint64 { return c.Op(ops[i]) })
 		nfn := reached(len(fns), func(i int) uint64 { return c.Fn(fns[i]) })
 		ncase := reached(len(cases), func(i int) uint64 { return c.Case(cases[i]) })

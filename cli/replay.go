@@ -151,7 +151,7 @@ func runReplay(path, spec string, quiet bool, write func(io.Writer, *traces.Trac
 	return exitWith(run.ExitViolation, "still fails")
 }
 
-func newReproCmd(stdout io.Writer) *cobra.Command {
+func newReproCmd(stdout, stderr io.Writer) *cobra.Command {
 	var spec, output string
 	cmd := &cobra.Command{
 		Use:   "repro FILE",
@@ -198,7 +198,11 @@ program's last lines say so.`,
 				_, err := buf.WriteTo(stdout)
 				return err
 			}
-			return traces.WriteFileAtomic(output, func(w io.Writer) error { _, err := buf.WriteTo(w); return err })
+			if err := traces.WriteFileAtomic(output, func(w io.Writer) error { _, err := buf.WriteTo(w); return err }); err != nil {
+				return err
+			}
+			(&written{w: stderr}).add(output)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&spec, "spec", "", "predict the layouts under this variant instead of the one the trace names")

@@ -73,7 +73,10 @@ func printSummary(w io.Writer, f *checkFlags, r *run.Run, brief bool, files *wri
 	if st.States > 0 {
 		fmt.Fprintf(out, "  memory: visited set %.1f bytes/state, parent links and actions 8 bytes/state\n", float64(st.TableBytes)/n)
 	}
-	printCoverage(out, "  ", r.Coverage(), r.Variant, r.Vacuous())
+	printCoverage(out, "  ", r.Coverage(), r.Variant, &r.Model.Scope, r.Vacuous())
+	if f.resume != "" {
+		fmt.Fprintf(out, "  (resumed from %s: the coverage counts the transitions taken since the checkpoint, not those before it)\n", f.resume)
+	}
 
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for i, p := range r.Props {

@@ -94,15 +94,15 @@ func Vacuous(c *transitions.Coverage) bool { return !c.Reached(transitions.FnAno
 
 // Modelled lists the kernel functions v's table has and the cases of
 // them: what its coverage is counted against.
-func Modelled(v *specs.Variant) (fns []transitions.Fn, cases []transitions.Case) {
+func Modelled(v *specs.Variant, sc *transitions.Scope) (fns []transitions.Fn, cases []transitions.Case) {
 	f := v.Funcs()
 	for _, fn := range transitions.Fns() {
-		if f.Has(fn) {
+		if f.Has(fn) && sc.Explores(fn) {
 			fns = append(fns, fn)
 		}
 	}
 	for _, c := range transitions.Cases() {
-		if f.Has(c.Fn()) {
+		if f.Has(c.Fn()) && sc.Explores(c.Fn()) {
 			cases = append(cases, c)
 		}
 	}

@@ -92,7 +92,7 @@ func (m *Member) String() string {
 		fmt.Fprintf(&b, "#%d breadth-first to %d states, bound %d, %s", m.Index, m.Budget, m.Depth, &m.Scope)
 	case MemberWalk:
 		fmt.Fprintf(&b, "#%d walks of up to %d steps, %d steps, %s, weights", m.Index, m.Depth, m.Budget, &m.Scope)
-		for _, k := range transitions.OpKinds() {
+		for _, k := range m.Scope.Ops.Kinds() {
 			if m.Scope.Ops.Has(k) {
 				fmt.Fprintf(&b, " %s=%.3g", k, m.Weights[k])
 			}
@@ -110,7 +110,7 @@ func (h *HuntConfig) plan(i int) Member {
 		return m
 	}
 	m.Weights = make([]float64, check.MaxClasses)
-	for _, k := range transitions.OpKinds() {
+	for _, k := range h.Scope.Ops.Kinds() {
 		m.Weights[k] = math.Pow(10, -3*r.Float64())
 	}
 	if h.Scope.Procs > 1 && r.IntN(reduceOdds) == 0 {
@@ -133,7 +133,7 @@ func (h *HuntConfig) plan(i int) Member {
 	if r.IntN(8) == 0 {
 		m.Kind, m.Budget = MemberBFS, bfsBudget
 		var ops transitions.OpSet
-		for _, k := range transitions.OpKinds() {
+		for _, k := range h.Scope.Ops.Kinds() {
 			if h.Scope.Ops.Has(k) && m.Weights[k] >= 0.1 {
 				ops |= 1 << k
 			}

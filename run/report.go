@@ -196,7 +196,7 @@ func (r *Run) report() VariantReport {
 		Stats: StatsReport{States: st.States, InitialLayouts: st.Setup, Transitions: st.Transitions, Depth: st.Depth,
 			PerDepth: append([]int{}, st.PerDepth...), Seconds: st.Elapsed.Seconds(), HeapBytes: st.HeapBytes,
 			CollisionBound: n * n / math.Exp2(65)},
-		Coverage: coverageReport(r.Coverage(), r.Variant)}
+		Coverage: coverageReport(r.Coverage(), r.Variant, &r.Model.Scope)}
 	if res.Err != nil {
 		v.Error = res.Err.Error()
 	}
@@ -240,7 +240,7 @@ func scopeReport(sc *transitions.Scope, symmetry string) ReportScope {
 	for _, p := range sc.Prots {
 		s.Prots = append(s.Prots, p.String())
 	}
-	for _, k := range transitions.OpKinds() {
+	for _, k := range sc.Ops.Kinds() {
 		if sc.Ops.Has(k) {
 			s.Ops = append(s.Ops, k.String())
 		}
@@ -249,12 +249,12 @@ func scopeReport(sc *transitions.Scope, symmetry string) ReportScope {
 }
 
 // coverageReport is a run's coverage by the names of its points.
-func coverageReport(c *transitions.Coverage, v *specs.Variant) CoverageReport {
-	fns, cases := Modelled(v)
+func coverageReport(c *transitions.Coverage, v *specs.Variant, sc *transitions.Scope) CoverageReport {
+	fns, cases := Modelled(v, sc)
 	table := v.Funcs()
 	r := CoverageReport{Operations: map[string]uint64{}, Functions: map[string]uint64{}, Cases: map[string]uint64{},
 		Assertions: map[string]uint64{}}
-	for _, k := range transitions.OpKinds() {
+	for _, k := range sc.Ops.Kinds() {
 		r.Operations[k.String()] = c.Op(k)
 	}
 	for _, f := range fns {
@@ -349,7 +349,7 @@ func (o *HuntOutcome) Report(h *HuntConfig) *HuntReport {
 		Scope: scopeReport(&h.Scope, h.Symmetry.String()), Variants: []HuntVariant{}, NotHunted: []string{}, Files: []string{}}
 	for _, hu := range o.Hunts {
 		hv := HuntVariant{Variant: hu.Variant.Name, Seconds: hu.Elapsed.Seconds(), Cancelled: hu.Cancelled,
-			Members: []HuntMember{}, Coverage: coverageReport(hu.Coverage(), hu.Variant)}
+			Members: []HuntMember{}, Coverage: coverageReport(hu.Coverage(), hu.Variant, &h.Scope)}
 		c := &hv.Covered
 		c.BFSStates, c.WalkSteps, c.WalkDistinct, c.BFSDepth, c.WalkLongest = hu.Covered()
 		for _, m := range hu.Members {

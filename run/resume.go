@@ -7,6 +7,7 @@ import (
 
 	"anoncheck/check"
 	"anoncheck/specs"
+	"anoncheck/transitions"
 )
 
 // The configuration a checkpoint belongs to is stored in it readably, as
@@ -27,8 +28,15 @@ func identity(m *specs.Model, props []*specs.Property) string {
 	for _, p := range props {
 		names = append(names, p.Name)
 	}
+	// The advices go with the operations, and only when they are not the
+	// default, so that a default run's identity is what it was before
+	// --advices.
+	ops := m.Scope.Ops.String()
+	if a := transitions.AdvicesString(m.Scope.Advices); a != "fork" {
+		ops += " advices " + a
+	}
 	vals := []string{m.Variant.Name, fmt.Sprint(m.Scope.Pages), fmt.Sprint(m.Scope.Procs), m.Scope.ProtsString(),
-		m.Scope.Ops.String(), m.Symmetry.String(), strings.Join(names, ","), m.ConfigDigest(0)}
+		ops, m.Symmetry.String(), strings.Join(names, ","), m.ConfigDigest(0)}
 	var b strings.Builder
 	for i, n := range identityNames {
 		fmt.Fprintf(&b, "%s=%s\n", n, vals[i])

@@ -99,7 +99,7 @@ func (w *worker) Actions(s *state.State, setup bool, buf []check.Action) []check
 		if !d.ok {
 			continue
 		}
-		for f, m := 1, min(w.k.LastAllocations(), transitions.MaxFail); f <= m; f++ {
+		for f, m := 1, min(w.k.LastAllocations(), transitions.MaxFail(op.Kind)); f <= m; f++ {
 			buf = append(buf, op.WithFail(uint8(f)).Encode())
 		}
 	}
@@ -172,11 +172,16 @@ type runConfig struct {
 	Bound    int
 }
 
-// runConfigFail is runConfig with --fail-alloc, the digest of a run that
-// lets allocations fail: a run without keeps the digest it had before the
-// flag existed.
-type runConfigFail struct {
+// runConfigExt identifies a run whose scope has opt-in operation kinds
+// (mremap: the kinds past the first eight bits) or lets allocations fail
+// (--fail-alloc): runConfig's fields and those. A run with neither is
+// hashed as runConfig alone, so that its digest is the one it had before
+// either existed. runConfig is a named field: hashstructure skips an
+// embedded one, whose field name is unexported, and would hash OpsHigh and
+// FailAlloc alone.
+type runConfigExt struct {
 	Run       runConfig
+	OpsHigh   uint8
 	FailAlloc int
 }
 
@@ -194,8 +199,8 @@ func (m *Model) ConfigDigest(bound int) string {
 		c.Advices = append(c.Advices, uint8(a))
 	}
 	var v any = c
-	if m.Scope.FailAlloc != 0 {
-		v = runConfigFail{c, m.Scope.FailAlloc}
+	if high := uint8(m.Scope.Ops >> 8); high != 0 || m.Scope.FailAlloc != 0 {
+		v = runConfigExt{Run: c, OpsHigh: high, FailAlloc: m.Scope.FailAlloc}
 	}
 	h, err := hashstructure.Hash(v, hashstructure.FormatV2, nil)
 	if err != nil {

@@ -23,6 +23,9 @@ var V57 = Register(&Variant{
 		f.AnonVMAClone = anonVMAClone47b390d23bf8
 		f.VMAreaDup = v5.VMAreaDupV57
 		f.DupMmap = v5.DupMmapV57
+		// 5.7's mremap (MREMAP_DONTUNMAP) is not modelled: v5.4's would
+		// refuse MREMAP_DONTUNMAP.
+		f.WithoutMremap()
 	},
 	Expect: []Expectation{
 		AllHold(Default3, "the revert: back to v5.4's fork behaviour"+degreeDoubleReuse),

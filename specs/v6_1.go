@@ -14,7 +14,8 @@ var V61 = Register(&Variant{
 	Date: "2022-12-11",
 	Follows: "Linux v6.1: 2555283eb40d (diff as in Jann Horn's stable backport, <20220901192230.4099716-1-jannh@google.com>), " +
 		"ee8ab1903e3d, PageAnonExclusive COW (v5.19), 64fe24a3e05e; mm/rmap.c bodies read in a 6.3.1 tree " +
-		"(Brew-Tea/TLinux-Kernel @ b43e2550a2b0e738cfd760cd38775529c74ba0c0)",
+		"(Brew-Tea/TLinux-Kernel @ b43e2550a2b0e738cfd760cd38775529c74ba0c0); mmap_region()/vma_expand()/exit_mmap() " +
+		"and the rest compared with Linux 6.1.0 (unifreq/linux-6.1.y @ e451e259e)",
 	Summary: "num_children/num_active_vmas, unlink clears vma->anon_vma, no vm_prev/vm_next, PageAnonExclusive COW",
 	Notes: "The maple tree replaces vm_prev/vm_next: find_mergeable_anon_vma() walks the tree, which for a VMA in its mm " +
 		"gives the same neighbours as the list, and dup_mmap() (as in v5.7) no longer lets a child VMA see the " +

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"anoncheck/state"
 	"anoncheck/transitions"
 	"anoncheck/version"
 )
@@ -41,6 +42,9 @@ type FileScope struct {
 	// Ops lists the operation kinds the run explored (--ops); absent
 	// means all.
 	Ops string `json:"ops,omitempty"`
+	// Advices lists the madvise advices the run explored (--advices);
+	// absent means the four fork advices.
+	Advices string `json:"advices,omitempty"`
 	// FailAlloc is how many allocations a trace may make fail
 	// (--fail-alloc); absent means none.
 	FailAlloc int `json:"fail_alloc,omitempty"`
@@ -56,7 +60,12 @@ type FileStep struct {
 	Page   *int   `json:"page,omitempty"`
 	Prot   string `json:"prot,omitempty"`
 	Advice string `json:"advice,omitempty"`
-	Setup  bool   `json:"setup,omitempty"`
+	// To, ToEnd and Flags are an mremap's new range and flags
+	// ("MREMAP_MAYMOVE|MREMAP_FIXED", or "0").
+	To    *int   `json:"to,omitempty"`
+	ToEnd *int   `json:"to_end,omitempty"`
+	Flags string `json:"flags,omitempty"`
+	Setup bool   `json:"setup,omitempty"`
 	// FailAlloc, when present, makes the step's FailAlloc-th allocation
 	// of an anon_vma, anon_vma_chain or vm_area_struct fail (counted in
 	// the order the kernel code allocates); Injected names the allocating
@@ -72,6 +81,32 @@ type FileStep struct {
 
 func intp(v uint8) *int { i := int(v); return &i }
 
+// StepFile renders one operation as a trace file step: the operation, the
+// result it returned and the digest of the canonical state after it
+// (after must be canonical). anoncheck conform writes its sequences with
+// it; File.Ops reads them back.
+func StepFile(op transitions.Op, errno int, after *state.State) FileStep {
+	fs := FileStep{Op: op.Kind.String(), Proc: int(op.Proc) + 1, Result: transitions.ErrnoName(errno),
+		Digest: fmt.Sprintf("%016x", after.Fingerprint())}
+	switch op.Kind.Info().Args {
+	case transitions.ArgRangeProt:
+		fs.Start, fs.End, fs.Prot = intp(op.Start), intp(op.End), transitions.Prot(op.Arg).String()
+	case transitions.ArgRangeAdvice:
+		fs.Start, fs.End, fs.Advice = intp(op.Start), intp(op.End), transitions.Advice(op.Arg).String()
+	case transitions.ArgRange:
+		fs.Start, fs.End = intp(op.Start), intp(op.End)
+	case transitions.ArgPage:
+		fs.Page = intp(op.Start)
+	case transitions.ArgRemap:
+		fs.Start, fs.End, fs.To, fs.ToEnd = intp(op.Start), intp(op.End), intp(op.To), intp(op.ToEnd)
+		fs.Flags = transitions.MremapFlags(op.Arg).String()
+	}
+	if op.Fail != 0 {
+		fs.FailAlloc = intp(op.Fail)
+	}
+	return fs
+}
+
 // EncodeJSON renders t as a trace file.
 func EncodeJSON(t *Trace) ([]byte, error) {
 	f := File{Format: FormatName, Version: FormatVersion, Tool: version.String(), Variant: t.Variant.Name, Follows: t.Variant.Follows,
@@ -85,24 +120,16 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 	if t.Scope.Ops != 0 {
 		f.Scope.Ops = t.Scope.Ops.String()
 	}
+	if a := transitions.AdvicesString(t.Scope.Advices); a != "fork" {
+		f.Scope.Advices = a
+	}
 	f.Scope.FailAlloc = t.Scope.FailAlloc
 	for _, st := range t.Steps {
-		fs := FileStep{Proc: int(st.Op.Proc) + 1, Setup: st.Setup, Result: transitions.ErrnoName(st.Errno),
-			Digest: fmt.Sprintf("%016x", st.After.Fingerprint())}
+		fs := StepFile(st.Op, st.Errno, &st.After)
+		fs.Setup = st.Setup
 		if st.Op.Fail != 0 {
-			fs.FailAlloc, fs.Injected = intp(st.Op.Fail), st.Injected.String()
+			fs.Injected = st.Injected.String()
 		}
-		switch st.Op.Kind.Info().Args {
-		case transitions.ArgRangeProt:
-			fs.Start, fs.End, fs.Prot = intp(st.Op.Start), intp(st.Op.End), transitions.Prot(st.Op.Arg).String()
-		case transitions.ArgRangeAdvice:
-			fs.Start, fs.End, fs.Advice = intp(st.Op.Start), intp(st.Op.End), transitions.Advice(st.Op.Arg).String()
-		case transitions.ArgRange:
-			fs.Start, fs.End = intp(st.Op.Start), intp(st.Op.End)
-		case transitions.ArgPage:
-			fs.Page = intp(st.Op.Start)
-		}
-		fs.Op = st.Op.Kind.String()
 		f.Steps = append(f.Steps, fs)
 	}
 	var b bytes.Buffer
@@ -283,6 +310,18 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 			if op.Start, op.End, err = rng(i, s); err != nil {
 				return nil, nil, err
 			}
+		case transitions.ArgRemap:
+			if op.Start, op.End, err = rng(i, s); err != nil {
+				return nil, nil, err
+			}
+			if op.To, op.ToEnd, err = rng(i, FileStep{Op: s.Op, Start: s.To, End: s.ToEnd}); err != nil {
+				return nil, nil, fmt.Errorf("%v (the new range, to and to_end)", err)
+			}
+			fl, ferr := transitions.ParseMremapFlags(s.Flags)
+			if ferr != nil {
+				return nil, nil, fmt.Errorf("step %d (%s): %v", i+1, s.Op, ferr)
+			}
+			op.Arg = uint8(fl)
 		case transitions.ArgPage:
 			if s.Page == nil || *s.Page < 0 || *s.Page > 255 {
 				return nil, nil, fmt.Errorf("step %d (%s): needs a page number", i+1, s.Op)
@@ -304,8 +343,8 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 			op.Arg = uint8(a)
 		}
 		if s.FailAlloc != nil {
-			if *s.FailAlloc < 1 || *s.FailAlloc > transitions.MaxFail {
-				return nil, nil, fmt.Errorf("step %d (%s): fail_alloc %d: must be between 1 and %d", i+1, s.Op, *s.FailAlloc, transitions.MaxFail)
+			if *s.FailAlloc < 1 || *s.FailAlloc > transitions.MaxFail(kind) {
+				return nil, nil, fmt.Errorf("step %d (%s): fail_alloc %d: must be between 1 and %d", i+1, s.Op, *s.FailAlloc, transitions.MaxFail(kind))
 			}
 			if s.Setup {
 				return nil, nil, fmt.Errorf("step %d (%s): a setup step with fail_alloc; setup never makes an allocation fail", i+1, s.Op)
@@ -321,7 +360,7 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 }
 
 func parseAdvice(s string) (transitions.Advice, bool) {
-	for a := transitions.MadvDontFork; a <= transitions.MadvKeepOnFork; a++ {
+	for _, a := range transitions.Advices() {
 		if strings.EqualFold(a.String(), s) {
 			return a, true
 		}
@@ -349,6 +388,11 @@ func (f *File) ScopeValue() (transitions.Scope, error) {
 		return sc, fmt.Errorf("scope: %v", err)
 	}
 	sc.Ops = ops
+	if f.Scope.Advices != "" {
+		if sc.Advices, err = transitions.ParseAdvices(f.Scope.Advices); err != nil {
+			return sc, fmt.Errorf("scope: %v", err)
+		}
+	}
 	sc.FailAlloc = f.Scope.FailAlloc
 	if err := sc.Validate(); err != nil {
 		return sc, fmt.Errorf("scope: %v", err)

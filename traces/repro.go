@@ -55,6 +55,24 @@ int main(void)
 }
 `
 
+// ReproParts returns the reproducer's fixed C code that other programs
+// reuse (anoncheck conform's executor): the prelude (headers, operation
+// codes, message types; it needs the macros BASE, PAGES and PROCS defined
+// first) and the process part (messages over SOCK_SEQPACKET, the maps
+// reader, the SIGSEGV probe, fork as clone(CLONE_PARENT), the loop of a
+// model process).
+func ReproParts() (prelude, process string) { return reproPrelude, reproProcess }
+
+// ReproMremapParts returns the mremap pieces of the reproducer: the macros
+// an mremap step needs (OP_MREMAP, MREMAP_ARG) and the case that performs
+// it, written against a loop's c.arg, addr, len and a.ret, for another C
+// program (conform's executor) to splice into its own loop.
+func ReproMremapParts() (defines, mremapCase string) {
+	var b strings.Builder
+	reproMremapDefines(&b)
+	return b.String(), reproMremap
+}
+
 // WriteRepro writes a C program (gcc, libc only) that performs t with real
 // system calls on the running kernel. Each model process is a real
 // process; a controller (not part of the model) sends each step to the
@@ -87,11 +105,11 @@ func WriteRepro(w io.Writer, t *Trace) error {
 	p.writeDefines(&defines)
 	p.writeTable(&table)
 	// The parts in the program's order, a blank line between each two.
-	parts := []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcess, reproController}
+	parts := []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcessCode(t), reproController}
 	if p.fault != nil {
 		// The controller's main() runs the steps before the one that
 		// needs fault injection; a main() of its own then says so.
-		parts = []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcess,
+		parts = []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcessCode(t),
 			"#define main run_steps_before_fault", reproController, reproFaultMain}
 	}
 	_, err = io.WriteString(w, strings.Join(parts, "\n"))

@@ -281,6 +281,9 @@ func (p *reproPlan) writeDefines(b *strings.Builder) {
 	fmt.Fprintf(b, "#define NPAGEOUT %d /* the MADV_PAGEOUTs at the end, one per live process */\n", len(p.pageout))
 	fmt.Fprintf(b, "#define PREDICTS %s /* whose predictions the steps expect */\n", cString(p.predicts()))
 	fmt.Fprintf(b, "#define MATCHED %s /* what a run that matched every step shows, and what not */\n", cString(p.matched()))
+	if reproHasMremap(p.t) {
+		reproMremapDefines(b)
+	}
 	if f := p.fault; f != nil {
 		fmt.Fprintf(b, "#define FAULT_STEP %s /* the step that needs an allocation to fail */\n",
 			cString(fmt.Sprintf("step %s %s: needs fault injection (failslab), which this program does not do: it stops here, "+
@@ -341,7 +344,7 @@ func (p *reproPlan) writeTable(b *strings.Builder) {
 	for _, rs := range p.steps {
 		o := rs.st.Op
 		fmt.Fprintf(b, "\t{.label = %s, .call = %s, .proc = %d, .child = %d,\n\t .op = %s, .start = %d, .end = %d, .arg = %s, .expect = %s,\n\t %s",
-			cString(rs.label), cString(rs.call), rs.proc, rs.child, o.Kind.Info().C, o.Start, o.End, o.CArg(), cErrno(rs.expect),
+			cString(rs.label), cString(rs.call), rs.proc, rs.child, o.Kind.Info().C, o.Start, o.End, reproArg(o), cErrno(rs.expect),
 			cLayout("nvma", "vma", rs.layout))
 		fmt.Fprintf(b, ",\n\t .model = %s", cString(rs.model(p.t)))
 		if rs.child >= 0 {

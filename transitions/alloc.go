@@ -79,11 +79,9 @@ func AllocSites() []AllocSite {
 	return out
 }
 
-// MaxFail is the largest allocation number Op.Fail can name. No modelled
-// operation makes as many allocations within the state's capacities: a
-// fork of MaxVMAs VMAs with MaxChain links each makes at most
-// MaxVMAs*(MaxChain+3).
-const MaxFail = 255
+// maxAllocs is where the counts of an operation's allocations stop: more
+// than MaxFail of any kind, which is as far as Op.Fail can name one.
+const maxAllocs = 255
 
 // allocFails is an allocation point of the kernel code: the
 // kmem_cache_alloc() of an anon_vma, anon_vma_chain or vm_area_struct
@@ -95,11 +93,11 @@ const MaxFail = 255
 // for anon_vma_alloc(), whose dispatch method records that line as its
 // own result.
 func (k *Kernel) allocFails(site AllocSite, arg string) bool {
-	if k.allocs < MaxFail {
+	if k.allocs < maxAllocs {
 		k.allocs++
 	}
 	c := &k.cacheAllocs[site.cacheIndex()]
-	if *c < MaxFail {
+	if *c < maxAllocs {
 		*c++
 	}
 	if k.failAt == 0 || k.allocs != k.failAt || k.injected != AllocNone {

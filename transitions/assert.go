@@ -67,6 +67,15 @@ const (
 	BugFolioSetAnonNoAV          // __folio_set_anon(): BUG_ON(!anon_vma)
 	BugFolioMoveAnonRmapNoAV     // folio_move_anon_rmap(): VM_BUG_ON_VMA(!anon_vma, vma)
 	BugWPPageReuseFolio          // wp_page_reuse() (v6.18): VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(vmf->page))
+
+	// The checks of Linux 6.1's vma_expand() (mm/mmap.c), which 6.18 made
+	// warnings.
+	BugVMAExpandOverwriteV61 // vma_expand() (v6.1): VM_BUG_ON(next && !remove_next && next != vma && end > next->vm_start)
+	BugVMAExpandShrinkV61    // vma_expand() (v6.1): VM_BUG_ON(vma->vm_start < start || vma->vm_end > end)
+
+	// The checks on the mremap paths.
+	BugCopyVMAFaultedSelf // copy_vma(): VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma) when the source merged into the copy
+	WarnMovePTEsNotNone   // move_ptes(): VM_WARN_ON_ONCE(!pte_none(*new_ptep))
 	numAssertions
 )
 
@@ -74,6 +83,8 @@ const (
 var laterBugs = [numAssertions]bool{
 	BugVMSGatherStart: true, BugVMSGatherEnd: true, BugExitMmapCount: true,
 	BugFolioSetAnonNoAV: true, BugFolioMoveAnonRmapNoAV: true, BugWPPageReuseFolio: true,
+	BugVMAExpandOverwriteV61: true, BugVMAExpandShrinkV61: true,
+	BugCopyVMAFaultedSelf: true,
 }
 
 // AssertionInfo describes an assertion for reports.
@@ -140,6 +151,10 @@ var assertionInfo = [numAssertions]AssertionInfo{
 	BugFolioSetAnonNoAV:          {"__folio_set_anon", "BUG_ON(!anon_vma)"},
 	BugFolioMoveAnonRmapNoAV:     {"folio_move_anon_rmap", "VM_BUG_ON_VMA(!anon_vma, vma)"},
 	BugWPPageReuseFolio:          {"wp_page_reuse", "VM_BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(vmf->page))"},
+	BugVMAExpandOverwriteV61:     {"vma_expand", "VM_BUG_ON(next && !remove_next && next != vma && end > next->vm_start)"},
+	BugVMAExpandShrinkV61:        {"vma_expand", "VM_BUG_ON(vma->vm_start < start || vma->vm_end > end)"},
+	BugCopyVMAFaultedSelf:        {"copy_vma", "VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)"},
+	WarnMovePTEsNotNone:          {"move_ptes", "VM_WARN_ON_ONCE(!pte_none(*new_ptep))"},
 }
 
 // Info describes the assertion.

@@ -109,6 +109,17 @@ const (
 	FnMmapComplete
 	FnWPCanReuseAnonFolio
 	FnMadviseUpdateVMA
+
+	// The functions of the opt-in operations (MADV_DONTNEED, mremap).
+	FnMadviseDontNeedFree
+	FnMadviseDontNeedSingleVMA
+	FnZapPageRange
+	FnDoMremap
+	FnMremapTo
+	FnMremapAt
+	FnMoveVMA
+	FnCopyVMA
+	FnMovePageTables
 	numFns
 )
 
@@ -143,7 +154,10 @@ var fnNames = [numFns]string{
 	FnDoVMIAlignMunmap: "do_vmi_align_munmap", FnDoVMIMunmap: "do_vmi_munmap",
 	FnMmapRegionInner: "__mmap_region", FnMmapPrepare: "__mmap_prepare", FnMmapNewVMA: "__mmap_new_vma",
 	FnMmapComplete: "__mmap_complete", FnWPCanReuseAnonFolio: "wp_can_reuse_anon_folio",
-	FnMadviseUpdateVMA: "madvise_update_vma",
+	FnMadviseUpdateVMA:    "madvise_update_vma",
+	FnMadviseDontNeedFree: "madvise_dontneed_free", FnMadviseDontNeedSingleVMA: "madvise_dontneed_single_vma",
+	FnZapPageRange: "zap_page_range", FnDoMremap: "do_mremap", FnMremapTo: "mremap_to", FnMremapAt: "mremap_at",
+	FnMoveVMA: "move_vma", FnCopyVMA: "copy_vma", FnMovePageTables: "move_page_tables",
 }
 
 // String is the kernel function's name.
@@ -311,7 +325,7 @@ func (c *Coverage) Injected(site AllocSite) uint64 { return c[pointInjected+Poin
 
 // fnField names the Funcs entry of each kernel function (fork and exit
 // are Syscalls entries).
-var fnField = [numFns]string{FnAnonVMAAlloc: "AnonVMAAlloc", FnAnonVMAChainLink: "AnonVMAChainLink", FnAnonVMAClone: "AnonVMAClone", FnAnonVMACompatible: "AnonVMACompatible", FnAnonVMAFork: "AnonVMAFork", FnAnonVMAFree: "AnonVMAFree", FnAnonVMAMerge: "AnonVMAMerge", FnAnonVMAPrepare: "AnonVMAPrepare", FnCanVMAMergeAfter: "CanVMAMergeAfter", FnCanVMAMergeAfterVMG: "CanVMAMergeAfterVMG", FnCanVMAMergeBefore: "CanVMAMergeBefore", FnCanVMAMergeBeforeVMG: "CanVMAMergeBeforeVMG", FnCanVMAMergeLeft: "CanVMAMergeLeft", FnCanVMAMergeRight: "CanVMAMergeRight", FnChangeProtection: "ChangeProtection", FnCommitMerge: "CommitMerge", FnCopyPageRange: "CopyPageRange", FnDoAnonymousPage: "DoAnonymousPage", FnDoMprotectPkey: "DoMprotectPkey", FnDoMunmap: "DoMunmap", FnDoVMIAlignMunmap: "DoVMIAlignMunmap", FnDoVMIMunmap: "DoVMIMunmap", FnDoWPPage: "DoWPPage", FnDupAnonVMA: "DupAnonVMA", FnDupMmap: "DupMmap", FnExitMmap: "ExitMmap", FnFindMergeableAnonVMA: "FindMergeableAnonVMA", FnFreePgtables: "FreePgtables", FnGetAnonVMA: "GetAnonVMA", FnHandleMMFault: "HandleMMFault", FnIsMergeableAnonVMA: "IsMergeableAnonVMA", FnIsMergeableAnonVMAVMG: "IsMergeableAnonVMAVMG", FnIsMergeableVMA: "IsMergeableVMA", FnIsMergeableVMAVMG: "IsMergeableVMAVMG", FnLockAnonVMARoot: "LockAnonVMARoot", FnMadvise: "Madvise", FnMadviseBehavior: "MadviseBehavior", FnMadviseUpdateVMA: "MadviseUpdateVMA", FnMmapComplete: "MmapComplete", FnMmapNewVMA: "MmapNewVMA", FnMmapPrepare: "MmapPrepare", FnMmapRegion: "MmapRegion", FnMmapRegionInner: "MmapRegionInner", FnMprotectFixup: "MprotectFixup", FnPageAddNewAnonRmap: "PageAddNewAnonRmap", FnPageDupRmap: "PageDupRmap", FnPageMoveAnonRmap: "PageMoveAnonRmap", FnPageRemoveRmap: "PageRemoveRmap", FnPageSetAnonRmap: "PageSetAnonRmap", FnPutAnonVMA: "PutAnonVMA", FnReusableAnonVMA: "ReusableAnonVMA", FnSplitVMA: "SplitVMA", FnSplitVMAChecked: "SplitVMAChecked", FnUnlinkAnonVMAs: "UnlinkAnonVMAs", FnUnmapVMAs: "UnmapVMAs", FnVMAAdjust: "VMAAdjust", FnVMAExpand: "VMAExpand", FnVMAMerge: "VMAMerge", FnVMAMergeExistingRange: "VMAMergeExistingRange", FnVMAMergeNewRange: "VMAMergeNewRange", FnVMAModify: "VMAModify", FnVMAModifyFlags: "VMAModifyFlags", FnVMAreaDup: "VMAreaDup", FnVMAreaFree: "VMAreaFree", FnVMSClearPTEs: "VMSClearPTEs", FnVMSCompleteMunmapVMAs: "VMSCompleteMunmapVMAs", FnVMSGatherMunmapVMAs: "VMSGatherMunmapVMAs", FnWPCanReuseAnonFolio: "WPCanReuseAnonFolio", FnWPPageCopy: "WPPageCopy"}
+var fnField = [numFns]string{FnAnonVMAAlloc: "AnonVMAAlloc", FnAnonVMAChainLink: "AnonVMAChainLink", FnAnonVMAClone: "AnonVMAClone", FnAnonVMACompatible: "AnonVMACompatible", FnAnonVMAFork: "AnonVMAFork", FnAnonVMAFree: "AnonVMAFree", FnAnonVMAMerge: "AnonVMAMerge", FnAnonVMAPrepare: "AnonVMAPrepare", FnCanVMAMergeAfter: "CanVMAMergeAfter", FnCanVMAMergeAfterVMG: "CanVMAMergeAfterVMG", FnCanVMAMergeBefore: "CanVMAMergeBefore", FnCanVMAMergeBeforeVMG: "CanVMAMergeBeforeVMG", FnCanVMAMergeLeft: "CanVMAMergeLeft", FnCanVMAMergeRight: "CanVMAMergeRight", FnChangeProtection: "ChangeProtection", FnCommitMerge: "CommitMerge", FnCopyPageRange: "CopyPageRange", FnDoAnonymousPage: "DoAnonymousPage", FnDoMprotectPkey: "DoMprotectPkey", FnDoMunmap: "DoMunmap", FnDoVMIAlignMunmap: "DoVMIAlignMunmap", FnDoVMIMunmap: "DoVMIMunmap", FnDoWPPage: "DoWPPage", FnDupAnonVMA: "DupAnonVMA", FnDupMmap: "DupMmap", FnExitMmap: "ExitMmap", FnFindMergeableAnonVMA: "FindMergeableAnonVMA", FnFreePgtables: "FreePgtables", FnGetAnonVMA: "GetAnonVMA", FnHandleMMFault: "HandleMMFault", FnIsMergeableAnonVMA: "IsMergeableAnonVMA", FnIsMergeableAnonVMAVMG: "IsMergeableAnonVMAVMG", FnIsMergeableVMA: "IsMergeableVMA", FnIsMergeableVMAVMG: "IsMergeableVMAVMG", FnLockAnonVMARoot: "LockAnonVMARoot", FnMadvise: "Madvise", FnMadviseBehavior: "MadviseBehavior", FnMadviseUpdateVMA: "MadviseUpdateVMA", FnMmapComplete: "MmapComplete", FnMmapNewVMA: "MmapNewVMA", FnMmapPrepare: "MmapPrepare", FnMmapRegion: "MmapRegion", FnMmapRegionInner: "MmapRegionInner", FnMprotectFixup: "MprotectFixup", FnPageAddNewAnonRmap: "PageAddNewAnonRmap", FnPageDupRmap: "PageDupRmap", FnPageMoveAnonRmap: "PageMoveAnonRmap", FnPageRemoveRmap: "PageRemoveRmap", FnPageSetAnonRmap: "PageSetAnonRmap", FnPutAnonVMA: "PutAnonVMA", FnReusableAnonVMA: "ReusableAnonVMA", FnSplitVMA: "SplitVMA", FnSplitVMAChecked: "SplitVMAChecked", FnUnlinkAnonVMAs: "UnlinkAnonVMAs", FnUnmapVMAs: "UnmapVMAs", FnVMAAdjust: "VMAAdjust", FnVMAExpand: "VMAExpand", FnVMAMerge: "VMAMerge", FnVMAMergeExistingRange: "VMAMergeExistingRange", FnVMAMergeNewRange: "VMAMergeNewRange", FnVMAModify: "VMAModify", FnVMAModifyFlags: "VMAModifyFlags", FnVMAreaDup: "VMAreaDup", FnVMAreaFree: "VMAreaFree", FnVMSClearPTEs: "VMSClearPTEs", FnVMSCompleteMunmapVMAs: "VMSCompleteMunmapVMAs", FnVMSGatherMunmapVMAs: "VMSGatherMunmapVMAs", FnWPCanReuseAnonFolio: "WPCanReuseAnonFolio", FnWPPageCopy: "WPPageCopy", FnMadviseDontNeedFree: "MadviseDontNeedFree", FnMadviseDontNeedSingleVMA: "MadviseDontNeedSingleVMA", FnZapPageRange: "ZapPageRange", FnDoMremap: "DoMremap", FnMremapTo: "MremapTo", FnMremapAt: "MremapAt", FnMoveVMA: "MoveVMA", FnCopyVMA: "CopyVMA", FnMovePageTables: "MovePageTables"}
 
 // Has reports whether the table fills kernel function fn's entry: whether
 // a kernel running it can ever enter fn. Reports count coverage against

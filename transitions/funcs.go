@@ -115,6 +115,10 @@ type Funcs struct {
 	WPCanReuseAnonFolio   func(k *Kernel, pg pageID, vma vmaID) bool
 	MadviseUpdateVMA      func(k *Kernel, vma, prev vmaID, start, end uint8, newFlags flags) (vmaID, int)
 
+	// The functions of the opt-in operations (funcs_optin.go):
+	// MADV_DONTNEED and mremap.
+	OptIn
+
 	// Names are the names a generation's kernel gives the functions of
 	// entries it fills under another name than the entry's (Linux 6.18
 	// calls page_add_new_anon_rmap() folio_add_new_anon_rmap(), madvise()'s
@@ -135,6 +139,7 @@ type Syscalls struct {
 	Munmap   func(k *Kernel, mm int, start, end uint8) int
 	Fork     func(k *Kernel, parent, child int) int
 	Exit     func(k *Kernel, mm int)
+	Mremap   func(k *Kernel, mm int, start, end, to, toEnd uint8, fl MremapFlags) int
 }
 
 // Supports reports whether the generation has the operation kind.
@@ -154,6 +159,8 @@ func (sys *Syscalls) Supports(kind OpKind) bool {
 		return sys.Fork != nil
 	case OpExit:
 		return sys.Exit != nil
+	case OpMremap:
+		return sys.Mremap != nil
 	}
 	return false
 }

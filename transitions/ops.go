@@ -101,7 +101,8 @@ func ParseProt(s string) (Prot, error) {
 	return p, nil
 }
 
-// Advice is a madvise() advice that changes VMA flags.
+// Advice is a madvise() advice: one of the four that change VMA flags for
+// fork, or MADV_DONTNEED, which zaps the pages of the range.
 type Advice uint8
 
 // The modelled advices.
@@ -110,10 +111,14 @@ const (
 	MadvDoFork                   // MADV_DOFORK
 	MadvWipeOnFork               // MADV_WIPEONFORK
 	MadvKeepOnFork               // MADV_KEEPONFORK
+	MadvDontNeed                 // MADV_DONTNEED (opt-in: --advices)
 	numAdvices
 )
 
-var adviceNames = [numAdvices]string{"MADV_DONTFORK", "MADV_DOFORK", "MADV_WIPEONFORK", "MADV_KEEPONFORK"}
+var adviceNames = [numAdvices]string{"MADV_DONTFORK", "MADV_DOFORK", "MADV_WIPEONFORK", "MADV_KEEPONFORK", "MADV_DONTNEED"}
+
+// Advices lists every modelled advice in order.
+func Advices() []Advice { return upTo(numAdvices) }
 
 func (a Advice) String() string {
 	if a < numAdvices {
@@ -134,6 +139,7 @@ const (
 	OpMunmap                     // munmap
 	OpFork                       // fork
 	OpExit                       // exit of the process
+	OpMremap                     // mremap (opt-in: --ops +mremap)
 	numOpKinds
 )
 
@@ -148,6 +154,7 @@ const (
 	ArgRange                      // munmap: [Start, End)
 	ArgRangeProt                  // mmap, mprotect: [Start, End) and a Prot in Arg
 	ArgRangeAdvice                // madvise: [Start, End) and an Advice in Arg
+	ArgRemap                      // mremap: [Start, End) to [To, ToEnd) with MremapFlags in Arg
 )
 
 // OpInfo describes an operation kind: the one place its name (in --ops,
@@ -166,6 +173,7 @@ var opInfo = [numOpKinds]OpInfo{
 	OpMunmap:   {"munmap", ArgRange, "OP_MUNMAP"},
 	OpFork:     {"fork", ArgNone, "OP_FORK"},
 	OpExit:     {"exit", ArgNone, "OP_EXIT"},
+	OpMremap:   {"mremap", ArgRemap, "OP_MREMAP"},
 }
 
 // OpKinds lists the operation kinds in order.
@@ -204,34 +212,63 @@ func ParseOpKind(name string) (OpKind, bool) {
 }
 
 // Op is one user-level operation of process Proc on pages [Start, End)
-// (Start alone for OpWrite), with a Prot or an Advice in Arg. Fail, when
-// not 0, makes the operation's Fail-th allocation of an anon_vma,
-// anon_vma_chain or vm_area_struct fail, counted in the order the kernel
-// code allocates (--fail-alloc): the kernel takes its own unwind path
-// from there.
+// (Start alone for OpWrite), with a Prot, an Advice or MremapFlags in Arg.
+// An mremap moves or resizes [Start, End) to [To, ToEnd); the other kinds
+// leave To and ToEnd zero. Fail, when not 0, makes the operation's
+// Fail-th allocation of an anon_vma, anon_vma_chain or vm_area_struct
+// fail, counted in the order the kernel code allocates (--fail-alloc): the
+// kernel takes its own unwind path from there.
 type Op struct {
 	Kind       OpKind
 	Proc       uint8
 	Start, End uint8
 	Arg        uint8
+	To, ToEnd  uint8
 	Fail       uint8
 }
 
 // Encode packs an Op into the opaque action id the explorer stores: kind
-// in bits 0-3, process 4-7, start 8-11, end 16-23, argument 24-27, and
-// Fail in bits 28-31 (low half) and 12-15 (high half), which are 0 for an
-// operation without an injected failure, so that its id is the one it had
-// before Fail existed. Start and End are below MaxSlots+1 and the
-// argument below 16.
+// in bits 0-3, process 4-5, start 8-11, end 16-23 and the argument (below
+// 16) 24-27; an mremap packs its four addresses into a nibble each (page
+// slots are at most state.MaxSlots, 8): start 8-11, end 12-15, to 16-19,
+// to_end 20-23. Fail takes bits 28-31 (its low four bits) and 6-7 (the
+// next two), and, but for an mremap, 12-13 (the top two): MaxFail(kind).
+// Every field but Fail is where it was before Fail existed, and Fail's
+// bits are 0 without an injected failure, so every other action keeps
+// its id.
 func (o Op) Encode() uint32 {
-	return uint32(o.Kind)&0xf | uint32(o.Proc&0xf)<<4 | uint32(o.Start&0xf)<<8 | uint32(o.End)<<16 |
-		uint32(o.Arg&0xf)<<24 | uint32(o.Fail&0xf)<<28 | uint32(o.Fail>>4)<<12
+	f := uint32(o.Fail)
+	a := uint32(o.Kind)&0xf | uint32(o.Proc&0x3)<<4 | uint32(o.Arg&0xf)<<24 | (f&0xf)<<28 | (f>>4&0x3)<<6
+	if o.Kind == OpMremap {
+		return a | uint32(o.Start&0xf)<<8 | uint32(o.End&0xf)<<12 | uint32(o.To&0xf)<<16 | uint32(o.ToEnd&0xf)<<20
+	}
+	return a | uint32(o.Start&0xf)<<8 | (f>>6&0x3)<<12 | uint32(o.End)<<16
 }
 
 // DecodeOp unpacks an action id.
 func DecodeOp(a uint32) Op {
-	return Op{Kind: OpKind(a & 0xf), Proc: uint8(a>>4) & 0xf, Start: uint8(a>>8) & 0xf, End: uint8(a >> 16),
-		Arg: uint8(a>>24) & 0xf, Fail: uint8(a>>28) | uint8(a>>12)&0xf<<4}
+	o := Op{Kind: OpKind(a & 0xf), Proc: uint8(a>>4) & 0x3, Start: uint8(a>>8) & 0xf, Arg: uint8(a>>24) & 0xf,
+		Fail: uint8(a>>28) | uint8(a>>6)&0x3<<4}
+	if o.Kind == OpMremap {
+		o.End, o.To, o.ToEnd = uint8(a>>12)&0xf, uint8(a>>16)&0xf, uint8(a>>20)&0xf
+		return o
+	}
+	o.End = uint8(a >> 16)
+	o.Fail |= uint8(a>>12) & 0x3 << 6
+	return o
+}
+
+// MaxFail is the largest allocation number Op.Fail can name for an
+// operation of kind k: 255, or 63 for an mremap, whose addresses leave
+// fewer bits. No modelled operation makes as many allocations within the
+// state's capacities (a fork at most MaxSlots*(MaxChain+3), an mremap a
+// copy_vma() and four splits of at most MaxChain+1 each); Kernel.Actions
+// enumerates no more than these.
+func MaxFail(k OpKind) int {
+	if k == OpMremap {
+		return 63
+	}
+	return 255
 }
 
 // WithFail returns the operation with its n-th allocation failing (0: none).
@@ -252,6 +289,12 @@ func (o Op) args() string {
 		return fmt.Sprintf("[%d,%d), %s", o.Start, o.End, Prot(o.Arg))
 	case ArgRangeAdvice:
 		return fmt.Sprintf("[%d,%d), %s", o.Start, o.End, Advice(o.Arg))
+	case ArgRemap:
+		s := fmt.Sprintf("[%d,%d) -> [%d,%d)", o.Start, o.End, o.To, o.ToEnd)
+		if o.Arg != 0 {
+			s += ", " + MremapFlags(o.Arg).String()
+		}
+		return s
 	}
 	return ""
 }
@@ -288,6 +331,8 @@ func (o Op) CArg() string {
 		return Prot(o.Arg).C()
 	case ArgRangeAdvice:
 		return Advice(o.Arg).String()
+	case ArgRemap:
+		return MremapFlags(o.Arg).C()
 	}
 	return "0"
 }
@@ -321,7 +366,7 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 		return res, fmt.Errorf("unknown operation kind %d", op.Kind)
 	}
 	switch op.Kind {
-	case OpMmap, OpMprotect, OpMadvise, OpMunmap:
+	case OpMmap, OpMprotect, OpMadvise, OpMunmap, OpMremap:
 		if op.Start >= op.End || int(op.End) > sc.Pages {
 			return res, fmt.Errorf("%s: range outside the address space [0,%d)", op, sc.Pages)
 		}
@@ -332,6 +377,11 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	}
 	if op.Kind == OpMadvise && Advice(op.Arg) >= numAdvices {
 		return res, fmt.Errorf("%s: unknown advice", op)
+	}
+	if op.Kind == OpMremap {
+		if err := op.checkRemap(sc); err != nil {
+			return res, err
+		}
 	}
 	if op.Kind == OpMmap || op.Kind == OpMprotect {
 		if op.Arg > uint8(ProtRead|ProtWrite|ProtExec) {
@@ -375,6 +425,8 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 		res.Errno = k.run(func() int { return sys.Fork(k, p, c) })
 	case OpExit:
 		res.Errno = k.run(func() int { sys.Exit(k, p); return 0 })
+	case OpMremap:
+		res.Errno = k.run(func() int { return sys.Mremap(k, p, op.Start, op.End, op.To, op.ToEnd, MremapFlags(op.Arg)) })
 	}
 	k.failAt = 0 // kernel functions called outside Apply (tests) allocate normally
 	if op.Fail != 0 && k.injected == AllocNone {

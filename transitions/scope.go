@@ -14,7 +14,7 @@ type Scope struct {
 	Pages   int      // page slots per address space (--pages)
 	Procs   int      // processes alive at once (--procs)
 	Prots   []Prot   // protections mmap and mprotect use (--prots)
-	Advices []Advice // madvise advices (all four fork-related ones)
+	Advices []Advice // madvise advices (--advices; default the four fork-related ones)
 	Ops     OpSet    // operation kinds enabled (--ops); the zero set enables all
 	// FailAlloc is how many allocations of anon_vma, anon_vma_chain or
 	// vm_area_struct one trace may make fail (--fail-alloc), each at any
@@ -23,43 +23,86 @@ type Scope struct {
 	FailAlloc int
 }
 
-// OpSet is a set of operation kinds. The zero value stands for every kind,
-// so a Scope written without it explores everything.
-type OpSet uint8
+// OpSet is a set of operation kinds. The zero value stands for the
+// default kinds (DefaultOps: every kind but the opt-in mremap), so a Scope
+// written without it explores what `anoncheck` explores by default.
+type OpSet uint16
+
+// DefaultOps are the kinds the zero OpSet and --ops all stand for: mmap,
+// write, mprotect, madvise, munmap, fork and exit. mremap is opt-in
+// (--ops +mremap), so that the default scope explores the same states as
+// before it was modelled.
+const DefaultOps OpSet = 1<<OpMmap | 1<<OpWrite | 1<<OpMprotect | 1<<OpMadvise | 1<<OpMunmap | 1<<OpFork | 1<<OpExit
 
 // Has reports whether kind k is in the set.
-func (o OpSet) Has(k OpKind) bool { return o == 0 || o&(1<<k) != 0 }
+func (o OpSet) Has(k OpKind) bool {
+	if o == 0 {
+		o = DefaultOps
+	}
+	return o&(1<<k) != 0
+}
 
-// ParseOps parses a comma-separated list of operation kinds ("all" for
-// every kind).
+// ParseOps parses --ops: "all" for the default kinds, a comma-separated
+// list of kinds, or a list whose entries start with "+" to add opt-in
+// kinds to the default ("+mremap").
 func ParseOps(s string) (OpSet, error) {
 	if s == "all" || s == "" {
 		return 0, nil
 	}
 	var o OpSet
-	for _, name := range strings.Split(s, ",") {
-		k, ok := ParseOpKind(strings.TrimSpace(name))
+	for i, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if strings.HasPrefix(name, "+") {
+			if i == 0 {
+				o |= DefaultOps
+			}
+			name = name[1:]
+		}
+		if name == "all" {
+			o |= DefaultOps
+			continue
+		}
+		k, ok := ParseOpKind(name)
 		if !ok {
 			var names []string
 			for _, k := range OpKinds() {
 				names = append(names, k.String())
 			}
-			return 0, fmt.Errorf("unknown operation %q: use all or a comma-separated list of %s", name, strings.Join(names, ", "))
+			return 0, fmt.Errorf("unknown operation %q: use all, a comma-separated list of %s, or +mremap to add mremap to all", name, strings.Join(names, ", "))
 		}
 		o |= 1 << k
 	}
 	return o, nil
 }
 
-// String renders the set as --ops takes it.
+// Kinds lists the operation kinds reports show for a scope with this set:
+// every default kind, explored or not, and the opt-in kinds the set has.
+// Reports of the default scope therefore read as before mremap was
+// modelled.
+func (o OpSet) Kinds() []OpKind {
+	var out []OpKind
+	for _, k := range OpKinds() {
+		if DefaultOps&(1<<k) != 0 || o&(1<<k) != 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// String renders the set as --ops takes it: "all", "+mremap", or a list.
 func (o OpSet) String() string {
 	if o == 0 {
 		return "all"
 	}
 	var parts []string
+	plus := ""
+	if o&DefaultOps == DefaultOps && o != DefaultOps {
+		o &^= DefaultOps
+		plus = "+"
+	}
 	for _, k := range OpKinds() {
 		if o&(1<<k) != 0 {
-			parts = append(parts, k.String())
+			parts = append(parts, plus+k.String())
 		}
 	}
 	return strings.Join(parts, ",")
@@ -68,7 +111,7 @@ func (o OpSet) String() string {
 // DefaultScope is the scope of `anoncheck` with no scope flags.
 func DefaultScope() Scope {
 	return Scope{Pages: 2, Procs: 2, Prots: []Prot{ProtRead, ProtRead | ProtWrite},
-		Advices: []Advice{MadvDontFork, MadvDoFork, MadvWipeOnFork, MadvKeepOnFork}}
+		Advices: ForkAdvices()}
 }
 
 // Validate checks the scope against the capacities of the flat state.
@@ -97,12 +140,16 @@ func (sc *Scope) Validate() error {
 const MaxFailAlloc = 8
 
 // String renders the scope as reports print it: "pages=2 procs=2
-// prots=r,rw", with " ops=..." when the operation kinds are restricted
-// and " fail-alloc=N" when allocations may fail.
+// prots=r,rw", with " ops=..." when the operation kinds are not the
+// default, " advices=..." when the advices are not, and " fail-alloc=N"
+// when allocations may fail.
 func (sc *Scope) String() string {
 	s := fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString())
 	if sc.Ops != 0 {
 		s += " ops=" + sc.Ops.String()
+	}
+	if a := AdvicesString(sc.Advices); a != "fork" {
+		s += " advices=" + a
 	}
 	if sc.FailAlloc != 0 {
 		s += fmt.Sprintf(" fail-alloc=%d", sc.FailAlloc)
@@ -129,7 +176,8 @@ func Initial() state.State {
 
 // Actions appends to buf the operations enabled in s, as encoded action
 // ids. With setup, only process P1's mmap, write, mprotect, madvise and
-// munmap: the operations that build one-process layouts. Only the kinds in
+// munmap: the operations that build one-process layouts (mremap is
+// not one of them: its moves are explored as operations, after setup). Only the kinds in
 // sc.Ops are enabled, except that setup may always mmap. Operations whose
 // only effect is an error return (a write that would be SIGSEGV or takes no
 // fault, mprotect/madvise/munmap of a range with nothing mapped) are left
@@ -142,6 +190,7 @@ func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
 	n := uint8(sc.Pages)
 	mmap := setup || sc.Ops.Has(OpMmap)
 	write, mprotect, madvise, munmap := sc.Ops.Has(OpWrite), sc.Ops.Has(OpMprotect), sc.Ops.Has(OpMadvise), sc.Ops.Has(OpMunmap)
+	mremap := !setup && sc.Ops.Has(OpMremap)
 	for pi := 0; pi < procs; pi++ {
 		if s.MMs[pi].Live == 0 {
 			continue
@@ -182,6 +231,9 @@ func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
 				if any && munmap {
 					buf = append(buf, Op{Kind: OpMunmap, Proc: p, Start: a, End: b}.Encode())
 				}
+				if mremap && mapped[a] {
+					buf = remapActions(buf, p, a, b, n)
+				}
 			}
 		}
 		if !setup {
@@ -212,7 +264,7 @@ func (k *Kernel) Actions(sc *Scope, s *state.State, setup bool, buf []uint32) []
 	n := len(buf)
 	for i := 0; i < n; i++ {
 		op := DecodeOp(buf[i])
-		for f, m := 1, min(k.Allocations(op, s, sc), MaxFail); f <= m; f++ {
+		for f, m := 1, min(k.Allocations(op, s, sc), MaxFail(op.Kind)); f <= m; f++ {
 			buf = append(buf, op.WithFail(uint8(f)).Encode())
 		}
 	}

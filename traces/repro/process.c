@@ -95,16 +95,20 @@ static ssize_t recv_msg(int sock, void *buf, size_t len, int *fd)
 	return n;
 }
 
-/* ---- the layout: lines of /proc/self/maps that overlap [lo, hi) ---- */
+/* ---- the layout: lines of a maps file that overlap [lo, hi) ---- */
 
 static char mapsbuf[1 << 18];
 
-static void read_layout(struct ack *a, unsigned long lo, unsigned long hi)
+/*
+ * read_maps reads the lines of path (/proc/self/maps, or /proc/PID/maps
+ * for anoncheck conform) that overlap [lo, hi), in page slots from BASE.
+ */
+static void read_maps(struct ack *a, const char *path, unsigned long lo, unsigned long hi)
 {
 	size_t n = 0;
 	ssize_t r;
 	char *line;
-	int fd = open("/proc/self/maps", O_RDONLY);
+	int fd = open(path, O_RDONLY);
 
 	a->nvma = 0;
 	if (fd < 0) {
@@ -143,6 +147,11 @@ static void read_layout(struct ack *a, unsigned long lo, unsigned long hi)
 			break;
 		line = nl + 1;
 	}
+}
+
+static void read_layout(struct ack *a, unsigned long lo, unsigned long hi)
+{
+	read_maps(a, "/proc/self/maps", lo, hi);
 }
 
 /* ---- the pages: /proc/self/pagemap entries of the page slots ---- */

@@ -281,3 +281,13 @@ func TestFailMadviseSplit(t *testing.T) {
 	e.Fail(scenariotest.MadviseOp(0, 0, 1, transitions.MadvDontFork), 1, allocDup, transitions.EAGAIN)
 	e.WantUnchanged(before, "a failed madvise")
 }
+
+// TestFailCopyVMA: copy_vma()'s exits in move_vma() (mm/mmap.c and
+// mm/mremap.c, v5.4); see scenariotest.ScenarioFailCopyVMA.
+func TestFailCopyVMA(t *testing.T) { scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "mremap") }
+
+// TestFailMoveVMAUnmap: move_vma()'s do_munmap() of the old range failing
+// after the move (v5.4); see scenariotest.ScenarioFailMoveVMAUnmap.
+func TestFailMoveVMAUnmap(t *testing.T) {
+	scenariotest.ScenarioFailMoveVMAUnmap(newEnv(t, 4, 1), "mremap")
+}

@@ -5,9 +5,11 @@ import (
 	"anoncheck/transitions"
 )
 
-// madviseV54 models the VMA walk of mm/madvise.c:madvise() (v5.4) for the
-// flag-changing advices: madvise_behavior() on each mapped piece of
-// [start, end); holes are skipped and reported as -ENOMEM at the end.
+// madviseV54 models the VMA walk of mm/madvise.c:madvise() (v5.4): on each
+// mapped piece of [start, end), madvise_vma()'s dispatch to
+// madvise_behavior() for the flag-changing advices and to
+// madvise_dontneed_free() for MADV_DONTNEED; holes are skipped and
+// reported as -ENOMEM at the end.
 // v6.18's madvise_walk_vmas() walks the same way (find_vma_prev(),
 // madvise_vma_behavior() per VMA, find_vma() after the VMA it returns); its
 // table uses this function under that name.
@@ -36,7 +38,14 @@ func madviseV54(k *Kernel, mm int, start, end uint8, behavior transitions.Advice
 		}
 		tmp := min(k.VMA(vma).End, end)
 		var err int
-		prev, err = k.MadviseBehavior(vma, prev, start, tmp, behavior)
+		if behavior == transitions.MadvDontNeed {
+			// madvise_vma()'s switch (v6.18: madvise_vma_behavior()'s):
+			// MADV_DONTNEED goes to madvise_dontneed_free(), which sets
+			// *prev = vma.
+			prev, err = vma, k.MadviseDontNeedFree(vma, start, tmp)
+		} else {
+			prev, err = k.MadviseBehavior(vma, prev, start, tmp, behavior)
+		}
 		if err != 0 {
 			return err
 		}

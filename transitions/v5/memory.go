@@ -153,17 +153,28 @@ func copyOnePTEV54(k *Kernel, dmm, smm int, addr uint8, pg pageID) {
 // table uses this function for munmap's detached VMAs and for exit_mmap().
 func unmapVMAsV54(k *Kernel, vma vmaID, start, end uint8) {
 	for v := vma; v != state.NoVMA; v = k.VMA(v).Next {
-		vv := k.VMA(v)
-		mm := int(vv.MM) - 1
-		for a := max(vv.Start, start); a < vv.End && a < end; a++ {
-			pg := k.S.PT[mm][a].Page()
-			if pg == state.NoPage {
-				continue
-			}
-			k.S.PT[mm][a] = 0
-			k.PageRemoveRmap(pg)
-			k.PutPage(pg)
+		UnmapSingleVMA(k, v, start, end)
+	}
+}
+
+// UnmapSingleVMA is mm/memory.c:unmap_single_vma() down to zap_pte_range()
+// (v5.4; v6.18 zap_present_ptes()) for a private anonymous VMA: each
+// present PTE of vma in [start, end) is cleared, page_remove_rmap()
+// (folio_remove_rmap_ptes()) drops the mapping, and the page is released
+// when nothing maps it. page->mapping, the VMA's anon_vma and its chain
+// are left as they are. unmap_vmas() calls it for each VMA of its list,
+// zap_page_range() for the VMA madvise(MADV_DONTNEED) gives it.
+func UnmapSingleVMA(k *Kernel, vma vmaID, start, end uint8) {
+	vv := k.VMA(vma)
+	mm := int(vv.MM) - 1
+	for a := max(vv.Start, start); a < vv.End && a < end; a++ {
+		pg := k.S.PT[mm][a].Page()
+		if pg == state.NoPage {
+			continue
 		}
+		k.S.PT[mm][a] = 0
+		k.PageRemoveRmap(pg)
+		k.PutPage(pg)
 	}
 }
 

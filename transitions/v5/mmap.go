@@ -432,30 +432,52 @@ func RemoveVMAs(k *Kernel, first vmaID) int {
 // (do_munmap), charge a private writable mapping (accountable_mapping():
 // VM_ACCOUNT when VM_WRITE and not VM_NORESERVE), try vma_merge() with no
 // anon_vma, else create a new VMA with vm_pgoff = addr >> PAGE_SHIFT, the
-// value do_mmap() gives private anonymous mappings, and vma_link() it.
-// When vm_area_alloc() fails it returns -ENOMEM (unacct_error) with the
-// old mapping already unmapped: the range is left empty.
+// value do_mmap() gives private anonymous mappings, and vma_link() it
+// (MmapRegionNewVMA, which fails when vm_area_alloc() does).
 func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
-	for k.FindVMA(mm, addr) != state.NoVMA && k.VMA(k.FindVMA(mm, addr)).Start < end {
-		if err := k.DoMunmap(mm, addr, end); err != 0 {
-			return transitions.ENOMEM
-		}
-	}
-	if fl&state.VMWrite != 0 {
-		fl |= state.VMAccount
+	fl, err := MmapRegionUnmap(k, mm, addr, end, fl)
+	if err != 0 {
+		return err
 	}
 	prev := k.FindPrev(mm, addr)
 	pgoff := addr
 	if k.VMAMerge(mm, prev, addr, end, fl, state.NoAV, pgoff) != state.NoVMA {
 		return 0
 	}
+	return MmapRegionNewVMA(k, mm, addr, end, fl)
+}
+
+// MmapRegionUnmap is the start of mm/mmap.c:mmap_region() in v5.4 and
+// v6.1: unmap whatever is in [addr, end) (do_munmap, do_mas_munmap) and
+// charge a private writable mapping (accountable_mapping(): VM_ACCOUNT
+// when VM_WRITE and not VM_NORESERVE). It returns the flags with the
+// charge, and ENOMEM when the unmap fails.
+func MmapRegionUnmap(k *Kernel, mm int, addr, end uint8, fl flags) (flags, int) {
+	for k.FindVMA(mm, addr) != state.NoVMA && k.VMA(k.FindVMA(mm, addr)).Start < end {
+		if err := k.DoMunmap(mm, addr, end); err != 0 {
+			return fl, transitions.ENOMEM
+		}
+	}
+	if fl&state.VMWrite != 0 {
+		fl |= state.VMAccount
+	}
+	return fl, 0
+}
+
+// MmapRegionNewVMA is the end of mm/mmap.c:mmap_region() in v5.4 and v6.1
+// when nothing merged: vm_area_alloc(), the range and flags, vm_pgoff =
+// addr >> PAGE_SHIFT (what do_mmap() gives private anonymous mappings),
+// and vma_link() (v5.4) or vma_mas_store() (v6.1) into the mm. When
+// vm_area_alloc() fails it returns -ENOMEM (unacct_error) with the old
+// mapping already unmapped: the range is left empty.
+func MmapRegionNewVMA(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	nv := k.AllocVMA(mm)
 	if nv == state.NoVMA {
 		return transitions.ENOMEM // goto unacct_error
 	}
 	n := k.S.VMA(nv)
-	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, pgoff
-	k.LinkList(mm, nv, prev)
+	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, addr
+	k.LinkList(mm, nv, k.FindPrev(mm, addr))
 	return 0
 }
 

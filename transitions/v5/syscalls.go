@@ -16,6 +16,7 @@ func V54() transitions.Funcs {
 			Munmap:   munmapV54,
 			Fork:     forkV54,
 			Exit:     exitV54,
+			Mremap:   mremapV54,
 		},
 
 		AnonVMAAlloc:       anonVMAAllocV54,
@@ -67,6 +68,20 @@ func V54() transitions.Funcs {
 
 		Madvise:         madviseV54,
 		MadviseBehavior: madviseBehaviorV54,
+
+		OptIn: transitions.OptIn{
+			MadviseDontNeedFree:      madviseDontNeedFreeV54,
+			MadviseDontNeedSingleVMA: madviseDontNeedSingleVMAV54,
+			ZapPageRange:             zapPageRangeV54,
+
+			DoMremap:       doMremapV54,
+			MremapTo:       mremapToV54,
+			MoveVMA:        MoveVMAV54,
+			CopyVMA:        copyVMAV54,
+			MovePageTables: MovePageTablesV54,
+		},
+		// v5.4 has no do_mremap(): the system call's body is the entry.
+		Names: map[transitions.Fn]string{transitions.FnDoMremap: "mremap"},
 	}
 }
 

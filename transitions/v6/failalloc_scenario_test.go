@@ -16,7 +16,6 @@ import (
 	"anoncheck/state"
 	"anoncheck/transitions"
 	"anoncheck/transitions/scenariotest"
-	v6 "anoncheck/transitions/v6"
 )
 
 const (
@@ -25,12 +24,6 @@ const (
 	allocDup = transitions.AllocVMADup
 	allocNew = transitions.AllocVMANew
 )
-
-// newEnv61 drives the v6.1 model.
-func newEnv61(t *testing.T, pages, procs int) *scenariotest.Env {
-	t.Helper()
-	return scenariotest.New(t, v6.V61(), transitions.CountChildrenActive, pages, procs)
-}
 
 // TestFailMergeExistingDupAnonVMA checks vma_merge_existing_range()
 // (mm/vma.c:807) when dup_anon_vma() (mm/vma.c:611) cannot clone: mprotect
@@ -287,18 +280,45 @@ func TestFailMadvise618(t *testing.T) {
 	e.WantUnchanged(before, "a failed madvise")
 }
 
-// TestFailVMAAdjustImport61 checks that v6.1, which still merges through
-// vma_merge() and __vma_adjust(), takes 5.4's importer exit: the mmap maps
-// the range as a VMA of its own.
+// TestFailVMAAdjustImport61 checks that v6.1, whose mprotect() still
+// merges through vma_merge() and __vma_adjust(), takes 5.4's importer
+// exit: mprotect of N to P's flags merges P, N and X (case 6), and P, the
+// importer, would take X's anon_vma (remove_next == 2 with N unfaulted:
+// the exporter is X); the clone's AVC failing returns -ENOMEM from
+// __vma_adjust() before anything changed, vma_merge() returns NULL, and
+// mprotect_fixup() changes N's flags alone (N spans the range: no split).
+// Three VMAs that would have merged.
 //
 //	012
-//	P.N    P: rw; N: rw, written; mmap([1,2), rw)
+//	PNX    P: rw; N: r; X: rw, written
+//	PNX    mprotect([1,2), rw) with the importer's AVC failing
 func TestFailVMAAdjustImport61(t *testing.T) {
 	e := newEnv61(t, 3, 1)
 	e.Mmap(0, 0, 1, pRW)
+	e.Mmap(0, 1, 2, pR)
 	e.Mmap(0, 2, 3, pRW)
 	e.Write(0, 2)
-	e.Fail(scenariotest.MmapOp(0, 1, 2, pRW), 1, allocAVC, 0)
-	e.WantCalled("__vma_adjust", "unlink_anon_vmas", "mmap_region")
+	mp := scenariotest.MprotectOp(0, 1, 2, pRW)
+	if n := e.Allocations(mp); n != 1 {
+		t.Fatalf("the merging mprotect makes %d allocations, want 1 (the importer's AVC)", n)
+	}
+	av := e.AVAt(0, 2)
+	e.Fail(mp, 1, allocAVC, 0)
+	e.WantCalled("vma_merge", "__vma_adjust", "anon_vma_clone", "unlink_anon_vmas")
 	e.WantLayout(0, "ABC")
+	e.WantChain(e.VMAAt(0, 0), state.NoAV)
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRW)
+	e.WantChain(e.VMAAt(0, 2), av, av)
+}
+
+// TestFailCopyVMA618: copy_vma()'s exits (mm/vma.c:1807) in
+// copy_vma_and_data() (mm/mremap.c:1181), v6.18; see
+// scenariotest.ScenarioFailCopyVMA.
+func TestFailCopyVMA618(t *testing.T) { scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "do_mremap") }
+
+// TestFailMoveVMAUnmap618: unmap_source_vma() (mm/mremap.c:1078) when
+// do_vmi_munmap() of the old range fails, v6.18; see
+// scenariotest.ScenarioFailMoveVMAUnmap.
+func TestFailMoveVMAUnmap618(t *testing.T) {
+	scenariotest.ScenarioFailMoveVMAUnmap(newEnv(t, 4, 1), "do_mremap")
 }

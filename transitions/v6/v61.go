@@ -38,7 +38,10 @@ type (
 //     otherwise only a page it holds the sole reference to, moving it with
 //     page_move_anon_rmap(), which sets the bit again;
 //   - 64fe24a3e05e (v6.0): mprotect() makes the PTEs of exclusive anonymous
-//     pages writable at once (MM_CP_TRY_CHANGE_WRITABLE).
+//     pages writable at once (MM_CP_TRY_CHANGE_WRITABLE);
+//   - the maple tree (v6.1): mmap_region() expands a neighbour with
+//     vma_expand() instead of calling vma_merge() (mmap61.go), and
+//     exit_mmap() checks the count of VMAs it removed against map_count.
 func V61() transitions.Funcs {
 	f := v5.V54()
 	f.VMAreaDup = v5.VMAreaDupV57
@@ -53,6 +56,14 @@ func V61() transitions.Funcs {
 	f.CopyPageRange = copyPageRangeV61
 	f.DoWPPage = doWPPageV61
 	f.ChangeProtection = changeProtectionV61
+	f.MmapRegion = mmapRegionV61
+	f.VMAExpand = vmaExpandV61
+	f.ExitMmap = exitMmapV61
+	// mremap: MREMAP_DONTUNMAP (5.7) and the vma_merge() of an in-place
+	// growth (mremap61.go); mremap_to(), copy_vma() and
+	// move_page_tables() are v5.4's.
+	f.DoMremap = doMremapV61
+	f.MoveVMA = moveVMAV61
 	return f
 }
 

@@ -29,7 +29,10 @@ import (
 //   - the folio rmap API: folio_add_new_anon_rmap(), __folio_set_anon(),
 //     folio_move_anon_rmap() (do_wp_page() sets PageAnonExclusive),
 //     folio_try_dup_anon_rmap_pte() and copy_present_ptes()' VM_WARN_ON;
-//   - exit_mmap()'s BUG_ON(count != mm->map_count).
+//   - mremap (mm/mremap.c, mremap618.go; opt-in: --ops +mremap).
+//
+// It keeps v6.1's exit_mmap() (exitMmapV61), with its BUG_ON(count !=
+// mm->map_count).
 //
 // The 5.x entries of mm/mmap.c that 6.18 no longer has (vma_merge(),
 // __vma_adjust(), __do_munmap() and their predicates) are nil. Names gives
@@ -74,11 +77,18 @@ func V618() transitions.Funcs {
 	f.MmapPrepare = mmapPrepareV618
 	f.MmapNewVMA = mmapNewVMAV618
 	f.MmapComplete = mmapCompleteV618
-	f.ExitMmap = exitMmapV618
 
 	f.MprotectFixup = mprotectFixupV618
 	f.MadviseBehavior = madviseVMABehaviorV618
 	f.MadviseUpdateVMA = madviseUpdateVMAV618
+
+	f.Sys.Mremap = mremapV618
+	f.DoMremap = doMremapV618
+	f.MremapTo = mremapToV618
+	f.MremapAt = mremapAtV618
+	f.MoveVMA = moveVMAV618
+	f.CopyVMA = copyVMAV618
+	f.MovePageTables = movePageTablesV618
 
 	f.Names = map[transitions.Fn]string{
 		transitions.FnPageAddNewAnonRmap: "folio_add_new_anon_rmap",
@@ -88,6 +98,7 @@ func V618() transitions.Funcs {
 		transitions.FnPageRemoveRmap:     "folio_remove_rmap_pte",
 		transitions.FnMadvise:            "madvise_walk_vmas",
 		transitions.FnMadviseBehavior:    "madvise_vma_behavior",
+		transitions.FnZapPageRange:       "zap_page_range_single_batched",
 	}
 	return f
 }

@@ -322,11 +322,13 @@ func mmapRegionV618(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 	return k.MmapRegionInner(mm, addr, end, fl)
 }
 
-// exitMmapV618 models mm/mmap.c:exit_mmap() (v6.18): v5.4's teardown
-// (v5.ExitMmapTeardown: unmap_vmas(), free_pgtables(), remove_vma() of
-// each VMA), then BUG_ON(count != mm->map_count) for the VMAs removed; an
-// mm with no VMA goes straight to destroy.
-func exitMmapV618(k *Kernel, mm int) {
+// exitMmapV61 models mm/mmap.c:exit_mmap() (v6.1, the maple tree
+// version, line 3111 at e451e259e; unchanged for the modelled state in
+// v6.18): v5.4's teardown (v5.ExitMmapTeardown: unmap_vmas(),
+// free_pgtables(), remove_vma() of each VMA), then BUG_ON(count !=
+// mm->map_count) for the VMAs removed; an mm with no VMA goes straight to
+// destroy.
+func exitMmapV61(k *Kernel, mm int) {
 	if count, any := v5.ExitMmapTeardown(k, mm); any {
 		k.BugOn(count != int(k.S.MMs[mm].MapCount), transitions.BugExitMmapCount)
 	}
