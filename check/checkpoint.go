@@ -34,9 +34,13 @@ import (
 
 // Version 3 added the build that wrote the checkpoint (version.String),
 // after the identity, which callers now make readable (see Identity).
+// Version 4 holds the same fields; the states it stores packed
+// (Packer) are those of a model whose state grew by two bytes
+// (anoncheck's State.FailedAllocs), which a version 3 file's cannot be
+// unpacked into.
 const (
 	checkpointMagic   = "anoncheck-checkpoint\n"
-	checkpointVersion = 3
+	checkpointVersion = 4
 	endianMark        = 0x01020304
 )
 

@@ -36,6 +36,7 @@ func TestCheckpointMismatchNamesTheOptions(t *testing.T) {
 		{[]string{"--pages", "2", "--symmetry", "off"}, "--pages 2 here, 1 in the checkpoint; --symmetry off here, full in the checkpoint ("},
 		{[]string{"--self-check"}, "--self-check true here, false in the checkpoint ("},
 		{[]string{"--ops", "write,fork"}, "--ops write,fork here, all in the checkpoint ("},
+		{[]string{"--fail-alloc", "1"}, "--fail-alloc 1 here, 0 in the checkpoint ("},
 		{[]string{"--advices", "+dontneed"}, "--ops all --advices +dontneed here, all in the checkpoint ("},
 		{[]string{"--ops", "+mremap"}, "--ops +mremap here, all in the checkpoint ("},
 	} {
@@ -52,7 +53,7 @@ func TestCheckpointMismatchNamesTheOptions(t *testing.T) {
 	old := filepath.Join(dir, "old")
 	os.WriteFile(old, data, 0o600)
 	code, _, errs := runCLI(t, append(args, "--resume", old)...)
-	if code != run.ExitUsage || !strings.Contains(errs, "checkpoint format version 2, written by another anoncheck; this one reads version 3 only") {
+	if code != run.ExitUsage || !strings.Contains(errs, "checkpoint format version 2, written by another anoncheck; this one reads version 4 only") {
 		t.Errorf("an old checkpoint: exit %d, stderr %q", code, errs)
 	}
 }

@@ -98,11 +98,13 @@ run.Report documents each field; names are stable within a version):
   exit, error, verdicts [{property, verdict (holds, violated, unknown,
   not-reached), depth}], stats {states, initial_layouts, transitions,
   depth, per_depth, seconds, heap_bytes, collision_bound}, coverage
-  {operations, functions, cases, assertions: counts by name}, traces
+  {operations, functions, cases, assertions, and with --fail-alloc failed:
+  counts by name}, traces
   [{property, json, html}] (the files --out wrote)}.`,
 		Example: `  anoncheck --bound 5                  all variants, 5 operations after setup
   anoncheck --spec v5.4 --bound 0      explore the default scope to its fixpoint
   anoncheck --pages 3 --procs 1 --bound 2
+  anoncheck --spec v6.18 --fail-alloc 1   let one allocation per trace fail, anywhere
   anoncheck properties                 list the properties`,
 		Version:       version.String(),
 		SilenceUsage:  true,

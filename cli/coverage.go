@@ -51,6 +51,15 @@ func printCoverage(w io.Writer, indent string, c *transitions.Coverage, v *specs
 		fired = []string{"none fired"}
 	}
 	fmt.Fprintf(tw, "%s  assertions\t%s\n", indent, strings.Join(fired, "; "))
+	var injected []string
+	total := uint64(0)
+	for _, a := range transitions.AllocSites() {
+		injected = append(injected, fmt.Sprintf("%s %d", a, c.Injected(a)))
+		total += c.Injected(a)
+	}
+	if total > 0 { // only with --fail-alloc
+		fmt.Fprintf(tw, "%s  failed\t%s (allocations made to fail)\n", indent, strings.Join(injected, ", "))
+	}
 	tw.Flush()
 	if vacuous {
 		fmt.Fprintf(w, "%s  no anon_vma was ever allocated: the operations never reached the anon_vma code, so no property was put to the test (add write to --ops)\n", indent)

@@ -37,6 +37,7 @@ type checkFlags struct {
 	symmetry  string
 	ops       string
 	advices   string
+	failAlloc int
 
 	verifyStates    bool
 	checkpoint      string
@@ -70,6 +71,7 @@ func (f *checkFlags) defs() []flagDef {
 		{"prots", &f.prots, sc.ProtsString(), "protections mmap and mprotect use, comma-separated (none, r, rw, rx, rwx, ...)"},
 		{"ops", &f.ops, "all", "operation kinds explored, comma-separated: mmap, write, mprotect, madvise, munmap, fork, exit, mremap; all is every kind but mremap, which is opt-in: +mremap adds it to all (setup may always mmap)"},
 		{"advices", &f.advices, "fork", "madvise advices explored, comma-separated: dontfork, dofork, wipeonfork, keeponfork, dontneed; fork is the first four, MADV_DONTNEED is opt-in: +dontneed adds it to fork"},
+		{"fail-alloc", &f.failAlloc, 0, fmt.Sprintf("allocations of anon_vma, anon_vma_chain or vm_area_struct one trace may make fail (0..%d), each at any allocation point of an operation after setup, followed through the kernel's unwind code; 0 lets none fail", transitions.MaxFailAlloc)},
 		{"symmetry", &f.symmetry, "full", "states identified by renaming: full (processes and objects), objects (VMAs, anon_vmas, pages), off (none; for cross-checks)"},
 		{"max-states", &f.maxStates, 0, "stop each variant's run after this many states (0: no limit); a run it stops is incomplete"},
 		{"timeout", &f.timeout, time.Duration(0), "the whole command's time (e.g. 90s, 10m; 0: no limit), shared by the variants, which run one after another: each gets an equal share of the time left when it starts, so every variant is reached and the time one does not need goes to the rest; a run it stops is incomplete"},
@@ -110,7 +112,7 @@ func (d flagDef) add(fs *pflag.FlagSet) {
 
 // Groups of shared flags, as the commands use them.
 var (
-	scopeFlags   = []string{"pages", "procs", "prots", "ops", "advices", "symmetry"}
+	scopeFlags   = []string{"pages", "procs", "prots", "ops", "advices", "fail-alloc", "symmetry"}
 	limitFlags   = []string{"max-states", "timeout", "max-memory"}
 	engineFlags  = []string{"workers", "progress", "self-check", "verify-states", "force"}
 	traceFlags   = []string{"out", "traces", "format", "shrink"}

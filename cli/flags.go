@@ -92,6 +92,7 @@ func parseScope(f *checkFlags) (transitions.Scope, error) {
 	if sc.Advices, err = transitions.ParseAdvices(f.advices); err != nil {
 		return sc, fmt.Errorf("--advices %q: %v", f.advices, err)
 	}
+	sc.FailAlloc = f.failAlloc
 	sc.Prots = nil
 	seen := map[transitions.Prot]bool{}
 	for _, s := range strings.Split(f.prots, ",") {
@@ -314,6 +315,14 @@ func runError(f *checkFlags, err error) error {
 	return err
 }
 
+// orZero is an identity value, "0" for a line the identity lacks.
+func orZero(v string) string {
+	if v == "" {
+		return "0"
+	}
+	return v
+}
+
 // describeDiff names the option in which a checkpoint's run and this one
 // differ, as the command line gives it.
 func describeDiff(x check.IdentityDiff) string {
@@ -324,6 +333,8 @@ func describeDiff(x check.IdentityDiff) string {
 		// The ops line carries non-default advices: "+mremap advices +dontneed".
 		flag := func(v string) string { return strings.Replace(v, " advices ", " --advices ", 1) }
 		return fmt.Sprintf("--%s %s here, %s in the checkpoint", x.Name, flag(x.Current), flag(x.Saved))
+	case "fail-alloc": // the line is there only when not 0
+		return fmt.Sprintf("--fail-alloc %s here, %s in the checkpoint", orZero(x.Current), orZero(x.Saved))
 	case "properties":
 		self := func(list string) bool { return slices.Contains(strings.Split(list, ","), specs.SelfCheck.Name) }
 		if here, there := self(x.Current), self(x.Saved); here != there {

@@ -127,6 +127,10 @@ type CoverageReport struct {
 	Functions  map[string]uint64 `json:"functions"`  // by kernel function: "anon_vma_clone", ...
 	Cases      map[string]uint64 `json:"cases"`      // by case of the modelled code: "merge 2,5,7", ...
 	Assertions map[string]uint64 `json:"assertions"` // by BUG_ON/WARN_ON: "anon_vma_clone: ...", ...
+	// Failed counts the allocations made to fail (--fail-alloc) by the
+	// function that allocates: "anon_vma_chain_alloc", ...; absent when
+	// none was.
+	Failed map[string]uint64 `json:"failed,omitempty"`
 }
 
 // TraceFiles are the files a violation's trace was written to.
@@ -261,6 +265,14 @@ func coverageReport(c *transitions.Coverage, v *specs.Variant, sc *transitions.S
 	}
 	for _, a := range transitions.Assertions() {
 		r.Assertions[a.String()] = c.Assertion(a)
+	}
+	for _, a := range transitions.AllocSites() {
+		if n := c.Injected(a); n > 0 {
+			if r.Failed == nil {
+				r.Failed = map[string]uint64{}
+			}
+			r.Failed[a.String()] = n
+		}
 	}
 	return r
 }

@@ -13,7 +13,8 @@ import (
 // The configuration a checkpoint belongs to is stored in it readably, as
 // name=value lines (check.Config.Identity), so that a mismatch can name
 // what differs. The names are the configuration's: variant, pages, procs,
-// prots, ops, symmetry, properties; and model, the digest of the
+// prots, ops, fail-alloc (only when not 0), symmetry, properties; and
+// model, the digest of the
 // variant's model and scope (specs.Model.ConfigDigest without the bound),
 // which differs alone when another version of anoncheck wrote the file.
 // The bound is not part of it: a search may be resumed to another bound.
@@ -39,6 +40,11 @@ func identity(m *specs.Model, props []*specs.Property) string {
 	var b strings.Builder
 	for i, n := range identityNames {
 		fmt.Fprintf(&b, "%s=%s\n", n, vals[i])
+		if n == "ops" && m.Scope.FailAlloc != 0 {
+			// Only when allocations may fail: a run without keeps the
+			// identity, and the checkpoints, it had before the flag.
+			fmt.Fprintf(&b, "fail-alloc=%d\n", m.Scope.FailAlloc)
+		}
 	}
 	return b.String()
 }

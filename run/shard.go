@@ -46,6 +46,9 @@ type Part struct {
 	Symmetry uint8
 	Bound    int
 	Props    []string
+	// FailAlloc is the scope's --fail-alloc; absent (0) from the part
+	// files of runs without it.
+	FailAlloc int
 
 	Index, Count int
 	SplitDepth   int
@@ -72,7 +75,8 @@ func (r *Run) part() *Part {
 	m, res := r.Model, &r.Result
 	p := &Part{Format: PartFormat, Version: PartVersion, Tool: version.String(), Variant: r.Variant.Name, Config: m.ConfigDigest(r.cfg.Bound),
 		Pages: m.Scope.Pages, Procs: m.Scope.Procs, Ops: uint8(m.Scope.Ops), Symmetry: uint8(m.Symmetry), Bound: r.cfg.Bound,
-		Index: r.cfg.Shard.Index, Count: r.cfg.Shard.Count, SplitDepth: res.SplitDepth, Complete: res.Complete, Stop: r.Stop,
+		FailAlloc: m.Scope.FailAlloc,
+		Index:     r.cfg.Shard.Index, Count: r.cfg.Shard.Count, SplitDepth: res.SplitDepth, Complete: res.Complete, Stop: r.Stop,
 		Setup: res.Stats.Setup, PerDepth: res.Stats.PerDepth, Transitions: res.Stats.Transitions, Elapsed: res.Stats.Elapsed,
 		Counts: res.Counts, Fingerprints: res.Fingerprints}
 	for _, pr := range m.Scope.Prots {
@@ -149,7 +153,7 @@ func (c *Config) merge(parts []*Part) (*Run, error) {
 		return nil, err
 	}
 	sc := transitions.DefaultScope()
-	sc.Pages, sc.Procs, sc.Ops = first.Pages, first.Procs, transitions.OpSet(first.Ops)
+	sc.Pages, sc.Procs, sc.Ops, sc.FailAlloc = first.Pages, first.Procs, transitions.OpSet(first.Ops), first.FailAlloc
 	sc.Prots = nil
 	for _, p := range first.Prots {
 		sc.Prots = append(sc.Prots, transitions.Prot(p))

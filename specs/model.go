@@ -55,17 +55,85 @@ type worker struct {
 	sc  *transitions.Scope
 	sym state.Symmetry
 	tmp state.State
+
+	// With --fail-alloc, Actions runs each operation to count its
+	// allocations; the successors it computed are kept here, with the
+	// state they are successors of, for Next to take instead of running
+	// the operation again.
+	dry    []dryRun
+	drySrc state.State
+	dryOK  bool
 }
 
+// dryRun is an operation Actions ran: its action, whether Apply took it,
+// and the state after it.
+type dryRun struct {
+	a     check.Action
+	ok    bool
+	after state.State
+}
+
+// Actions are the operations the scope enables and, with --fail-alloc,
+// after setup and while the trace's budget lasts, each of them again with
+// each of its allocations failing: transitions.Kernel.Actions, computed
+// here so that the successors the counting runs compute are kept for
+// Next.
 func (w *worker) Actions(s *state.State, setup bool, buf []check.Action) []check.Action {
-	return w.sc.Actions(s, setup, buf)
+	w.dryOK = false
+	buf = w.sc.Actions(s, setup, buf)
+	if setup || int(s.FailedAllocs) >= w.sc.FailAlloc {
+		return buf
+	}
+	n := len(buf)
+	if cap(w.dry) < n {
+		w.dry = make([]dryRun, n)
+	}
+	w.dry = w.dry[:n]
+	for i := 0; i < n; i++ {
+		d := &w.dry[i]
+		d.a, d.after = buf[i], *s
+		w.k.S = &d.after
+		op := transitions.DecodeOp(d.a)
+		_, err := w.k.Apply(op, w.sc)
+		d.ok = err == nil
+		if !d.ok {
+			continue
+		}
+		for f, m := 1, min(w.k.LastAllocations(), transitions.MaxFail(op.Kind)); f <= m; f++ {
+			buf = append(buf, op.WithFail(uint8(f)).Encode())
+		}
+	}
+	w.drySrc, w.dryOK = *s, true
+	return buf
+}
+
+// dryNext returns the successor Actions computed for action a from s, if
+// it kept one.
+func (w *worker) dryNext(s *state.State, a check.Action) (*dryRun, bool) {
+	if !w.dryOK || transitions.DecodeOp(a).Fail != 0 || !bytes.Equal(s.Bytes(), w.drySrc.Bytes()) {
+		return nil, false
+	}
+	for i := range w.dry {
+		if w.dry[i].a == a {
+			return &w.dry[i], true
+		}
+	}
+	return nil, false
 }
 
 func (w *worker) Next(s *state.State, a check.Action, out *state.State) bool {
-	w.tmp = *s
-	w.k.S = &w.tmp
-	if _, err := w.k.Apply(transitions.DecodeOp(a), w.sc); err != nil {
-		return false
+	op := transitions.DecodeOp(a)
+	if d, ok := w.dryNext(s, a); ok {
+		if !d.ok {
+			return false
+		}
+		w.tmp = d.after
+	} else {
+		w.tmp = *s
+		w.k.S = &w.tmp
+		if _, err := w.k.Apply(op, w.sc); err != nil {
+			return false
+		}
 	}
 	if bytes.Equal(w.tmp.Bytes(), s.Bytes()) { // w.tmp == *s, a third of the cost: State has no padding
 		// A self-loop (a write to a page already written, an mprotect to
@@ -73,6 +141,14 @@ func (w *worker) Next(s *state.State, a check.Action, out *state.State) bool {
 		// so its successor is s itself, already visited and judged. About
 		// a quarter of all transitions; skipping them spares the canonical
 		// form, the fingerprint and the visited-set probe.
+		return false
+	}
+	if op.Fail != 0 && bytes.Equal(w.tmp.Bytes()[:state.BaseSize], s.Bytes()[:state.BaseSize]) {
+		// The injected failure was undone without a trace (an mprotect
+		// whose first split failed, a fork whose first vm_area_dup()
+		// did): the kernel state is s's, with less of the budget left.
+		// Everything reachable from it is reachable from s, at fewer
+		// operations, so it is not explored.
 		return false
 	}
 	w.sym.Canonical(out, &w.tmp)
@@ -96,13 +172,17 @@ type runConfig struct {
 	Bound    int
 }
 
-// runConfigOptIn identifies a run whose scope has opt-in operation kinds
-// (mremap): runConfig's fields, and the kinds past the first eight bits.
-// A run without them is hashed as runConfig alone, so that its digest is
-// the one it had before the opt-in kinds were modelled.
-type runConfigOptIn struct {
-	runConfig
-	OpsHigh uint8
+// runConfigExt identifies a run whose scope has opt-in operation kinds
+// (mremap: the kinds past the first eight bits) or lets allocations fail
+// (--fail-alloc): runConfig's fields and those. A run with neither is
+// hashed as runConfig alone, so that its digest is the one it had before
+// either existed. runConfig is a named field: hashstructure skips an
+// embedded one, whose field name is unexported, and would hash OpsHigh and
+// FailAlloc alone.
+type runConfigExt struct {
+	Run       runConfig
+	OpsHigh   uint8
+	FailAlloc int
 }
 
 // ConfigDigest identifies the variant, scope and bound of a run, so that
@@ -119,8 +199,8 @@ func (m *Model) ConfigDigest(bound int) string {
 		c.Advices = append(c.Advices, uint8(a))
 	}
 	var v any = c
-	if high := uint8(m.Scope.Ops >> 8); high != 0 {
-		v = runConfigOptIn{runConfig: c, OpsHigh: high}
+	if high := uint8(m.Scope.Ops >> 8); high != 0 || m.Scope.FailAlloc != 0 {
+		v = runConfigExt{Run: c, OpsHigh: high, FailAlloc: m.Scope.FailAlloc}
 	}
 	h, err := hashstructure.Hash(v, hashstructure.FormatV2, nil)
 	if err != nil {

@@ -21,8 +21,9 @@ var V618 = Register(&Variant{
 		"unfaulted VMAs unaccounted on mprotect, folio rmap",
 	Notes: "The maple tree is modelled by the vm_next/vm_prev list, as for v6.1, and the VMA iterator is left out " +
 		"(with the VM_WARN_ON_VMG()s on its position); munmap's detached tree is the detached VMAs' own list. " +
-		"Locks are not modelled (vma_start_write(), dup_anon_vma()'s vma_assert_write_locked()). Allocations do not " +
-		"fail, so the unwinds (dup_anon_vma() undone by unlink_anon_vmas(), vms_abort_munmap_vmas()) are not taken. " +
+		"Locks are not modelled (vma_start_write(), dup_anon_vma()'s vma_assert_write_locked()). Allocations of " +
+		"anon_vma, anon_vma_chain and vm_area_struct fail only with --fail-alloc (maple nodes never), and then take the " +
+		"unwinds docs/MODEL-6.18.md lists. " +
 		"Faults run under the mmap lock: the per-VMA-lock attempt that retries when the VMA has no anon_vma ends the " +
 		"same way. Folios are small, never pinned, swapped or KSM; vma_shrink() (exec only) and brk are not reached.",
 	Table:    v6.V618,

@@ -97,7 +97,7 @@ func Canonical(dst, s *State) {
 		}
 	}
 
-	*dst = State{Bug: s.Bug, Warn: s.Warn, Overflow: s.Overflow, Latent: s.Latent}
+	*dst = State{Bug: s.Bug, Warn: s.Warn, Overflow: s.Overflow, Latent: s.Latent, FailedAllocs: s.FailedAllocs}
 	for p := 0; p < MaxProcs; p++ {
 		if s.MMs[p].Live != 0 {
 			dst.MMs[p] = MM{Live: 1, Mmap: vmap[s.MMs[p].Mmap], MapCount: s.MMs[p].MapCount}
@@ -144,7 +144,16 @@ func (s *State) Bytes() []byte {
 }
 
 // Fingerprint hashes a state that is already canonical: 64 bits of XXH3,
-// stable across runs and machines of one byte order.
+// stable across runs and machines of one byte order. A state that spent
+// none of an allocation-failure budget (FailedAllocs 0, the only value
+// without --fail-alloc) is hashed without its last bytes (BaseSize), so
+// that its fingerprint, and every digest written into trace files, is
+// the one it had before the field existed; one that did is hashed whole,
+// so the two can never be confused.
 func (s *State) Fingerprint() uint64 {
-	return xxh3.Hash(s.Bytes())
+	b := s.Bytes()
+	if s.FailedAllocs == 0 && b[len(b)-1] == 0 {
+		return xxh3.Hash(b[:BaseSize])
+	}
+	return xxh3.Hash(b)
 }

@@ -1,6 +1,9 @@
 package state
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Capacities of the flat state. A scope (pages, processes) must fit them;
 // an operation that would need more sets State.Overflow instead of
@@ -189,7 +192,21 @@ type State struct {
 	Warn     uint8 // first WARN_ON/VM_WARN_ON hit (an assertion id)
 	Overflow uint8 // a capacity of this package was exceeded (a Cap* value)
 	Latent   uint8 // faults the kernel does not stop at: Latent* bits
+
+	// FailedAllocs counts the allocations of anon_vma, anon_vma_chain
+	// and vm_area_struct the trace made fail by injection (--fail-alloc):
+	// the budget a scope gives a trace is spent here, so the state says
+	// how much of it is left. Always 0 without --fail-alloc.
+	FailedAllocs uint8
+	_            uint8 // keeps the size even: no padding anywhere
 }
+
+// BaseSize is the size of a State up to, not including, FailedAllocs: a
+// state whose FailedAllocs and the byte after it are 0 is hashed over
+// these bytes only (Fingerprint), so that runs without --fail-alloc see
+// the same fingerprints, digests and trace files as before the field
+// existed.
+const BaseSize = int(unsafe.Offsetof(State{}.FailedAllocs))
 
 // Latent fault bits: what went wrong without the kernel noticing at once.
 const (

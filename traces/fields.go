@@ -156,6 +156,9 @@ func undrawnDiffs(a, b *state.State, an, bn string, counters bool) []string {
 	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
 	for f := 0; f < va.NumField(); f++ {
 		name := va.Type().Field(f).Name
+		if name == "_" {
+			continue // padding
+		}
 		fa, fb := va.Field(f), vb.Field(f)
 		if fa.Kind() != reflect.Array {
 			add(name, fa, fb)

@@ -45,6 +45,9 @@ type FileScope struct {
 	// Advices lists the madvise advices the run explored (--advices);
 	// absent means the four fork advices.
 	Advices string `json:"advices,omitempty"`
+	// FailAlloc is how many allocations a trace may make fail
+	// (--fail-alloc); absent means none.
+	FailAlloc int `json:"fail_alloc,omitempty"`
 }
 
 // FileStep is one operation. Processes are numbered from 1, as traces
@@ -59,11 +62,18 @@ type FileStep struct {
 	Advice string `json:"advice,omitempty"`
 	// To, ToEnd and Flags are an mremap's new range and flags
 	// ("MREMAP_MAYMOVE|MREMAP_FIXED", or "0").
-	To     *int   `json:"to,omitempty"`
-	ToEnd  *int   `json:"to_end,omitempty"`
-	Flags  string `json:"flags,omitempty"`
-	Setup  bool   `json:"setup,omitempty"`
-	Result string `json:"result,omitempty"`
+	To    *int   `json:"to,omitempty"`
+	ToEnd *int   `json:"to_end,omitempty"`
+	Flags string `json:"flags,omitempty"`
+	Setup bool   `json:"setup,omitempty"`
+	// FailAlloc, when present, makes the step's FailAlloc-th allocation
+	// of an anon_vma, anon_vma_chain or vm_area_struct fail (counted in
+	// the order the kernel code allocates); Injected names the allocating
+	// function the replay under the file's variant found there
+	// ("anon_vma_chain_alloc"), which replay checks.
+	FailAlloc *int   `json:"fail_alloc,omitempty"`
+	Injected  string `json:"injected,omitempty"`
+	Result    string `json:"result,omitempty"`
 	// Digest is the fingerprint of the canonical state after the step
 	// under the trace's variant.
 	Digest string `json:"digest,omitempty"`
@@ -91,6 +101,9 @@ func StepFile(op transitions.Op, errno int, after *state.State) FileStep {
 		fs.Start, fs.End, fs.To, fs.ToEnd = intp(op.Start), intp(op.End), intp(op.To), intp(op.ToEnd)
 		fs.Flags = transitions.MremapFlags(op.Arg).String()
 	}
+	if op.Fail != 0 {
+		fs.FailAlloc = intp(op.Fail)
+	}
 	return fs
 }
 
@@ -110,9 +123,13 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 	if a := transitions.AdvicesString(t.Scope.Advices); a != "fork" {
 		f.Scope.Advices = a
 	}
+	f.Scope.FailAlloc = t.Scope.FailAlloc
 	for _, st := range t.Steps {
 		fs := StepFile(st.Op, st.Errno, &st.After)
 		fs.Setup = st.Setup
+		if st.Op.Fail != 0 {
+			fs.Injected = st.Injected.String()
+		}
 		f.Steps = append(f.Steps, fs)
 	}
 	var b bytes.Buffer
@@ -231,6 +248,8 @@ func whyNotSetup(op transitions.Op, sc *transitions.Scope) string {
 		return fmt.Sprintf("setup steps are P1's, and this one is %s's", transitions.ProcName(op.Proc))
 	case op.Kind != transitions.OpMmap && !sc.Ops.Has(op.Kind):
 		return fmt.Sprintf("the trace's scope (ops %s) leaves %s out", sc.Ops, op.Kind)
+	case op.Fail != 0:
+		return "setup never makes an allocation fail"
 	}
 	return fmt.Sprintf("setup would not take %s in the state before it (its only effect would be an error return)", op)
 }
@@ -250,6 +269,10 @@ func (f *File) checkSteps(t *Trace) error {
 		if r := transitions.ErrnoName(st.Errno); r != fs.Result {
 			return fmt.Errorf("step %d (%s): returned %s, the file records %s; the file was edited or written by another version of the model",
 				i+1, fs.Op, r, fs.Result)
+		}
+		if st.Op.Fail != 0 && st.Injected.String() != fs.Injected {
+			return fmt.Errorf("step %d (%s): allocation %d is %s(), the file records %s(); the file was edited or written by another version of the model",
+				i+1, fs.Op, st.Op.Fail, st.Injected, fs.Injected)
 		}
 		if d := fmt.Sprintf("%016x", st.After.Fingerprint()); d != fs.Digest {
 			return fmt.Errorf("step %d (%s): the state after it has digest %s, the file records %s; the file was edited or written by another version of the model",
@@ -319,6 +342,17 @@ func (f *File) Ops() ([]transitions.Op, []bool, error) {
 			}
 			op.Arg = uint8(a)
 		}
+		if s.FailAlloc != nil {
+			if *s.FailAlloc < 1 || *s.FailAlloc > transitions.MaxFail(kind) {
+				return nil, nil, fmt.Errorf("step %d (%s): fail_alloc %d: must be between 1 and %d", i+1, s.Op, *s.FailAlloc, transitions.MaxFail(kind))
+			}
+			if s.Setup {
+				return nil, nil, fmt.Errorf("step %d (%s): a setup step with fail_alloc; setup never makes an allocation fail", i+1, s.Op)
+			}
+			op.Fail = uint8(*s.FailAlloc)
+		} else if s.Injected != "" {
+			return nil, nil, fmt.Errorf("step %d (%s): injected %q without fail_alloc", i+1, s.Op, s.Injected)
+		}
 		ops = append(ops, op)
 		setup = append(setup, s.Setup)
 	}
@@ -359,6 +393,7 @@ func (f *File) ScopeValue() (transitions.Scope, error) {
 			return sc, fmt.Errorf("scope: %v", err)
 		}
 	}
+	sc.FailAlloc = f.Scope.FailAlloc
 	if err := sc.Validate(); err != nil {
 		return sc, fmt.Errorf("scope: %v", err)
 	}

@@ -40,6 +40,21 @@ var reproProcess string
 //go:embed repro/controller.c
 var reproController string
 
+// reproFaultMain ends a program whose trace has a step that needs an
+// allocation to fail (--fail-alloc): the controller's main() (renamed)
+// runs the steps before it, then this says why the program stops there.
+const reproFaultMain = `#undef main
+
+/* The next step of the trace needs fault injection: see the comment at the top. */
+int main(void)
+{
+	int status = run_steps_before_fault();
+
+	printf("%s\n", FAULT_STEP);
+	return status ? status : 3;
+}
+`
+
 // ReproParts returns the reproducer's fixed C code that other programs
 // reuse (anoncheck conform's executor): the prelude (headers, operation
 // codes, message types; it needs the macros BASE, PAGES and PROCS defined
@@ -72,6 +87,11 @@ func ReproMremapParts() (defines, mremapCase string) {
 // the model maps were paged out beside whether the model has rmap reach
 // them; that report does not change the exit status.
 //
+// A step with an injected allocation failure (Op.Fail) is not run: the
+// program runs the steps before it, says that it needs fault injection
+// and how failslab could provide it, and exits 3 when those steps
+// matched.
+//
 // A step on which the trace's variant oopses is expected to complete as
 // it does under the nearest variant the patch is based on (v5.4 for a
 // patch on the v5.4 table): that is what a kernel without the patch does.
@@ -86,6 +106,12 @@ func WriteRepro(w io.Writer, t *Trace) error {
 	p.writeTable(&table)
 	// The parts in the program's order, a blank line between each two.
 	parts := []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcessCode(t), reproController}
+	if p.fault != nil {
+		// The controller's main() runs the steps before the one that
+		// needs fault injection; a main() of its own then says so.
+		parts = []string{header.String(), defines.String(), reproPrelude, table.String(), reproProcessCode(t),
+			"#define main run_steps_before_fault", reproController, reproFaultMain}
+	}
 	_, err = io.WriteString(w, strings.Join(parts, "\n"))
 	return err
 }

@@ -83,6 +83,18 @@ type reproPlan struct {
 	// predicted from: the trace's, or the base variant that completed the
 	// step the trace's variant stopped at.
 	predictor string
+	// fault, when not nil, is the first step with an injected allocation
+	// failure (--fail-alloc): the program runs the steps before it and
+	// stops there, since it does not inject the failure.
+	fault *reproFault
+}
+
+// reproFault is a step the program cannot run: it needs an allocation to
+// fail.
+type reproFault struct {
+	st    *Step
+	label string
+	left  int // the trace's steps from this one on, which are not run
 }
 
 // model names the variant whose prediction a step's expectation is.
@@ -109,6 +121,10 @@ func planRepro(t *Trace) (*reproPlan, error) {
 	final := transitions.Initial()
 	for i := range t.Steps {
 		st := &t.Steps[i]
+		if st.Op.Fail != 0 {
+			p.fault = &reproFault{st: st, label: stepLabel(t, i), left: len(t.Steps) - i}
+			break
+		}
 		rs := reproStep{st: st, label: stepLabel(t, i), call: st.Op.Call(), proc: int(st.Op.Proc), child: -1, expect: st.Errno}
 		if rs.proc >= sc.Procs || !live[rs.proc] {
 			return nil, fmt.Errorf("repro: step %d (%s): %s is not running", i+1, st.Op, transitions.ProcName(st.Op.Proc))
@@ -149,7 +165,7 @@ func planRepro(t *Trace) (*reproPlan, error) {
 		final = *after
 		p.steps = append(p.steps, rs)
 	}
-	if t.Property != nil && rmapProperties[t.Property.Name] {
+	if t.Property != nil && rmapProperties[t.Property.Name] && p.fault == nil {
 		for q := 0; q < sc.Procs; q++ {
 			if !live[q] {
 				continue

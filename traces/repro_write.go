@@ -174,6 +174,17 @@ func (p *reproPlan) writeHeader(b *strings.Builder) {
 			line("     %s maps %s", transitions.ProcName(uint8(rs.child)), layoutText(rs.childLayout))
 		}
 	}
+	if f := p.fault; f != nil {
+		line("")
+		line("%-4s %s", f.label+".", f.st.Syscall())
+		for _, c := range f.st.Calls {
+			line("       %s%s", strings.Repeat("  ", c.Depth), c.Name)
+		}
+		line("")
+		for _, l := range p.faultText() {
+			line("%s", l)
+		}
+	}
 	if t.Skipped > 0 {
 		line("")
 		line("The model stopped at the oops: the trace's last %d operation(s) are", t.Skipped)
@@ -223,7 +234,38 @@ func (p *reproPlan) writeHeader(b *strings.Builder) {
 	line("Exit status: 0 every step ran and matched the model (the return value")
 	line("and the layout); 1 a difference was found (each printed); 2 the")
 	line("program could not run the trace (setup failure or timeout after %d s).", ReproTimeout)
+	if p.fault != nil {
+		line("3: every step before step %s ran and matched, and step %s needs the", p.fault.label, p.fault.label)
+		line("fault injection described above, which this program does not do.")
+	}
 	b.WriteString(" */\n")
+}
+
+// faultText says, for the header comment and the program's last words,
+// why the program stops before the fault step and how failslab could
+// make that allocation fail.
+func (p *reproPlan) faultText() []string {
+	f := p.fault
+	st := f.st
+	site := st.Injected
+	text := fmt.Sprintf("Step %s needs fault injection: the trace makes allocation %d of %s "+
+		"(of the anon_vma, anon_vma_chain and vm_area_struct allocations it makes, in the kernel's order) fail, "+
+		"the %s() that is the call's allocation number %d from the %s slab cache, and follows the kernel's "+
+		"unwind code from there. This program does not inject that failure and does not pretend to: it runs "+
+		"the %d step(s) before it, compares them with the model, and stops; the %d step(s) from there on are not run. "+
+		"On a kernel built with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS (and booted with slab_nomerge, so "+
+		"that %s is a cache of its own), failslab can make it fail: in /sys/kernel/debug/failslab set cache-filter to Y "+
+		"and write 1 to /sys/kernel/slab/%s/failslab, set ignore-gfp-wait to N (the allocation may sleep), "+
+		"task-filter to Y, probability to 100 and times to 1, and use interval (or space) to pick the call's "+
+		"allocation %d from that cache; then write 1 to /proc/self/make-it-fail in %s before it makes the call "+
+		"(/proc/thread-self/fail-nth does the same per call but counts every fault-injection point).",
+		f.label, st.Op.Fail, st.Op.Call(), site, st.InjectedNth, site.Cache(), len(p.steps), f.left,
+		site.Cache(), site.Cache(), st.InjectedNth, transitions.ProcName(st.Op.Proc))
+	if site == transitions.AllocAnonVMAChain {
+		text += " anon_vma_clone() retries a failed GFP_NOWAIT anon_vma_chain allocation with GFP_KERNEL: the model " +
+			"counts the two attempts as one allocation that fails when both do, so failslab must fail both (times 2)."
+	}
+	return wrap(text, 72)
 }
 
 // writeDefines writes the macros the fixed code reads: the address range,
@@ -241,6 +283,11 @@ func (p *reproPlan) writeDefines(b *strings.Builder) {
 	fmt.Fprintf(b, "#define MATCHED %s /* what a run that matched every step shows, and what not */\n", cString(p.matched()))
 	if reproHasMremap(p.t) {
 		reproMremapDefines(b)
+	}
+	if f := p.fault; f != nil {
+		fmt.Fprintf(b, "#define FAULT_STEP %s /* the step that needs an allocation to fail */\n",
+			cString(fmt.Sprintf("step %s %s: needs fault injection (failslab), which this program does not do: it stops here, "+
+				"%d step(s) not run; see the comment at the top", f.label, f.st.Syscall(), f.left)))
 	}
 }
 

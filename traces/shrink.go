@@ -47,6 +47,7 @@ type Cost struct {
 	Ops      int // operations after setup (the explorer's depth); never grows
 	Procs    int // processes that ever exist: P1 and one per fork
 	Others   int // other properties the final state violates as well
+	Fails    int // injected allocation failures (--fail-alloc)
 	VMAs     int // VMAs of all live processes in the final state
 	Pages    int // distinct page slots any operation names
 	Width    int // page slots named, summed over operations (a write names one)
@@ -61,8 +62,8 @@ type Cost struct {
 // in the lexicographic order of the fields.
 func (c Cost) Compare(d Cost) int {
 	return compareInts(
-		[]int{c.Ops, c.Procs, c.Others, c.VMAs, c.Pages, c.Width, c.Writes, c.Setup, c.ProtBits, c.Advice, c.Slots},
-		[]int{d.Ops, d.Procs, d.Others, d.VMAs, d.Pages, d.Width, d.Writes, d.Setup, d.ProtBits, d.Advice, d.Slots})
+		[]int{c.Ops, c.Procs, c.Others, c.Fails, c.VMAs, c.Pages, c.Width, c.Writes, c.Setup, c.ProtBits, c.Advice, c.Slots},
+		[]int{d.Ops, d.Procs, d.Others, d.Fails, d.VMAs, d.Pages, d.Width, d.Writes, d.Setup, d.ProtBits, d.Advice, d.Slots})
 }
 
 // compareInts compares two sequences lexicographically, a prefix first.
@@ -86,8 +87,8 @@ func compareInts(a, b []int) int {
 
 // String renders the cost for test failures and diagnostics.
 func (c Cost) String() string {
-	return fmt.Sprintf("ops=%d procs=%d others=%d vmas=%d pages=%d width=%d writes=%d setup=%d prot-bits=%d advice=%d slots=%d",
-		c.Ops, c.Procs, c.Others, c.VMAs, c.Pages, c.Width, c.Writes, c.Setup, c.ProtBits, c.Advice, c.Slots)
+	return fmt.Sprintf("ops=%d procs=%d others=%d fails=%d vmas=%d pages=%d width=%d writes=%d setup=%d prot-bits=%d advice=%d slots=%d",
+		c.Ops, c.Procs, c.Others, c.Fails, c.VMAs, c.Pages, c.Width, c.Writes, c.Setup, c.ProtBits, c.Advice, c.Slots)
 }
 
 // TraceCost returns the cost of a trace as Shrink measures it.
@@ -111,6 +112,9 @@ func costOf(ops []transitions.Op, setup []bool, final *state.State, p *specs.Pro
 			c.Setup++
 		} else {
 			c.Ops++
+		}
+		if op.Fail != 0 {
+			c.Fails++
 		}
 		switch op.Kind {
 		case transitions.OpFork:
@@ -161,23 +165,23 @@ func countVMAs(s *state.State) int {
 }
 
 // compareOps orders two operation sequences of equal cost: step by step, by
-// setup (setup steps first), kind, process, start, end and argument; a
-// prefix first. It is the final tie-break that makes the shrunk trace
-// unique.
+// setup (setup steps first), kind, process, start, end, argument and the
+// allocation that fails; a prefix first. It is the final tie-break that
+// makes the shrunk trace unique.
 func compareOps(a, b []transitions.Op, sa, sb []bool) int {
 	return compareInts(opKey(a, sa), opKey(b, sb))
 }
 
 // opKey lists each step's setup flag (setup first), kind, process, start,
-// end and argument.
+// end, argument and failing allocation.
 func opKey(ops []transitions.Op, setup []bool) []int {
-	key := make([]int, 0, 6*len(ops))
+	key := make([]int, 0, 7*len(ops))
 	for i, op := range ops {
 		phase := 1
 		if setup[i] {
 			phase = 0
 		}
-		key = append(key, phase, int(op.Kind), int(op.Proc), int(op.Start), int(op.End), int(op.Arg))
+		key = append(key, phase, int(op.Kind), int(op.Proc), int(op.Start), int(op.End), int(op.Arg), int(op.Fail))
 	}
 	return key
 }
@@ -404,7 +408,7 @@ func (sh *shrinker) eval(steps []shrinkStep) (*shrinkOutcome, *shrinkRejection) 
 			return reject("follows an oops or overflow, which has no successors")
 		}
 		sh.acts = sh.sc.Actions(&s, st.setup, sh.acts[:0])
-		if !containsAction(sh.acts, op.Encode()) {
+		if !sh.k.Enabled(&sh.sc, &s, st.setup, op, sh.acts) {
 			if st.setup {
 				return reject("not a setup action the scope enables in that state")
 			}
@@ -437,15 +441,6 @@ func (sh *shrinker) eval(steps []shrinkStep) (*shrinkOutcome, *shrinkRejection) 
 		}
 	}
 	return nil, &shrinkRejection{why: fmt.Sprintf("the property holds after all %d steps", len(steps))}
-}
-
-func containsAction(acts []uint32, a uint32) bool {
-	for _, x := range acts {
-		if x == a {
-			return true
-		}
-	}
-	return false
 }
 
 // candidates returns the neighbours of a path, in a fixed order: deleting
@@ -486,8 +481,8 @@ func (sh *shrinker) candidates(steps []shrinkStep) [][]shrinkStep {
 }
 
 // variations returns the candidates that change step i alone: its range or
-// page, its protection, its advice, its process; and the swap of step i
-// with step i+1.
+// page, its protection, its advice, its process, an earlier allocation to
+// fail or none; and the swap of step i with step i+1.
 func (sh *shrinker) variations(steps []shrinkStep, i int) [][]shrinkStep {
 	var out [][]shrinkStep
 	st := steps[i]
@@ -526,6 +521,9 @@ func (sh *shrinker) variations(steps []shrinkStep, i int) [][]shrinkStep {
 				with(func(s *shrinkStep) { s.op.Arg = uint8(ad) })
 			}
 		}
+	}
+	for f := uint8(0); f < st.op.Fail; f++ {
+		with(func(s *shrinkStep) { s.op.Fail = f })
 	}
 	if !st.setup {
 		whos := []int{0}

@@ -423,6 +423,7 @@ func TestCostOrder(t *testing.T) {
 		func(c *Cost) *int { return &c.Ops },
 		func(c *Cost) *int { return &c.Procs },
 		func(c *Cost) *int { return &c.Others },
+		func(c *Cost) *int { return &c.Fails },
 		func(c *Cost) *int { return &c.VMAs },
 		func(c *Cost) *int { return &c.Pages },
 		func(c *Cost) *int { return &c.Width },

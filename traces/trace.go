@@ -18,8 +18,13 @@ type Step struct {
 	Op    transitions.Op
 	Setup bool // part of the setup that built the initial layout
 	Errno int  // what the system call returned
-	Child int  // the process a fork created; -1 for other operations
-	Calls []transitions.Call
+	Child int  // the process a fork created; -1 for other operations (and a fork that failed)
+	// Injected is the allocation Op.Fail made fail (--fail-alloc), or
+	// AllocNone; InjectedNth is its number among the step's allocations
+	// from the same slab cache.
+	Injected    transitions.AllocSite
+	InjectedNth int
+	Calls       []transitions.Call
 	// After is the canonical state after the step (state.Canonical): what
 	// digests, properties and comparisons between runs use.
 	After state.State
@@ -118,17 +123,35 @@ func (t *Trace) ShowsState(i int) bool {
 // fork names its child ("fork(P2) -> P3", as the reproducer's plan does),
 // since process slots are reused after an exit. A use-after-free is named
 // as such: the model ends the operation at KASAN's report, where a kernel
-// without KASAN would carry on.
+// without KASAN would carry on. A step with an injected allocation
+// failure ends with which allocation failed: "fork(P1) = -ENOMEM
+// [allocation 3 failed: anon_vma_chain_alloc()]".
 func (st *Step) Syscall() string {
+	var s string
+	call := st.Op.Syscall()
 	switch {
 	case st.Errno == transitions.EOOPS && transitions.Assertion(st.After.Bug) == transitions.BugUseAfterFree:
-		return st.Op.String() + " = use-after-free (KASAN; the model stops here)"
+		s = call + " = use-after-free (KASAN; the model stops here)"
 	case st.Errno != 0:
-		return st.Op.String() + " = " + transitions.ErrnoName(st.Errno)
+		s = call + " = " + transitions.ErrnoName(st.Errno)
 	case st.Child >= 0:
-		return st.Op.String() + " -> " + transitions.ProcName(uint8(st.Child))
+		s = call + " -> " + transitions.ProcName(uint8(st.Child))
+	default:
+		s = call
 	}
-	return st.Op.String()
+	if st.Op.Fail != 0 {
+		s += " " + st.InjectedNote()
+	}
+	return s
+}
+
+// InjectedNote says which allocation of the step was made to fail:
+// "[allocation 3 failed: anon_vma_chain_alloc()]"; "" without one.
+func (st *Step) InjectedNote() string {
+	if st.Op.Fail == 0 {
+		return ""
+	}
+	return fmt.Sprintf("[allocation %d failed: %s()]", st.Op.Fail, st.Injected)
 }
 
 // FromPath replays a path found by an explorer run at full symmetry (the
@@ -186,7 +209,7 @@ func Replay(v *specs.Variant, sc transitions.Scope, p *specs.Property, ops []tra
 		if err != nil {
 			return t, fmt.Errorf("step %d: %v", i+1, err)
 		}
-		st := Step{Op: op, Setup: setup != nil && setup[i], Errno: res.Errno, Child: res.Child,
+		st := Step{Op: op, Setup: setup != nil && setup[i], Errno: res.Errno, Child: res.Child, Injected: res.Injected, InjectedNth: res.InjectedNth,
 			Calls: append([]transitions.Call(nil), k.Rec.Calls...)}
 		state.Canonical(&st.After, &s)
 		st.Raw = s

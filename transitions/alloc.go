@@ -6,8 +6,128 @@ import "anoncheck/state"
 // slab allocation and the list_head/rb-tree primitives; they are not
 // kernel functions of interest and are not overridable.
 
-// AllocAV takes an unused anon_vma slot (kmem_cache_alloc).
+// AllocSite names a slab allocation of the kind an allocation-failure
+// budget (--fail-alloc) may make fail: the kmem_cache_alloc() of an
+// anon_vma, an anon_vma_chain or a vm_area_struct.
+type AllocSite uint8
+
+// The allocation sites, by the kernel function that allocates.
+const (
+	AllocNone         AllocSite = iota
+	AllocAnonVMA                // anon_vma_alloc(): kmem_cache_alloc(anon_vma_cachep, GFP_KERNEL)
+	AllocAnonVMAChain           // anon_vma_chain_alloc(): kmem_cache_alloc(anon_vma_chain_cachep, gfp)
+	AllocVMADup                 // vm_area_dup(): kmem_cache_alloc(vm_area_cachep, GFP_KERNEL) and a copy
+	AllocVMANew                 // vm_area_alloc(): kmem_cache_alloc(vm_area_cachep, GFP_KERNEL) for a new mapping
+	numAllocSites
+)
+
+var allocSiteNames = [numAllocSites]string{
+	AllocAnonVMA: "anon_vma_alloc", AllocAnonVMAChain: "anon_vma_chain_alloc",
+	AllocVMADup: "vm_area_dup", AllocVMANew: "vm_area_alloc",
+}
+
+// Cache is the slab cache the site allocates from, as /sys/kernel/slab
+// names it: "anon_vma", "anon_vma_chain", "vm_area_struct".
+func (a AllocSite) Cache() string {
+	switch a {
+	case AllocAnonVMA:
+		return "anon_vma"
+	case AllocAnonVMAChain:
+		return "anon_vma_chain"
+	case AllocVMADup, AllocVMANew:
+		return "vm_area_struct"
+	}
+	return "none"
+}
+
+// cacheIndex numbers the site's cache: 0 anon_vma, 1 anon_vma_chain, 2
+// vm_area_struct.
+func (a AllocSite) cacheIndex() int {
+	switch a {
+	case AllocAnonVMA:
+		return 0
+	case AllocAnonVMAChain:
+		return 1
+	}
+	return 2
+}
+
+// String is the allocating kernel function's name: "anon_vma_chain_alloc".
+func (a AllocSite) String() string {
+	if a > AllocNone && a < numAllocSites {
+		return allocSiteNames[a]
+	}
+	return "none"
+}
+
+// ParseAllocSite finds a site by the name String gives it.
+func ParseAllocSite(name string) (AllocSite, bool) {
+	for a := AllocAnonVMA; a < numAllocSites; a++ {
+		if allocSiteNames[a] == name {
+			return a, true
+		}
+	}
+	return AllocNone, false
+}
+
+// AllocSites lists the allocation sites in order.
+func AllocSites() []AllocSite {
+	var out []AllocSite
+	for a := AllocAnonVMA; a < numAllocSites; a++ {
+		out = append(out, a)
+	}
+	return out
+}
+
+// maxAllocs is where the counts of an operation's allocations stop: more
+// than MaxFail of any kind, which is as far as Op.Fail can name one.
+const maxAllocs = 255
+
+// allocFails is an allocation point of the kernel code: the
+// kmem_cache_alloc() of an anon_vma, anon_vma_chain or vm_area_struct
+// (site). It counts the operation's allocations in the order the code
+// makes them and reports whether this is the one the operation makes fail
+// (Op.Fail: the slab allocator returns NULL). A failure is recorded in the
+// state (FailedAllocs, the budget it spends), in coverage and, with a
+// recorder, as the call line "site(arg) = NULL (fault injected)", except
+// for anon_vma_alloc(), whose dispatch method records that line as its
+// own result.
+func (k *Kernel) allocFails(site AllocSite, arg string) bool {
+	if k.allocs < maxAllocs {
+		k.allocs++
+	}
+	c := &k.cacheAllocs[site.cacheIndex()]
+	if *c < maxAllocs {
+		*c++
+	}
+	if k.failAt == 0 || k.allocs != k.failAt || k.injected != AllocNone {
+		return false
+	}
+	k.injected, k.injectedNth = site, *c
+	if k.S.FailedAllocs < 255 {
+		k.S.FailedAllocs++
+	}
+	k.coverInjected(site)
+	if k.Rec != nil && site != AllocAnonVMA {
+		k.Rec.Enter(site.String() + "(" + arg + ") = NULL (fault injected)")
+		k.Rec.Leave()
+	}
+	return true
+}
+
+// AllocAVC is anon_vma_chain_alloc(): the model keeps an AVC as the
+// anon_vma on a VMA's chain (ChainPush), so there is no slot to take;
+// it reports false when the allocation fails (allocFails). In
+// anon_vma_clone() the GFP_NOWAIT attempt and the GFP_KERNEL retry after
+// it are one allocation that fails when both do.
+func (k *Kernel) AllocAVC() bool { return !k.allocFails(AllocAnonVMAChain, "") }
+
+// AllocAV takes an unused anon_vma slot (kmem_cache_alloc), or returns
+// NULL when the allocation fails (allocFails).
 func (k *Kernel) AllocAV() avID {
+	if k.allocFails(AllocAnonVMA, "") {
+		return state.NoAV
+	}
 	for i := range k.S.AnonVMAs {
 		if k.S.AnonVMAs[i].Status == state.AVUnused {
 			k.S.AnonVMAs[i] = state.AnonVMA{Status: state.AVLive}
@@ -18,8 +138,35 @@ func (k *Kernel) AllocAV() avID {
 	return state.NoAV
 }
 
-// AllocVMA takes an unused VMA slot for process mm (vm_area_alloc).
+// AllocVMA takes an unused VMA slot for process mm (vm_area_alloc()), or
+// returns NULL when the allocation fails (allocFails).
 func (k *Kernel) AllocVMA(mm int) vmaID {
+	if k.allocFails(AllocVMANew, "") {
+		return state.NoVMA
+	}
+	return k.takeVMA(mm)
+}
+
+// AllocVMADup takes an unused VMA slot for a copy of orig, of process mm
+// (the kmem_cache_alloc() of vm_area_dup()), or returns NULL when the
+// allocation fails (allocFails).
+func (k *Kernel) AllocVMADup(mm int, orig vmaID) vmaID {
+	if k.allocFails(AllocVMADup, vmaName(k, orig)) {
+		return state.NoVMA
+	}
+	return k.takeVMA(mm)
+}
+
+// vmaName names v for a recorded call, only when recording.
+func vmaName(k *Kernel, v vmaID) string {
+	if k.Rec == nil {
+		return ""
+	}
+	return v.Name()
+}
+
+// takeVMA takes an unused VMA slot for process mm.
+func (k *Kernel) takeVMA(mm int) vmaID {
 	for i := range k.S.VMAs {
 		if k.S.VMAs[i].MM == 0 {
 			k.S.VMAs[i] = state.VMA{MM: uint8(mm + 1)}
@@ -96,6 +243,15 @@ func (k *Kernel) Dec(c *uint8) {
 // mm/util.c/mm/mmap.c, and counts it in map_count (__vma_link + map_count++
 // of vma_link/__insert_vm_struct).
 func (k *Kernel) LinkList(mm int, vma, prev vmaID) {
+	k.InsertList(mm, vma, prev)
+	k.S.MMs[mm].MapCount++
+}
+
+// InsertList puts vma into process mm's vm_next/vm_prev list after prev
+// (at the head when prev is NULL) without counting it in map_count: for
+// a VMA that was taken out of the list and is put back (v6.18's
+// reattach_vmas(), in the model that takes detached VMAs out of the list).
+func (k *Kernel) InsertList(mm int, vma, prev vmaID) {
 	m := &k.S.MMs[mm]
 	v := k.VMA(vma)
 	v.Prev = prev
@@ -112,7 +268,6 @@ func (k *Kernel) LinkList(mm int, vma, prev vmaID) {
 	if next != state.NoVMA {
 		k.VMA(next).Prev = vma
 	}
-	m.MapCount++
 }
 
 // UnlinkList takes vma out of its process's list (__vma_unlink_common);

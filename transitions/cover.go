@@ -17,15 +17,16 @@ type Coverage [NumPoints]uint64
 // Point is an index into Coverage.
 type Point int
 
-// The layout of Coverage: operation kinds, then functions, cases and
-// assertions.
+// The layout of Coverage: operation kinds, then functions, cases,
+// assertions and the allocation failures injected (--fail-alloc).
 const (
-	pointOps     Point = 0
-	pointFns           = pointOps + Point(numOpKinds)
-	pointCases         = pointFns + Point(numFns)
-	pointAsserts       = pointCases + Point(numCases)
+	pointOps      Point = 0
+	pointFns            = pointOps + Point(numOpKinds)
+	pointCases          = pointFns + Point(numFns)
+	pointAsserts        = pointCases + Point(numCases)
+	pointInjected       = pointAsserts + Point(numAssertions)
 	// NumPoints is the number of coverage points.
-	NumPoints = int(pointAsserts) + int(numAssertions)
+	NumPoints = int(pointInjected) + int(numAllocSites)
 )
 
 // Fn names a modelled kernel function, for call recording and coverage.
@@ -315,6 +316,12 @@ func (k *Kernel) coverOp(kind OpKind) { k.count(pointOps + Point(kind)) }
 
 // coverAssertion counts an assertion that fired.
 func (k *Kernel) coverAssertion(a Assertion) { k.count(pointAsserts + Point(a)) }
+
+// coverInjected counts an allocation failure injected at site.
+func (k *Kernel) coverInjected(site AllocSite) { k.count(pointInjected + Point(site)) }
+
+// Injected returns how often an allocation at site was made to fail.
+func (c *Coverage) Injected(site AllocSite) uint64 { return c[pointInjected+Point(site)] }
 
 // fnField names the Funcs entry of each kernel function (fork and exit
 // are Syscalls entries).

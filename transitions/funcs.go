@@ -179,6 +179,10 @@ func (k *Kernel) AnonVMAAlloc() avID {
 	}
 	call := k.Rec.Args()
 	av := k.F.AnonVMAAlloc(k)
+	if av == state.NoAV && k.injected == AllocAnonVMA {
+		k.Rec.Result(call, "= NULL (fault injected)")
+		return av
+	}
 	k.Rec.Result(call, "-> "+av.Name())
 	return av
 }

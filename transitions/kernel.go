@@ -26,6 +26,21 @@ type Kernel struct {
 	// Cov, when not nil, counts the points of the model each operation
 	// reaches.
 	Cov *Coverage
+
+	// failAt, when not 0, is the allocation of the current operation that
+	// fails (Op.Fail); allocs counts the operation's allocations so far
+	// (allocFails), and injected is the one that failed, or AllocNone.
+	failAt   uint8
+	allocs   uint8
+	injected AllocSite
+	// cacheAllocs counts the allocations from each cache (anon_vma,
+	// anon_vma_chain, vm_area_struct) and injectedNth is the failing one's
+	// number among its cache's: what failslab must be told.
+	cacheAllocs [3]uint8
+	injectedNth uint8
+	// scratch is where Allocations runs an operation to count its
+	// allocations.
+	scratch *state.State
 }
 
 // Counters names the anon_vma reuse accounting scheme of a kernel version.
@@ -191,6 +206,12 @@ const (
 	EAGAIN = -11
 	// EOOPS is not an errno: the operation ended in a kernel oops.
 	EOOPS = -1000
+	// VMFaultOOM is not an errno either: a fault handler returned
+	// VM_FAULT_OOM (anon_vma_prepare() failed). The kernel's
+	// pagefault_out_of_memory() then lets the task retry the access (a
+	// later write step) unless the OOM killer ends a process (an exit
+	// step).
+	VMFaultOOM = -1001
 )
 
 // ErrnoName renders an errno for traces.
@@ -208,6 +229,8 @@ func ErrnoName(e int) string {
 		return "-EFAULT"
 	case EOOPS:
 		return "oops"
+	case VMFaultOOM:
+		return "VM_FAULT_OOM"
 	}
 	return fmt.Sprint(e)
 }

@@ -214,34 +214,65 @@ func ParseOpKind(name string) (OpKind, bool) {
 // Op is one user-level operation of process Proc on pages [Start, End)
 // (Start alone for OpWrite), with a Prot, an Advice or MremapFlags in Arg.
 // An mremap moves or resizes [Start, End) to [To, ToEnd); the other kinds
-// leave To and ToEnd zero.
+// leave To and ToEnd zero. Fail, when not 0, makes the operation's
+// Fail-th allocation of an anon_vma, anon_vma_chain or vm_area_struct
+// fail, counted in the order the kernel code allocates (--fail-alloc): the
+// kernel takes its own unwind path from there.
 type Op struct {
 	Kind       OpKind
 	Proc       uint8
 	Start, End uint8
 	Arg        uint8
 	To, ToEnd  uint8
+	Fail       uint8
 }
 
-// Encode packs an Op into the opaque action id the explorer stores. An
-// mremap packs its four addresses into a nibble each (page slots are at
-// most state.MaxSlots, 8), so that every kind fits the 32 bits.
+// Encode packs an Op into the opaque action id the explorer stores: kind
+// in bits 0-3, process 4-5, start 8-11, end 16-23 and the argument (below
+// 16) 24-27; an mremap packs its four addresses into a nibble each (page
+// slots are at most state.MaxSlots, 8): start 8-11, end 12-15, to 16-19,
+// to_end 20-23. Fail takes bits 28-31 (its low four bits) and 6-7 (the
+// next two), and, but for an mremap, 12-13 (the top two): MaxFail(kind).
+// Every field but Fail is where it was before Fail existed, and Fail's
+// bits are 0 without an injected failure, so every other action keeps
+// its id.
 func (o Op) Encode() uint32 {
+	f := uint32(o.Fail)
+	a := uint32(o.Kind)&0xf | uint32(o.Proc&0x3)<<4 | uint32(o.Arg&0xf)<<24 | (f&0xf)<<28 | (f>>4&0x3)<<6
 	if o.Kind == OpMremap {
-		return uint32(o.Kind) | uint32(o.Proc)<<4 | uint32(o.Start&0xf)<<8 | uint32(o.End&0xf)<<12 |
-			uint32(o.To&0xf)<<16 | uint32(o.ToEnd&0xf)<<20 | uint32(o.Arg)<<24
+		return a | uint32(o.Start&0xf)<<8 | uint32(o.End&0xf)<<12 | uint32(o.To&0xf)<<16 | uint32(o.ToEnd&0xf)<<20
 	}
-	return uint32(o.Kind) | uint32(o.Proc)<<4 | uint32(o.Start)<<8 | uint32(o.End)<<16 | uint32(o.Arg)<<24
+	return a | uint32(o.Start&0xf)<<8 | (f>>6&0x3)<<12 | uint32(o.End)<<16
 }
 
 // DecodeOp unpacks an action id.
 func DecodeOp(a uint32) Op {
-	if OpKind(a&0xf) == OpMremap {
-		return Op{Kind: OpMremap, Proc: uint8(a>>4) & 0xf, Start: uint8(a>>8) & 0xf, End: uint8(a>>12) & 0xf,
-			To: uint8(a>>16) & 0xf, ToEnd: uint8(a>>20) & 0xf, Arg: uint8(a >> 24)}
+	o := Op{Kind: OpKind(a & 0xf), Proc: uint8(a>>4) & 0x3, Start: uint8(a>>8) & 0xf, Arg: uint8(a>>24) & 0xf,
+		Fail: uint8(a>>28) | uint8(a>>6)&0x3<<4}
+	if o.Kind == OpMremap {
+		o.End, o.To, o.ToEnd = uint8(a>>12)&0xf, uint8(a>>16)&0xf, uint8(a>>20)&0xf
+		return o
 	}
-	return Op{Kind: OpKind(a & 0xf), Proc: uint8(a>>4) & 0xf, Start: uint8(a >> 8), End: uint8(a >> 16), Arg: uint8(a >> 24)}
+	o.End = uint8(a >> 16)
+	o.Fail |= uint8(a>>12) & 0x3 << 6
+	return o
 }
+
+// MaxFail is the largest allocation number Op.Fail can name for an
+// operation of kind k: 255, or 63 for an mremap, whose addresses leave
+// fewer bits. No modelled operation makes as many allocations within the
+// state's capacities (a fork at most MaxSlots*(MaxChain+3), an mremap a
+// copy_vma() and four splits of at most MaxChain+1 each); Kernel.Actions
+// enumerates no more than these.
+func MaxFail(k OpKind) int {
+	if k == OpMremap {
+		return 63
+	}
+	return 255
+}
+
+// WithFail returns the operation with its n-th allocation failing (0: none).
+func (o Op) WithFail(n uint8) Op { o.Fail = n; return o }
 
 // ProcName is the process name of slot p in traces: P1, P2, ...
 func ProcName(p uint8) string { return fmt.Sprintf("P%d", p+1) }
@@ -268,8 +299,20 @@ func (o Op) args() string {
 	return ""
 }
 
-// String renders the operation as a system call: "mprotect(P2, [1,2), r)".
+// String renders the operation as a system call: "mprotect(P2, [1,2), r)";
+// one with an injected allocation failure says which: "fork(P1) with
+// allocation 3 failing".
 func (o Op) String() string {
+	s := o.Syscall()
+	if o.Fail != 0 {
+		s += fmt.Sprintf(" with allocation %d failing", o.Fail)
+	}
+	return s
+}
+
+// Syscall renders the operation as a system call without its injected
+// failure: "mprotect(P2, [1,2), r)".
+func (o Op) Syscall() string {
 	if a := o.args(); a != "" {
 		return fmt.Sprintf("%s(%s, %s)", o.Kind, ProcName(o.Proc), a)
 	}
@@ -294,11 +337,16 @@ func (o Op) CArg() string {
 	return "0"
 }
 
-// Result is what applying an operation did: its return value, and the
-// process a fork created.
+// Result is what applying an operation did: its return value, the
+// process a fork created, and the allocation that failed by injection.
 type Result struct {
 	Errno int
-	Child int // the new process slot of a fork, -1 otherwise
+	Child int // the new process slot of a fork, -1 otherwise (a fork that failed)
+	// Injected is the allocation Op.Fail made fail (AllocNone without),
+	// and InjectedNth its number among the operation's allocations from
+	// the same slab cache (AllocSite.Cache).
+	Injected    AllocSite
+	InjectedNth int
 }
 
 // Apply performs op on k.S through the modelled kernel functions. An op
@@ -343,9 +391,18 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	if !k.F.Sys.Supports(op.Kind) {
 		return res, fmt.Errorf("%s: this kernel has no such operation", op)
 	}
+	var before state.State
+	if op.Fail != 0 {
+		if int(k.S.FailedAllocs) >= sc.FailAlloc {
+			return res, fmt.Errorf("%s: the trace has made %d allocation(s) fail, all that the scope allows (fail-alloc %d)",
+				op, k.S.FailedAllocs, sc.FailAlloc)
+		}
+		before = *k.S
+	}
 	if k.Rec != nil {
 		k.Rec.Reset()
 	}
+	k.failAt, k.allocs, k.injected, k.cacheAllocs = op.Fail, 0, AllocNone, [3]uint8{}
 	k.coverOp(op.Kind)
 	sys := &k.F.Sys
 	switch op.Kind {
@@ -371,7 +428,46 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	case OpMremap:
 		res.Errno = k.run(func() int { return sys.Mremap(k, p, op.Start, op.End, op.To, op.ToEnd, MremapFlags(op.Arg)) })
 	}
+	k.failAt = 0 // kernel functions called outside Apply (tests) allocate normally
+	if op.Fail != 0 && k.injected == AllocNone {
+		// The operation made fewer allocations than op.Fail: nothing
+		// failed, and the operation is not one the explorer takes.
+		n := k.allocs
+		*k.S = before
+		return Result{Child: -1}, fmt.Errorf("%s: the operation makes %d allocation(s) of anon_vma, anon_vma_chain or vm_area_struct in this state, so allocation %d cannot fail",
+			op, n, op.Fail)
+	}
+	res.Injected, res.InjectedNth = k.injected, int(k.injectedNth)
+	if op.Kind == OpFork && res.Errno != 0 && res.Errno != EOOPS {
+		res.Child = -1 // copy_process() failed: no child
+	}
 	return res, nil
+}
+
+// LastAllocations returns how many allocations of anon_vma,
+// anon_vma_chain and vm_area_struct the last operation Apply ran made,
+// each of which Op.Fail may make fail.
+func (k *Kernel) LastAllocations() int { return int(k.allocs) }
+
+// Allocations returns how many allocations of anon_vma, anon_vma_chain
+// and vm_area_struct op makes in state s, each of which Op.Fail may make
+// fail, counted on a scratch copy of s: s, the recorder and coverage are
+// untouched. It returns 0 for an operation Apply refuses.
+func (k *Kernel) Allocations(op Op, s *state.State, sc *Scope) int {
+	if k.scratch == nil {
+		k.scratch = new(state.State)
+	}
+	saveS, saveRec, saveCov := k.S, k.Rec, k.Cov
+	*k.scratch = *s
+	k.S, k.Rec, k.Cov = k.scratch, nil, nil
+	op.Fail = 0
+	_, err := k.Apply(op, sc)
+	n := int(k.allocs)
+	k.S, k.Rec, k.Cov = saveS, saveRec, saveCov
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // freeProc returns the lowest free process slot within the scope, or -1.

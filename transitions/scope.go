@@ -16,6 +16,11 @@ type Scope struct {
 	Prots   []Prot   // protections mmap and mprotect use (--prots)
 	Advices []Advice // madvise advices (--advices; default the four fork-related ones)
 	Ops     OpSet    // operation kinds enabled (--ops); the zero set enables all
+	// FailAlloc is how many allocations of anon_vma, anon_vma_chain or
+	// vm_area_struct one trace may make fail (--fail-alloc), each at any
+	// allocation point of an operation after setup (Kernel.Actions); 0,
+	// the default, lets none fail.
+	FailAlloc int
 }
 
 // OpSet is a set of operation kinds. The zero value stands for the
@@ -124,12 +129,20 @@ func (sc *Scope) Validate() error {
 	if len(sc.Prots) == 0 {
 		return fmt.Errorf("--prots: at least one protection is needed")
 	}
+	if sc.FailAlloc < 0 || sc.FailAlloc > MaxFailAlloc {
+		return fmt.Errorf("--fail-alloc %d: must be between 0 and %d", sc.FailAlloc, MaxFailAlloc)
+	}
 	return nil
 }
 
+// MaxFailAlloc is the largest --fail-alloc: the state counts a trace's
+// failed allocations in a byte, and every failure multiplies the space.
+const MaxFailAlloc = 8
+
 // String renders the scope as reports print it: "pages=2 procs=2
 // prots=r,rw", with " ops=..." when the operation kinds are not the
-// default, and " advices=..." when the advices are not.
+// default, " advices=..." when the advices are not, and " fail-alloc=N"
+// when allocations may fail.
 func (sc *Scope) String() string {
 	s := fmt.Sprintf("pages=%d procs=%d prots=%s", sc.Pages, sc.Procs, sc.ProtsString())
 	if sc.Ops != 0 {
@@ -137,6 +150,9 @@ func (sc *Scope) String() string {
 	}
 	if a := AdvicesString(sc.Advices); a != "fork" {
 		s += " advices=" + a
+	}
+	if sc.FailAlloc != 0 {
+		s += fmt.Sprintf(" fail-alloc=%d", sc.FailAlloc)
 	}
 	return s
 }
@@ -230,4 +246,48 @@ func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
 		}
 	}
 	return buf
+}
+
+// Actions appends to buf the operations sc enables in s (Scope.Actions)
+// and, after setup, while the trace may still make an allocation fail
+// (s.FailedAllocs below sc.FailAlloc), each of them once more for every
+// allocation of an anon_vma, anon_vma_chain or vm_area_struct it makes
+// in s (Allocations), with that allocation failing (Op.Fail 1, 2, ...):
+// the failure is a choice of the explorer's like any other, taken at
+// every allocation point. Setup never fails: the initial layouts are
+// those of a run without --fail-alloc.
+func (k *Kernel) Actions(sc *Scope, s *state.State, setup bool, buf []uint32) []uint32 {
+	buf = sc.Actions(s, setup, buf)
+	if setup || int(s.FailedAllocs) >= sc.FailAlloc {
+		return buf
+	}
+	n := len(buf)
+	for i := 0; i < n; i++ {
+		op := DecodeOp(buf[i])
+		for f, m := 1, min(k.Allocations(op, s, sc), MaxFail(op.Kind)); f <= m; f++ {
+			buf = append(buf, op.WithFail(uint8(f)).Encode())
+		}
+	}
+	return buf
+}
+
+// Enabled reports whether op is an action Kernel.Actions enables in s,
+// given acts, what sc.Actions(s, setup) returns: one of acts, and, with an
+// injected failure, after setup, while the budget lasts and when op makes
+// at least op.Fail allocations in s. It counts that operation's
+// allocations alone, not every enabled operation's.
+func (k *Kernel) Enabled(sc *Scope, s *state.State, setup bool, op Op, acts []uint32) bool {
+	base := op.WithFail(0)
+	a := base.Encode()
+	found := false
+	for _, x := range acts {
+		if x == a {
+			found = true
+			break
+		}
+	}
+	if !found || op.Fail == 0 {
+		return found
+	}
+	return !setup && int(s.FailedAllocs) < sc.FailAlloc && k.Allocations(base, s, sc) >= int(op.Fail)
 }

@@ -166,6 +166,100 @@ func (e *Env) Exit(p int) {
 	e.Apply(transitions.Op{Kind: transitions.OpExit, Proc: uint8(p)}, 0)
 }
 
+// The operations as values, for Fail and Allocations.
+
+// MmapOp is mmap of [start, end) in process p with prot.
+func MmapOp(p, start, end int, prot transitions.Prot) transitions.Op {
+	return transitions.Op{Kind: transitions.OpMmap, Proc: uint8(p), Start: uint8(start), End: uint8(end), Arg: uint8(prot)}
+}
+
+// WriteOp is a write to page slot addr of process p.
+func WriteOp(p, addr int) transitions.Op {
+	return transitions.Op{Kind: transitions.OpWrite, Proc: uint8(p), Start: uint8(addr)}
+}
+
+// MprotectOp is mprotect of [start, end) in process p to prot.
+func MprotectOp(p, start, end int, prot transitions.Prot) transitions.Op {
+	return transitions.Op{Kind: transitions.OpMprotect, Proc: uint8(p), Start: uint8(start), End: uint8(end), Arg: uint8(prot)}
+}
+
+// MadviseOp is madvise of [start, end) in process p with a fork advice.
+func MadviseOp(p, start, end int, adv transitions.Advice) transitions.Op {
+	return transitions.Op{Kind: transitions.OpMadvise, Proc: uint8(p), Start: uint8(start), End: uint8(end), Arg: uint8(adv)}
+}
+
+// MunmapOp is munmap of [start, end) in process p.
+func MunmapOp(p, start, end int) transitions.Op {
+	return transitions.Op{Kind: transitions.OpMunmap, Proc: uint8(p), Start: uint8(start), End: uint8(end)}
+}
+
+// ForkOp is a fork of process p.
+func ForkOp(p int) transitions.Op { return transitions.Op{Kind: transitions.OpFork, Proc: uint8(p)} }
+
+// MremapOp is mremap() of [start, end) of process p to [to, toEnd) with
+// the given flags.
+func MremapOp(p, start, end, to, toEnd int, fl transitions.MremapFlags) transitions.Op {
+	return transitions.Op{Kind: transitions.OpMremap, Proc: uint8(p), Start: uint8(start), End: uint8(end),
+		To: uint8(to), ToEnd: uint8(toEnd), Arg: uint8(fl)}
+}
+
+// Allocations returns how many allocations of anon_vma, anon_vma_chain
+// and vm_area_struct op makes in the current state, the numbers Fail can
+// make fail; the state is not changed.
+func (e *Env) Allocations(op transitions.Op) int {
+	e.T.Helper()
+	return e.K.Allocations(op, e.S, &e.Sc)
+}
+
+// Fail performs op with its n-th allocation failing (Op.Fail, as
+// --fail-alloc explores it) and requires that that allocation was made by
+// site, the return value wantErrno, no BUG, WARN or capacity overflow, and
+// the invariants of CheckInvariants: every unwind must leave the kernel's
+// structures consistent. The scope's budget is raised as needed.
+func (e *Env) Fail(op transitions.Op, n int, site transitions.AllocSite, wantErrno int) transitions.Result {
+	e.T.Helper()
+	op.Fail = uint8(n)
+	e.Sc.FailAlloc = max(e.Sc.FailAlloc, int(e.S.FailedAllocs)+1)
+	if op.Kind == transitions.OpMremap {
+		e.moved = true
+	}
+	res := e.Apply(op, wantErrno)
+	if res.Injected != site {
+		e.T.Fatalf("%s: allocation %d is %s(), want %s()", op, n, res.Injected, site)
+	}
+	e.WantCalled(site.String())
+	return res
+}
+
+// WantFailRefused requires that op cannot have its n-th allocation fail:
+// it makes fewer allocations than n in this state, and Apply refuses it
+// without changing the state.
+func (e *Env) WantFailRefused(op transitions.Op, n int) {
+	e.T.Helper()
+	op.Fail = uint8(n)
+	e.Sc.FailAlloc = max(e.Sc.FailAlloc, int(e.S.FailedAllocs)+1)
+	before := *e.S
+	if _, err := e.K.Apply(op, &e.Sc); err == nil {
+		e.T.Fatalf("%s: applied, want refused (the operation makes %d allocation(s))", op, e.Allocations(op.WithFail(0)))
+	}
+	if *e.S != before {
+		e.T.Errorf("%s: refused, but the state changed", op)
+	}
+}
+
+// WantUnchanged requires the state to equal before but for the budget
+// spent (FailedAllocs): an unwind that left no trace.
+func (e *Env) WantUnchanged(before state.State, what string) {
+	e.T.Helper()
+	after := *e.S
+	after.FailedAllocs = before.FailedAllocs
+	if after != before {
+		e.T.Errorf("%s changed the state:\n  before %s\n  after  %s", what,
+			strings.Join(traces.StateLines(&before, e.K.Counters), "\n         "),
+			strings.Join(traces.StateLines(e.S, e.K.Counters), "\n         "))
+	}
+}
+
 // CheckClean requires that no BUG/WARN fired and no capacity overflowed.
 func (e *Env) CheckClean(after string) {
 	e.T.Helper()

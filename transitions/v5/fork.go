@@ -7,11 +7,14 @@ import (
 
 // VMAreaDupV54 models kernel/fork.c:vm_area_dup() (v5.4): a byte copy of
 // the VMA, ->anon_vma and ->vm_prev/->vm_next included, with a fresh empty
-// anon_vma_chain. The copy belongs to the same mm until its caller says
-// otherwise.
+// anon_vma_chain; NULL when kmem_cache_alloc() fails. The copy belongs to
+// the same mm until its caller says otherwise.
 func VMAreaDupV54(k *Kernel, orig vmaID) vmaID {
 	o := *k.VMA(orig)
-	nv := k.AllocVMA(int(o.MM) - 1)
+	nv := k.AllocVMADup(int(o.MM)-1, orig)
+	if nv == state.NoVMA {
+		return nv
+	}
 	n := k.S.VMA(nv)
 	*n = o
 	n.NChain = 0
@@ -73,6 +76,15 @@ var DupMmapV54Options = DupMmapOptions{WipeOnForkPrepare: true}
 // parent's VMA (Khlebnikov, LKML, 6 Jan 2020,
 // <157830736034.8148.7070851958306750616.stgit@buzz>). VM_LOCKED and
 // VM_LOCKONFAULT, cleared in the child, are not modelled.
+//
+// On failure: vm_area_dup() returning NULL goes to fail_nomem, an
+// anon_vma_fork() or anon_vma_prepare() that failed (and undid its own
+// work) to fail_nomem_anon_vma_fork, which frees tmp (vm_area_free()), and
+// -ENOMEM. The VMAs linked into the child before stay: dup_mm() hands the
+// partial mm to mmput() (forkV54). In 6.1's dup_mmap() (the
+// maple-tree loop of "kernel/fork: use maple tree for dup_mmap() during
+// forking", 6.1) the labels are the same, plus fail_nomem_mas_store for a
+// maple node allocation the model does not make fail.
 func DupMmap(k *Kernel, mm, oldmm int, opt DupMmapOptions) int {
 	prev := state.NoVMA
 	for mpnt := k.S.MMs[oldmm].Mmap; mpnt != state.NoVMA; mpnt = k.VMA(mpnt).Next {
@@ -80,22 +92,30 @@ func DupMmap(k *Kernel, mm, oldmm int, opt DupMmapOptions) int {
 			continue
 		}
 		tmp := k.VMAreaDup(mpnt)
+		if tmp == state.NoVMA {
+			return transitions.ENOMEM // goto fail_nomem
+		}
 		t := k.S.VMA(tmp)
 		t.MM = uint8(mm + 1)
 		if opt.LinkBeforeFork {
 			t.Prev, t.Next = prev, state.NoVMA
 		}
+		var err int
 		if t.Flags&state.VMWipeOnFork != 0 {
 			// VM_WIPEONFORK gets a clean slate in the child.
 			t.AnonVMA = state.NoAV
-			if opt.WipeOnForkPrepare && k.AnonVMAPrepare(tmp) != 0 {
-				return transitions.ENOMEM
+			if opt.WipeOnForkPrepare {
+				err = k.AnonVMAPrepare(tmp)
 			}
 		} else if opt.Fork != nil {
-			if opt.Fork(k, tmp, mpnt, prev) != 0 {
-				return transitions.ENOMEM
-			}
-		} else if k.AnonVMAFork(tmp, mpnt) != 0 {
+			err = opt.Fork(k, tmp, mpnt, prev)
+		} else {
+			err = k.AnonVMAFork(tmp, mpnt)
+		}
+		if err != 0 {
+			// fail_nomem_anon_vma_fork: mpol_put(), then
+			// fail_nomem_policy: vm_area_free(tmp).
+			k.VMAreaFree(tmp)
 			return transitions.ENOMEM
 		}
 		t = k.VMA(tmp)
@@ -128,7 +148,15 @@ func dupMmapV54(k *Kernel, mm, oldmm int) int { return DupMmap(k, mm, oldmm, Dup
 // parent's tree first, a VM_DONTCOPY VMA is cleared from it, each other VMA
 // is replaced by its vm_area_dup() after anon_vma_fork() (or anon_vma = NULL
 // for VM_WIPEONFORK), then copy_page_range(); nothing in between looks at
-// the child's tree.
+// the child's tree. On failure (mm/mmap.c:1719-1889, fail_nomem and
+// fail_nomem_anon_vma_fork as in 5.4) the child's tree still holds the
+// parent's VMAs from the failing one on: loop_out stores XA_ZERO_ENTRY over
+// the failing VMA's range, and exit_mmap(), unmap_vmas() and
+// free_pgtables() stop at that marker (mm/mmap.c:1269, 1309,
+// mm/memory.c:390, 410, 2109). The model's child list holds just the
+// VMAs linked before the failure, so its exit_mmap() walks exactly those:
+// the list ends where the marker stands. The map_count that exit_mmap()'s
+// BUG_ON compares with counts the same VMAs.
 func DupMmapV57(k *Kernel, mm, oldmm int) int {
 	opt := DupMmapV54Options
 	opt.WipeOnForkPrepare = false
@@ -143,6 +171,9 @@ func DupMmapV57(k *Kernel, mm, oldmm int) int {
 // of the chain): the same copy.
 func VMAreaDupV57(k *Kernel, orig vmaID) vmaID {
 	nv := VMAreaDupV54(k, orig)
+	if nv == state.NoVMA {
+		return nv
+	}
 	n := k.S.VMA(nv)
 	n.Next, n.Prev = state.NoVMA, state.NoVMA
 	return nv

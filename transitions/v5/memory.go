@@ -42,14 +42,15 @@ func handleMMFaultV54(k *Kernel, mm int, addr uint8, write bool) int {
 // DoAnonymousPageV54 models mm/memory.c:do_anonymous_page() (v5.4) for a
 // write fault: anon_vma_prepare(vma), a new zeroed page,
 // page_add_new_anon_rmap(), and a PTE that is writable when the VMA has
-// VM_WRITE.
+// VM_WRITE. When anon_vma_prepare() fails the fault returns VM_FAULT_OOM
+// (goto oom) with nothing mapped.
 // v6.18's do_anonymous_page() takes the same steps for an order-0 folio:
 // vmf_anon_prepare() (__anon_vma_prepare()), the folio,
 // folio_add_new_anon_rmap(RMAP_EXCLUSIVE) (the PageAddNewAnonRmap entry),
 // set_ptes(); its table uses this function.
 func DoAnonymousPageV54(k *Kernel, vma vmaID, addr uint8) int {
 	if k.AnonVMAPrepare(vma) != 0 {
-		return transitions.ENOMEM
+		return transitions.VMFaultOOM // goto oom
 	}
 	pg := k.AllocPage()
 	k.PageAddNewAnonRmap(pg, vma, addr)
@@ -81,15 +82,17 @@ func doWPPageV54(k *Kernel, vma vmaID, addr uint8) int {
 }
 
 // wpPageCopyV54 models mm/memory.c:wp_page_copy() (v5.4): anon_vma_prepare()
-// first, a new page with a copy of the old one, page_add_new_anon_rmap() of
-// the new page, the PTE switched to it (writable with VM_WRITE), then
-// page_remove_rmap() and the release of the old page.
+// first (VM_FAULT_OOM when it fails, the old page still mapped
+// read-only), a new page with a copy of the old one,
+// page_add_new_anon_rmap() of the new page, the PTE switched to it
+// (writable with VM_WRITE), then page_remove_rmap() and the release of the
+// old page.
 // v6.18's wp_page_copy() takes the same steps (vmf_anon_prepare(),
 // folio_add_new_anon_rmap(), folio_remove_rmap_pte()); its table uses this
 // function.
 func wpPageCopyV54(k *Kernel, vma vmaID, addr uint8) int {
 	if k.AnonVMAPrepare(vma) != 0 {
-		return transitions.ENOMEM
+		return transitions.VMFaultOOM // goto oom
 	}
 	v := k.VMA(vma)
 	mm := int(v.MM) - 1

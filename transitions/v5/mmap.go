@@ -323,11 +323,20 @@ func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
 // (->anon_vma included, an empty anon_vma_chain), the copy keeps the part
 // below addr (new_below) or from addr up with its page offset moved, and
 // anon_vma_clone() copies vma's chain exactly (the copy already has vma's
-// anon_vma, so nothing is reused). On failure the copy is freed. What
-// follows, shrinking vma and inserting the copy, is __vma_adjust() in
-// v5.4 and vma_prepare()/vma_complete() in v6.18.
+// anon_vma, so nothing is reused). What follows, shrinking vma and
+// inserting the copy, is __vma_adjust() in v5.4 and
+// vma_prepare()/vma_complete() in v6.18.
+//
+// On failure nothing of vma has changed: vm_area_dup() returning NULL is
+// -ENOMEM at once; anon_vma_clone() failing has unlinked the copy again
+// (enomem_failure), and the copy is freed (out_free_mpol, out_free_vma:
+// vm_area_free()). v6.18's __split_vma() has vma_iter_prealloc() (a maple
+// node, out_free_vma) between the two, which the model does not make fail.
 func SplitVMANew(k *Kernel, vma vmaID, addr uint8, newBelow bool) (vmaID, int) {
 	nv := k.VMAreaDup(vma)
+	if nv == state.NoVMA {
+		return state.NoVMA, transitions.ENOMEM
+	}
 	n, v := k.S.VMA(nv), k.VMA(vma)
 	if newBelow {
 		n.End = addr
@@ -423,7 +432,8 @@ func RemoveVMAs(k *Kernel, first vmaID) int {
 // (do_munmap), charge a private writable mapping (accountable_mapping():
 // VM_ACCOUNT when VM_WRITE and not VM_NORESERVE), try vma_merge() with no
 // anon_vma, else create a new VMA with vm_pgoff = addr >> PAGE_SHIFT, the
-// value do_mmap() gives private anonymous mappings, and vma_link() it.
+// value do_mmap() gives private anonymous mappings, and vma_link() it
+// (MmapRegionNewVMA, which fails when vm_area_alloc() does).
 func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	fl, err := MmapRegionUnmap(k, mm, addr, end, fl)
 	if err != 0 {
@@ -434,8 +444,7 @@ func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	if k.VMAMerge(mm, prev, addr, end, fl, state.NoAV, pgoff) != state.NoVMA {
 		return 0
 	}
-	MmapRegionNewVMA(k, mm, addr, end, fl)
-	return 0
+	return MmapRegionNewVMA(k, mm, addr, end, fl)
 }
 
 // MmapRegionUnmap is the start of mm/mmap.c:mmap_region() in v5.4 and
@@ -458,12 +467,18 @@ func MmapRegionUnmap(k *Kernel, mm int, addr, end uint8, fl flags) (flags, int) 
 // MmapRegionNewVMA is the end of mm/mmap.c:mmap_region() in v5.4 and v6.1
 // when nothing merged: vm_area_alloc(), the range and flags, vm_pgoff =
 // addr >> PAGE_SHIFT (what do_mmap() gives private anonymous mappings),
-// and vma_link() (v5.4) or vma_mas_store() (v6.1) into the mm.
-func MmapRegionNewVMA(k *Kernel, mm int, addr, end uint8, fl flags) {
+// and vma_link() (v5.4) or vma_mas_store() (v6.1) into the mm. When
+// vm_area_alloc() fails it returns -ENOMEM (unacct_error) with the old
+// mapping already unmapped: the range is left empty.
+func MmapRegionNewVMA(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	nv := k.AllocVMA(mm)
+	if nv == state.NoVMA {
+		return transitions.ENOMEM // goto unacct_error
+	}
 	n := k.S.VMA(nv)
 	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, addr
 	k.LinkList(mm, nv, k.FindPrev(mm, addr))
+	return 0
 }
 
 // exitMmapV54 models mm/mmap.c:exit_mmap() (v5.4): ExitMmapTeardown.

@@ -178,7 +178,13 @@ func copyVMAV54(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
 // offset; the range must be empty; a merge result that contains the
 // source's start replaces *vmap (VM_BUG_ON_VMA(faulted_in_anon_vma,
 // new_vma)); without a merge, vm_area_dup(), the new range and offset
-// (vma_set_range()), anon_vma_clone() and vma_link().
+// (vma_set_range()), anon_vma_clone() and vma_link(). When vm_area_dup()
+// fails it returns NULL (out); when anon_vma_clone() does (having unlinked
+// the copy again: enomem_failure), the copy is freed (out_free_mempol,
+// out_free_vma) and it returns NULL; vma_link()'s maple node allocation
+// (out_vma_link, v6.18) does not fail in the model. The callers' move_vma()
+// then returns -ENOMEM with nothing moved (mm/mmap.c:copy_vma() in v5.4;
+// mm/vma.c:1807 and mm/mremap.c:1181 in v6.18).
 func CopyVMAWalk(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(mm int, prev vmaID, pgoff uint8) vmaID) vmaID {
 	vma := *vmap
 	v := k.VMA(vma)
@@ -201,10 +207,13 @@ func CopyVMAWalk(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(m
 		return nv
 	}
 	nv := k.VMAreaDup(vma)
+	if nv == state.NoVMA {
+		return state.NoVMA // goto out
+	}
 	n := k.S.VMA(nv)
 	n.Start, n.End, n.Pgoff = addr, addr+length, pgoff
 	if k.AnonVMAClone(nv, vma) != 0 {
-		k.VMAreaFree(nv)
+		k.VMAreaFree(nv) // out_free_mempol, out_free_vma
 		return state.NoVMA
 	}
 	k.LinkList(mm, nv, prev)

@@ -12,9 +12,12 @@ import (
 
 // anonVMAAllocV54 models mm/rmap.c:anon_vma_alloc() (v5.4): a new anon_vma
 // with refcount 1, degree 1 ("reference for first vma") and itself as
-// parent and root.
+// parent and root; NULL when kmem_cache_alloc() fails.
 func anonVMAAllocV54(k *Kernel) avID {
 	id := k.AllocAV()
+	if id == state.NoAV {
+		return id
+	}
 	a := k.S.AV(id)
 	a.Refcount = 1
 	a.Degree = 1
@@ -91,13 +94,17 @@ func lockAnonVMARootV54(k *Kernel, root, av avID) avID {
 	return root
 }
 
-// anonVMAPrepareV54 models mm/rmap.c:__anon_vma_prepare() (v5.4): find a
-// mergeable anon_vma of a neighbour (find_mergeable_anon_vma) or allocate
-// one, then, as vma->anon_vma is still NULL in a sequential model, set it,
-// link the AVC and count the VMA in the degree ("vma reference or
-// self-parent link for new root").
+// anonVMAPrepareV54 models mm/rmap.c:__anon_vma_prepare() (v5.4): an AVC,
+// then a mergeable anon_vma of a neighbour (find_mergeable_anon_vma) or a
+// new one; then, as vma->anon_vma is still NULL in a sequential model,
+// set it, link the AVC and count the VMA in the degree ("vma reference or
+// self-parent link for new root"). -ENOMEM, with nothing changed, when an
+// allocation fails (AnonVMAPrepareFind).
 func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
-	av, allocated := AnonVMAPrepareFind(k, vma)
+	av, allocated, err := AnonVMAPrepareFind(k, vma)
+	if err != 0 {
+		return err
+	}
 	if AnonVMAPrepareLink(k, vma, av, allocated) {
 		k.Inc(&k.AV(av).Degree)
 	}
@@ -105,19 +112,29 @@ func anonVMAPrepareV54(k *Kernel, vma vmaID) int {
 }
 
 // AnonVMAPrepareFind is the start of mm/rmap.c:__anon_vma_prepare(), v5.4 ..
-// v6.18: the anon_vma of a neighbour it may share
-// (find_mergeable_anon_vma()), else a new one (anon_vma_alloc()), which it
-// also returns as allocated.
-func AnonVMAPrepareFind(k *Kernel, vma vmaID) (av, allocated avID) {
+// v6.18: avc = anon_vma_chain_alloc(GFP_KERNEL), then the anon_vma of a
+// neighbour it may share (find_mergeable_anon_vma()), else a new one
+// (anon_vma_alloc()), which it also returns as allocated. When the AVC
+// cannot be allocated it returns -ENOMEM at once (out_enomem); when the
+// anon_vma cannot, it frees the AVC (out_enomem_free_avc: the model keeps
+// no AVC objects, so nothing to undo) and returns -ENOMEM. Nothing is
+// changed on either path.
+func AnonVMAPrepareFind(k *Kernel, vma vmaID) (av, allocated avID, err int) {
+	if !k.AllocAVC() {
+		return state.NoAV, state.NoAV, transitions.ENOMEM // out_enomem
+	}
 	av = k.FindMergeableAnonVMA(vma)
 	allocated = state.NoAV
 	if av != state.NoAV {
 		k.Case(transitions.CasePrepareShare)
 	} else {
 		av = k.AnonVMAAlloc()
+		if av == state.NoAV {
+			return state.NoAV, state.NoAV, transitions.ENOMEM // out_enomem_free_avc
+		}
 		allocated = av
 	}
-	return av, allocated
+	return av, allocated, 0
 }
 
 // AnonVMAPrepareLink is the part of mm/rmap.c:__anon_vma_prepare() under
@@ -144,7 +161,8 @@ func AnonVMAPrepareLink(k *Kernel, vma vmaID, av, allocated avID) bool {
 // keeps the order, and reuse the first (oldest) anon_vma whose degree is
 // below two ("no vma and only one anon_vma child"), never src's own. The
 // v5.4 test has no src->anon_vma term (47b390d23bf8 added it in v5.5-rc1).
-// GFP_NOWAIT/GFP_KERNEL AVC allocation does not fail in the model.
+// An AVC that cannot be allocated ends it at enomem_failure
+// (AnonVMACloneENOMEM).
 func anonVMACloneV54(k *Kernel, dst, src vmaID) int {
 	return AnonVMACloneLinks(k, dst, src, false)
 }
@@ -160,7 +178,9 @@ func AnonVMACloneLinks(k *Kernel, dst, src vmaID, needSrcAnonVMA bool) int {
 	if needSrcAnonVMA {
 		reusable = reusableDegree47b390d23bf8
 	}
-	AnonVMACloneLoop(k, dst, src, reusable)
+	if !AnonVMACloneLoop(k, dst, src, reusable) {
+		return AnonVMACloneENOMEM(k, dst)
+	}
 	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
 		k.Inc(&k.AV(d.AnonVMA).Degree)
 	}
@@ -168,15 +188,22 @@ func AnonVMACloneLinks(k *Kernel, dst, src vmaID, needSrcAnonVMA bool) int {
 }
 
 // AnonVMACloneLoop is the loop of mm/rmap.c:anon_vma_clone(), v5.4 .. v6.18:
-// link dst to each anon_vma on src's chain, walking it oldest first so
-// dst's chain keeps the order, under lock_anon_vma_root(); while dst has no
-// anon_vma, the first anon_vma that reusable accepts becomes dst's. The
-// reuse test is what 47b390d23bf8 and 2555283eb40d changed; the count of
-// dst in its anon_vma after the loop is the caller's.
-func AnonVMACloneLoop(k *Kernel, dst, src vmaID, reusable func(k *Kernel, src *state.VMA, av avID) bool) {
+// for each anon_vma on src's chain, walking it oldest first so dst's chain
+// keeps the order, allocate an AVC (anon_vma_chain_alloc(GFP_NOWAIT), then,
+// dropping the root lock, GFP_KERNEL: one allocation here, failing when
+// both do) and link dst to the anon_vma under lock_anon_vma_root(); while
+// dst has no anon_vma, the first anon_vma that reusable accepts becomes
+// dst's. The reuse test is what 47b390d23bf8 and 2555283eb40d changed; the
+// count of dst in its anon_vma after the loop is the caller's. It reports
+// false when an AVC could not be allocated: the AVCs linked so far stay,
+// for the caller's enomem_failure (AnonVMACloneENOMEM) to unlink.
+func AnonVMACloneLoop(k *Kernel, dst, src vmaID, reusable func(k *Kernel, src *state.VMA, av avID) bool) bool {
 	root := state.NoAV
 	s := k.VMA(src)
 	for i := int(s.NChain) - 1; i >= 0; i-- {
+		if !k.AllocAVC() {
+			return false // goto enomem_failure (unlock_anon_vma_root() first)
+		}
 		av := s.Chain[i]
 		root = k.LockAnonVMARoot(root, av)
 		k.AnonVMAChainLink(dst, av)
@@ -185,6 +212,21 @@ func AnonVMACloneLoop(k *Kernel, dst, src vmaID, reusable func(k *Kernel, src *s
 			d.AnonVMA = av
 		}
 	}
+	return true
+}
+
+// AnonVMACloneENOMEM is the enomem_failure path of mm/rmap.c:
+// anon_vma_clone(), the same from v5.4 (since c4ea95d7cd08, 3.19) to
+// v6.18: "dst->anon_vma is dropped here otherwise its degree [v6.x: its
+// num_active_vmas] can be incorrectly decremented in unlink_anon_vmas()",
+// then unlink_anon_vmas(dst) takes dst off every anon_vma the loop linked
+// it to, and -ENOMEM. Callers free dst (__split_vma(), dup_mmap()) or, having
+// set dst->anon_vma themselves (__vma_adjust()'s importer, dup_anon_vma()),
+// rely on it being NULL again.
+func AnonVMACloneENOMEM(k *Kernel, dst vmaID) int {
+	k.VMA(dst).AnonVMA = state.NoAV
+	k.UnlinkAnonVMAs(dst)
+	return transitions.ENOMEM
 }
 
 // reusableDegree is the reuse test of mm/rmap.c:anon_vma_clone() in v5.4
@@ -231,17 +273,40 @@ func AnonVMAForkClone(k *Kernel, vma, pvma vmaID) (done bool, err int) {
 }
 
 // AnonVMAForkNew is the end of mm/rmap.c:anon_vma_fork() ("Then add our own
-// anon_vma", v5.4 .. v6.0): a new anon_vma (AnonVMAForkLink), counted in its
-// parent's degree.
+// anon_vma", v5.4 .. v6.0): a new anon_vma and an AVC (AnonVMAForkLink), the
+// anon_vma counted in its parent's degree. When the anon_vma cannot be
+// allocated it takes out_error, when the AVC cannot out_error_free_anon_vma
+// (AnonVMAForkError).
 func AnonVMAForkNew(k *Kernel, vma, pvma vmaID) int {
 	av := k.AnonVMAAlloc()
+	if av == state.NoAV {
+		return AnonVMAForkError(k, vma, state.NoAV) // goto out_error
+	}
+	if !k.AllocAVC() {
+		return AnonVMAForkError(k, vma, av) // goto out_error_free_anon_vma
+	}
 	AnonVMAForkLink(k, vma, pvma, av)
 	k.Inc(&k.AV(k.S.AV(av).Parent).Degree)
 	return 0
 }
 
+// AnonVMAForkError is the error exit of mm/rmap.c:anon_vma_fork(), the same
+// from v5.4 to v6.18: out_error_free_anon_vma puts the anon_vma just
+// allocated (av, when not NULL: its only reference, so __put_anon_vma()
+// frees it; it is its own root, not yet linked anywhere), then out_error
+// undoes anon_vma_clone() with unlink_anon_vmas(vma), and -ENOMEM.
+// dup_mmap() then frees vma.
+func AnonVMAForkError(k *Kernel, vma vmaID, av avID) int {
+	if av != state.NoAV {
+		k.PutAnonVMA(av) // out_error_free_anon_vma
+	}
+	k.UnlinkAnonVMAs(vma) // out_error
+	return transitions.ENOMEM
+}
+
 // AnonVMAForkLink is the middle of "Then add our own anon_vma" in
-// mm/rmap.c:anon_vma_fork(), v5.4 .. v6.18: av, just allocated, gets
+// mm/rmap.c:anon_vma_fork(), v5.4 .. v6.18, once the anon_vma and its AVC
+// are allocated: av gets
 // pvma->anon_vma as parent and its root, which get_anon_vma() pins; it
 // becomes vma->anon_vma and is linked at the head of vma's chain. The
 // counts around it are what 2555283eb40d changed.

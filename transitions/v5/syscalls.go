@@ -115,14 +115,24 @@ func madviseSyscallV54(k *Kernel, mm int, start, end uint8, behavior transitions
 func munmapV54(k *Kernel, mm int, start, end uint8) int { return k.DoMunmap(mm, start, end) }
 
 // forkV54 models the mm part of kernel/fork.c:copy_process() -> copy_mm()
-// -> dup_mm(): a new mm, filled by dup_mmap().
-// The same in v6.18.
+// -> dup_mm(): a new mm, filled by dup_mmap(). When dup_mmap() fails,
+// dup_mm() goes to free_pt: mmput() of the partial mm, whose last
+// reference it is, so __mmput() -> exit_mmap() tears down the VMAs
+// dup_mmap() linked, and copy_process() fails: no child, -ENOMEM.
+// The same in v6.1 and v6.18 (kernel/fork.c:1473-1512).
 func forkV54(k *Kernel, parent, child int) int {
 	k.Enter(transitions.FnFork)
 	defer k.Leave()
 	k.S.MMs[child] = state.MM{Live: 1}
 	k.S.PT[child] = [state.MaxSlots]state.PTE{}
-	return k.DupMmap(child, parent)
+	err := k.DupMmap(child, parent)
+	if err != 0 {
+		// free_pt: mmput(mm) -> __mmput() -> exit_mmap()
+		k.ExitMmap(child)
+		k.S.MMs[child] = state.MM{}
+		k.S.PT[child] = [state.MaxSlots]state.PTE{}
+	}
+	return err
 }
 
 // exitV54 models kernel/exit.c:do_exit() -> exit_mm() -> mmput() ->

@@ -60,8 +60,7 @@ func mmapRegionV61(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 	if g.Target != state.NoVMA && k.VMAExpand(&g) == 0 {
 		return 0
 	}
-	v5.MmapRegionNewVMA(k, mm, addr, end, fl)
-	return 0
+	return v5.MmapRegionNewVMA(k, mm, addr, end, fl)
 }
 
 // vmaExpandV61 models mm/mmap.c:vma_expand() (v6.1, lines 512-600 at
@@ -69,8 +68,9 @@ func mmapRegionV61(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 // vma = g.Target, the range g.Start-g.End, g.Pgoff and g.Next: when the
 // range ends where next does (and next is not vma), next goes, and if it
 // has an anon_vma that vma lacks, vma takes it and a clone of next's chain
-// first (a failure returns the error with nothing changed but
-// vma->anon_vma, as the kernel leaves it). Then vma covers the range, and
+// first (a failure returns the error with nothing changed:
+// anon_vma_clone()'s enomem_failure drops vma->anon_vma again), and
+// mmap_region() then makes a VMA of its own. Then vma covers the range, and
 // a removed next's anon_vma links go with anon_vma_merge() before it is
 // freed. The two VM_BUG_ONs are checked as written.
 func vmaExpandV61(k *Kernel, g *vmg) int {

@@ -68,10 +68,14 @@ func V61() transitions.Funcs {
 }
 
 // anonVMAAllocV61 models mm/rmap.c:anon_vma_alloc() after 2555283eb40d:
-// refcount 1, num_children = num_active_vmas = 0, itself as parent and root.
+// refcount 1, num_children = num_active_vmas = 0, itself as parent and root;
+// NULL when kmem_cache_alloc() fails.
 // Unchanged in v6.18.
 func anonVMAAllocV61(k *Kernel) avID {
 	id := k.AllocAV()
+	if id == state.NoAV {
+		return id
+	}
 	a := k.S.AV(id)
 	a.Refcount = 1
 	a.Parent, a.Root = id, id
@@ -80,10 +84,16 @@ func anonVMAAllocV61(k *Kernel) avID {
 
 // anonVMAPrepareV61 models mm/rmap.c:__anon_vma_prepare() after
 // 2555283eb40d: a fresh anon_vma counts its self-parent link in
-// num_children; the VMA counts in num_active_vmas.
-// Unchanged in v6.18 (vmf_anon_prepare() calls it from the faults).
+// num_children; the VMA counts in num_active_vmas. The allocations and
+// their failure exits (out_enomem, out_enomem_free_avc) are v5.4's
+// (v5.AnonVMAPrepareFind).
+// Unchanged in v6.18 (vmf_anon_prepare() calls it from the faults and
+// turns its -ENOMEM into VM_FAULT_OOM; mm/rmap.c:185).
 func anonVMAPrepareV61(k *Kernel, vma vmaID) int {
-	av, allocated := v5.AnonVMAPrepareFind(k, vma)
+	av, allocated, err := v5.AnonVMAPrepareFind(k, vma)
+	if err != 0 {
+		return err
+	}
 	if allocated != state.NoAV {
 		k.Inc(&k.AV(av).NumChildren) // self-parent link for new root
 	}
@@ -96,10 +106,14 @@ func anonVMAPrepareV61(k *Kernel, vma vmaID) int {
 // anonVMACloneV61 models mm/rmap.c:anon_vma_clone() after 2555283eb40d:
 // reuse an anon_vma only if no VMA uses it and it has fewer than two
 // children; count dst in its anon_vma's num_active_vmas.
-// Unchanged in v6.18, whose callers are vma_expand(), dup_anon_vma(),
-// __split_vma(), copy_vma() and anon_vma_fork().
+// An AVC that cannot be allocated ends it at enomem_failure
+// (v5.AnonVMACloneENOMEM: dst->anon_vma = NULL, unlink_anon_vmas(dst)).
+// Unchanged in v6.18 (mm/rmap.c:279-324), whose callers are vma_expand(),
+// dup_anon_vma(), __split_vma(), copy_vma() and anon_vma_fork().
 func anonVMACloneV61(k *Kernel, dst, src vmaID) int {
-	v5.AnonVMACloneLoop(k, dst, src, reusableV61)
+	if !v5.AnonVMACloneLoop(k, dst, src, reusableV61) {
+		return v5.AnonVMACloneENOMEM(k, dst)
+	}
 	if d := k.VMA(dst); d.AnonVMA != state.NoAV {
 		k.Inc(&k.AV(d.AnonVMA).NumActiveVMAs)
 	}
@@ -117,15 +131,24 @@ func reusableV61(k *Kernel, src *state.VMA, av avID) bool {
 
 // anonVMAForkV61 models mm/rmap.c:anon_vma_fork() after 2555283eb40d: the
 // new anon_vma counts the child VMA in num_active_vmas and itself in its
-// parent's num_children.
-// Unchanged in v6.18.
+// parent's num_children. It counts the VMA right after anon_vma_alloc(),
+// before the AVC is allocated, so when that allocation fails
+// (out_error_free_anon_vma, v5.AnonVMAForkError) the anon_vma is freed
+// with num_active_vmas 1; when anon_vma_alloc() fails, out_error.
+// Unchanged in v6.18 (mm/rmap.c:333-393).
 func anonVMAForkV61(k *Kernel, vma, pvma vmaID) int {
 	if done, err := v5.AnonVMAForkClone(k, vma, pvma); done {
 		return err
 	}
 	av := k.AnonVMAAlloc()
+	if av == state.NoAV {
+		return v5.AnonVMAForkError(k, vma, state.NoAV) // goto out_error
+	}
 	a := k.S.AV(av)
 	k.Inc(&a.NumActiveVMAs)
+	if !k.AllocAVC() {
+		return v5.AnonVMAForkError(k, vma, av) // goto out_error_free_anon_vma
+	}
 	v5.AnonVMAForkLink(k, vma, pvma, av)
 	k.Inc(&k.AV(a.Parent).NumChildren)
 	return 0

@@ -267,7 +267,10 @@ func vmgAdjustSetRange(k *Kernel, g *vmg) {
 // the neighbour whose start moves, the store of the target over the range
 // (vma_iter_store_overwrite: the removed VMAs leave the tree), and
 // vma_complete(). The iterator preallocation, the one point where it could
-// fail, does not fail in the model.
+// fail, allocates maple nodes, which never fail in the model (--fail-alloc
+// fails anon_vma, anon_vma_chain and vm_area_struct allocations only), so
+// the callers' unlink of anon_dup after a failed commit_merge() is never
+// taken.
 func commitMergeV618(k *Kernel, g *vmg) int {
 	vma := g.Target
 	if g.AdjustNextStart {

@@ -79,11 +79,21 @@ func vmsDetach(k *Kernel, vms *transitions.VMS, v vmaID) {
 // note the VMA after it. The detached VMAs stay where the kernel leaves
 // them until their PTEs are cleared. The map_count check before the first
 // split cannot fire at these scopes.
+//
+// When the first split fails it returns the error (start_split_failed);
+// when the last one does, the VMAs detached so far are reattached first
+// (end_split_failed: reattach_vmas()), while the first split stays done.
+// The kernel's detached VMAs never left the mm's tree (only
+// vma_iter_clear_gfp() or the new mapping's store removes them), so
+// reattaching is vma_mark_attached(); the model, whose list stands for
+// the tree and which took them off it as it detached them, puts them
+// back. mas_store_gfp() into the detached tree (munmap_gather_failed)
+// allocates maple nodes, which the model does not make fail.
 func vmsGatherMunmapVMAsV618(k *Kernel, vms *transitions.VMS) int {
 	mm := vms.MM
 	if vms.Start > k.VMA(vms.VMA).Start {
 		if err := k.SplitVMA(mm, vms.VMA, vms.Start, true); err != 0 {
-			return err
+			return err // goto start_split_failed
 		}
 	}
 	vms.Prev = k.VMA(vms.VMA).Prev // vma_prev(vms->vmi)
@@ -91,6 +101,7 @@ func vmsGatherMunmapVMAsV618(k *Kernel, vms *transitions.VMS) int {
 	for next != state.NoVMA && k.VMA(next).Start < vms.End { // for_each_vma_range
 		if k.VMA(next).End > vms.End {
 			if err := k.SplitVMA(mm, next, vms.End, false); err != 0 {
+				reattachVMAs(k, vms) // end_split_failed
 				return err
 			}
 		}
@@ -105,6 +116,41 @@ func vmsGatherMunmapVMAsV618(k *Kernel, vms *transitions.VMS) int {
 	vms.Next = next // vma_next(vms->vmi)
 	vms.ClearPTEs = true
 	return 0
+}
+
+// reattachVMAs models mm/vma.c:reattach_vmas() (v6.18): the VMAs gathered
+// for a munmap that is not going ahead are attached again
+// (vma_mark_attached()) and the detached tree is destroyed. In the model
+// the detached VMAs left the mm's list (vmsDetach), so each goes back to
+// its place there; map_count never counted them out (only
+// vms_complete_munmap_vmas() does), so it is not touched.
+func reattachVMAs(k *Kernel, vms *transitions.VMS) {
+	for v := vms.Detached; v != state.NoVMA; {
+		next := k.VMA(v).Next
+		k.InsertList(vms.MM, v, k.FindPrev(vms.MM, k.VMA(v).Start))
+		v = next
+	}
+	vms.Detached, vms.VMACount, vms.NrPages = state.NoVMA, 0, 0
+}
+
+// vmsAbortMunmapVMAs models mm/vma.c:vms_abort_munmap_vmas() (v6.18),
+// __mmap_region()'s abort_munmap: nothing to undo when nothing was
+// gathered; gathered VMAs whose PTEs are still there are reattached
+// (reattach_vmas()); once vms_clean_up_area() has cleared their PTEs (as
+// __mmap_prepare() always does for an anonymous mapping) they cannot come
+// back: the range is stored as a gap ("the old failure method of leaving a
+// gap where the MAP_FIXED mapping failed": mas_store_gfp(NULL), already
+// the case in the model's list) and the munmap is completed
+// (vms_complete_munmap_vmas()).
+func vmsAbortMunmapVMAs(k *Kernel, vms *transitions.VMS) {
+	if vms.NrPages == 0 {
+		return
+	}
+	if vms.ClearPTEs {
+		reattachVMAs(k, vms)
+		return
+	}
+	k.VMSCompleteMunmapVMAs(vms)
 }
 
 // vmsClearPTEsV618 models mm/vma.c:vms_clear_ptes() (v6.18): once, for the
@@ -209,9 +255,14 @@ func mmapPrepareV618(k *Kernel, mp *transitions.MmapState) int {
 // mmapNewVMAV618 models mm/vma.c:__mmap_new_vma() (v6.18) for an
 // anonymous mapping: vm_area_alloc(), the range, page offset and flags of
 // the mapping (vma_set_anonymous()), stored in the tree
-// (vma_iter_store_new()) and counted in map_count.
+// (vma_iter_store_new()) and counted in map_count. -ENOMEM when
+// vm_area_alloc() fails (the vma_iter_prealloc() after it allocates maple
+// nodes, which the model does not make fail).
 func mmapNewVMAV618(k *Kernel, mp *transitions.MmapState) (vmaID, int) {
 	nv := k.AllocVMA(mp.MM)
+	if nv == state.NoVMA {
+		return state.NoVMA, transitions.ENOMEM
+	}
 	n := k.S.VMA(nv)
 	vmaSetRange(n, mp.Addr, mp.End, mp.Pgoff)
 	n.Flags = mp.Flags
@@ -232,10 +283,19 @@ func mmapCompleteV618(k *Kernel, mp *transitions.MmapState, vma vmaID) {
 // >> PAGE_SHIFT as do_mmap() passes it for private anonymous mappings:
 // __mmap_prepare(); if there is a VMA before or after the range, try
 // vma_merge_new_range() with no anon_vma; else, or if that fails,
-// __mmap_new_vma(); then __mmap_complete().
+// __mmap_new_vma(); then __mmap_complete(). When __mmap_prepare() or
+// __mmap_new_vma() fails it goes to abort_munmap
+// (vms_abort_munmap_vmas()) and returns the error: a failed
+// vms_gather_munmap_vmas() has reattached what it gathered (and
+// __mmap_prepare() zeroed nr_pages), so nothing more is undone; after
+// vms_clean_up_area() the old mapping is gone and the range stays a gap.
+// A merge that fails for want of memory (dup_anon_vma() in vma_expand(),
+// which does not report VMA_MERGE_ERROR_NOMEM) falls back to
+// __mmap_new_vma(), as a merge that is not possible does.
 func mmapRegionInnerV618(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 	mp := transitions.MmapState{MM: mm, Addr: addr, End: end, Pgoff: addr, Flags: fl}
 	if err := k.MmapPrepare(&mp); err != 0 {
+		vmsAbortMunmapVMAs(k, &mp.VMS) // goto abort_munmap
 		return err
 	}
 	vma := state.NoVMA
@@ -247,6 +307,7 @@ func mmapRegionInnerV618(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 	if vma == state.NoVMA {
 		var err int
 		if vma, err = k.MmapNewVMA(&mp); err != 0 {
+			vmsAbortMunmapVMAs(k, &mp.VMS) // goto unacct_error, abort_munmap
 			return err
 		}
 	}
