@@ -1,9 +1,7 @@
 package conform
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -117,33 +115,13 @@ func writeFinding(cfg *Config, res *Result, f *Finding) (string, error) {
 }
 
 // EncodeFile renders f as indented JSON.
-func EncodeFile(f *File) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(f); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
+func EncodeFile(f *File) ([]byte, error) { return traces.EncodeIndented(f) }
 
 // DecodeFile parses and validates a conform file.
 func DecodeFile(data []byte) (*File, error) {
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("not a conform file: %v", err)
-	}
-	if f.Format != FormatName {
-		return nil, fmt.Errorf("format %q, want %q", f.Format, FormatName)
-	}
-	if f.Version != FormatVersion {
-		return nil, fmt.Errorf("format version %d; this anoncheck reads version %d", f.Version, FormatVersion)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("data after the conform file")
+	if err := traces.DecodeVersioned(data, &f, "conform file", FormatName, FormatVersion, func() (string, int) { return f.Format, f.Version }); err != nil {
+		return nil, err
 	}
 	if f.Variant == "" {
 		return nil, fmt.Errorf("no variant named")

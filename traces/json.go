@@ -132,33 +132,50 @@ func EncodeJSON(t *Trace) ([]byte, error) {
 		}
 		f.Steps = append(f.Steps, fs)
 	}
+	return EncodeIndented(f)
+}
+
+// EncodeIndented renders v as every JSON file anoncheck writes is
+// rendered: indented by two spaces, '<', '>' and '&' left as they are.
+func EncodeIndented(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(f); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// DecodeVersioned decodes one JSON document of a versioned file kind into
+// v, refusing unknown fields and anything after the document, and checks
+// the format name and version that header returns from the decoded v
+// against format and version. what names the kind of file in errors
+// ("trace file").
+func DecodeVersioned(data []byte, v any, what, format string, version int, header func() (string, int)) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("not a %s: %v", what, err)
+	}
+	if f, n := header(); f != format {
+		return fmt.Errorf("format %q, want %q", f, format)
+	} else if n != version {
+		return fmt.Errorf("format version %d; this anoncheck reads version %d", n, version)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the %s", what)
+	}
+	return nil
 }
 
 // DecodeJSON parses and validates a trace file. Errors name the step and
 // what is wrong with it.
 func DecodeJSON(data []byte) (*File, error) {
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("not a trace file: %v", err)
-	}
-	if f.Format != FormatName {
-		return nil, fmt.Errorf("format %q, want %q", f.Format, FormatName)
-	}
-	if f.Version != FormatVersion {
-		return nil, fmt.Errorf("format version %d; this anoncheck reads version %d", f.Version, FormatVersion)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("data after the trace")
+	if err := DecodeVersioned(data, &f, "trace file", FormatName, FormatVersion, func() (string, int) { return f.Format, f.Version }); err != nil {
+		return nil, err
 	}
 	if f.Variant == "" {
 		return nil, fmt.Errorf("no variant named")
