@@ -173,23 +173,8 @@ static void cserve(int chan)
 		addr = (void *)(BASE + c.start * pagesize);
 		len = (size_t)(c.end - c.start) * pagesize;
 		switch (c.op) {
-		case OP_MMAP: {
-			void *r = mmap(addr, len, c.arg, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-			a.ret = r == MAP_FAILED ? -errno : r == addr ? 0 : -EADDRNOTAVAIL;
-			break;
-		}
 		case OP_WRITE:
 			a.ret = do_mark(c.start, c.marker, &a.fault);
-			break;
-		case OP_MPROTECT:
-			a.ret = mprotect(addr, len, c.arg) ? -errno : 0;
-			break;
-		case OP_MADVISE:
-			a.ret = madvise(addr, len, c.arg) ? -errno : 0;
-			break;
-		case OP_MUNMAP:
-			a.ret = munmap(addr, len) ? -errno : 0;
 			break;
 		case OP_FORK: {
 			pid_t pid = fork_sibling();
@@ -215,7 +200,7 @@ static void cserve(int chan)
 					a.content[i] = read_mark(i);
 			break;
 		default:
-			a.ret = -ENOSYS;
+			a.ret = do_range_op(c.op, addr, len, c.arg); /* process.c */
 		}
 		if (send_msg(chan, &a, sizeof a, -1))
 			_exit(3);

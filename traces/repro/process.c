@@ -218,6 +218,30 @@ static pid_t fork_sibling(void)
 #endif
 }
 
+/*
+ * do_range_op performs the operations on a range that take no more than
+ * their arguments: mmap (MAP_FIXED private anonymous), mprotect, madvise
+ * and munmap. It returns 0 or -errno, -EADDRNOTAVAIL for an mmap placed
+ * elsewhere, and -ENOSYS for any other operation.
+ */
+static long do_range_op(int op, void *addr, size_t len, int arg)
+{
+	switch (op) {
+	case OP_MMAP: {
+		void *r = mmap(addr, len, arg, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		return r == MAP_FAILED ? -errno : r == addr ? 0 : -EADDRNOTAVAIL;
+	}
+	case OP_MPROTECT:
+		return mprotect(addr, len, arg) ? -errno : 0;
+	case OP_MADVISE:
+		return madvise(addr, len, arg) ? -errno : 0;
+	case OP_MUNMAP:
+		return munmap(addr, len) ? -errno : 0;
+	}
+	return -ENOSYS;
+}
+
 static void serve(int chan)
 {
 	for (;;) {
@@ -233,23 +257,8 @@ static void serve(int chan)
 		addr = (void *)(BASE + c.start * pagesize);
 		len = (size_t)(c.end - c.start) * pagesize;
 		switch (c.op) {
-		case OP_MMAP: {
-			void *r = mmap(addr, len, c.arg, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-			a.ret = r == MAP_FAILED ? -errno : r == addr ? 0 : -EADDRNOTAVAIL;
-			break;
-		}
 		case OP_WRITE:
 			a.ret = do_write(c.start);
-			break;
-		case OP_MPROTECT:
-			a.ret = mprotect(addr, len, c.arg) ? -errno : 0;
-			break;
-		case OP_MADVISE:
-			a.ret = madvise(addr, len, c.arg) ? -errno : 0;
-			break;
-		case OP_MUNMAP:
-			a.ret = munmap(addr, len) ? -errno : 0;
 			break;
 		case OP_FORK: {
 			pid_t pid = fork_sibling();
@@ -270,7 +279,7 @@ static void serve(int chan)
 		case OP_EXIT:
 			_exit(0);
 		default:
-			a.ret = -ENOSYS;
+			a.ret = do_range_op(c.op, addr, len, c.arg);
 		}
 		read_layout(&a, BASE, BASE + PAGES * pagesize);
 		if (c.op == OP_MADVISE && c.arg == MADV_PAGEOUT)
