@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"anoncheck/state"
+	"anoncheck/traces"
 	"anoncheck/transitions"
 )
 
@@ -300,7 +301,7 @@ func modelMaps(s *state.State, q int) string {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		fmt.Fprintf(&b, "[%d,%d) %s", vv.Start, vv.End, mapsPerm(vv.Flags))
+		fmt.Fprintf(&b, "[%d,%d) %s", vv.Start, vv.End, traces.MapsPerm(vv.Flags))
 		return true
 	})
 	if b.Len() == 0 {
@@ -321,21 +322,6 @@ func kernelMaps(vs []VMA) string {
 		return "(nothing mapped)"
 	}
 	return b.String()
-}
-
-// mapsPerm renders flags as the permission column of maps.
-func mapsPerm(f state.Flags) string {
-	b := []byte("---p")
-	if f&state.VMRead != 0 {
-		b[0] = 'r'
-	}
-	if f&state.VMWrite != 0 {
-		b[1] = 'w'
-	}
-	if f&state.VMExec != 0 {
-		b[2] = 'x'
-	}
-	return string(b)
 }
 
 // errnoName renders a kernel return value as transitions.ErrnoName does.

@@ -227,7 +227,7 @@ func layoutOf(s *state.State, p int) []reproVMA {
 	var out []reproVMA
 	s.ForEachVMA(p, func(v state.VMAID) bool {
 		vv := s.VMA(v)
-		out = append(out, reproVMA{start: vv.Start, end: vv.End, perm: mapsPerm(vv.Flags)})
+		out = append(out, reproVMA{start: vv.Start, end: vv.End, perm: MapsPerm(vv.Flags)})
 		return true
 	})
 	return out
@@ -257,9 +257,9 @@ func pagesOf(s *state.State, p, pages int) []reproPage {
 	return out
 }
 
-// mapsPerm renders flags as the permission column of /proc/pid/maps; every
+// MapsPerm renders flags as the permission column of /proc/pid/maps; every
 // modelled mapping is private.
-func mapsPerm(f state.Flags) string {
+func MapsPerm(f state.Flags) string {
 	b := []byte("---p")
 	if f&state.VMRead != 0 {
 		b[0] = 'r'
