@@ -138,3 +138,4 @@ func TestV57DontUnmapMergedBack(t *testing.T) {
 		t.Errorf("bug %v", transitions.Assertion(e.S.Bug))
 	}
 }
+
