@@ -138,4 +138,3 @@ func TestV57DontUnmapMergedBack(t *testing.T) {
 		t.Errorf("bug %v", transitions.Assertion(e.S.Bug))
 	}
 }
-
