@@ -27,14 +27,14 @@ func optIn(pages, procs int, mremap, dontneed bool) transitions.Scope {
 }
 
 // TestOptInExplored: at the default scope to bound 3, with MADV_DONTNEED
-// and mremap in every generation (v5.4, v6.1, v6.18), every
+// and mremap in every generation (v5.4, v5.7, v6.1, v6.18), every
 // property holds, the new operations take transitions, and the runs reach
 // more states than without them.
 func TestOptInExplored(t *testing.T) {
 	for _, c := range []struct {
 		v      *specs.Variant
 		mremap bool
-	}{{specs.V54, true}, {specs.V61, true}, {specs.V618, true}} {
+	}{{specs.V54, true}, {specs.V57, true}, {specs.V61, true}, {specs.V618, true}} {
 		base, _ := explore(t, c.v, optIn(2, 2, false, false), 3)
 		res, _ := explore(t, c.v, optIn(2, 2, c.mremap, true), 3)
 		for i, p := range specs.Properties() {

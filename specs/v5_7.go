@@ -17,15 +17,17 @@ var V57 = Register(&Variant{
 	Summary: "no prev-sharing; VM_WIPEONFORK children get no anon_vma at fork; vm_area_dup() clears vm_prev/vm_next",
 	Notes: "The two -mm patches' mails were not found; their content is read off kernel/fork.c before and after " +
 		"(5.4-era and 5.7+ trees), and their landing in v5.7-rc1 is inferred from the -mm queue of 3 Apr 2020 " +
-		"and the v5.7-rc1 date. unlink_anon_vmas() still leaves vma->anon_vma set (cleared from v5.12).",
+		"and the v5.7-rc1 date. unlink_anon_vmas() still leaves vma->anon_vma set (cleared from v5.12). " +
+		"mremap() is v5.4's with MREMAP_DONTUNMAP (e346b3813067) and Brian Geffon's fix of 17 Apr 2020 " +
+		"(\"mm: Fix MREMAP_DONTUNMAP accounting on VMA merge\"), read in the patch mails and a v5.10-era mm/mremap.c.",
 	Base: "v5.4",
 	Patch: func(f *transitions.Funcs) {
 		f.AnonVMAClone = anonVMAClone47b390d23bf8
 		f.VMAreaDup = v5.VMAreaDupV57
 		f.DupMmap = v5.DupMmapV57
-		// 5.7's mremap (MREMAP_DONTUNMAP) is not modelled: v5.4's would
-		// refuse MREMAP_DONTUNMAP.
-		f.WithoutMremap()
+		// mremap() with MREMAP_DONTUNMAP (e346b3813067); move_vma()'s
+		// DONTUNMAP branch is in v5.MoveVMAV54, which v5.4 never enters.
+		f.DoMremap = v5.DoMremapV57
 	},
 	Expect: []Expectation{
 		AllHold(Default3, "the revert: back to v5.4's fork behaviour"+degreeDoubleReuse),

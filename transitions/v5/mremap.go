@@ -24,19 +24,42 @@ func mremapV54(k *Kernel, mm int, start, end, to, toEnd uint8, fl transitions.Mr
 
 // doMremapV54 models the body of SYSCALL_DEFINE5(mremap) (v5.4): flags
 // other than MREMAP_FIXED and MREMAP_MAYMOVE (MREMAP_DONTUNMAP among
-// them) and MREMAP_FIXED without MREMAP_MAYMOVE are -EINVAL;
-// MREMAP_FIXED goes to mremap_to(); a shrink in place is __do_munmap() of
-// the tail (an old_len equal to new_len unmaps nothing and succeeds); a
+// them) are -EINVAL; the rest is doMremapFlags().
+func doMremapV54(k *Kernel, vrm *transitions.VRM) int {
+	return doMremapFlags(k, vrm, transitions.MremapFixed|transitions.MremapMayMove)
+}
+
+// DoMremapV57 models the body of SYSCALL_DEFINE5(mremap) (v5.7, after
+// e346b3813067 "mm/mremap: add MREMAP_DONTUNMAP to mremap()"):
+// MREMAP_DONTUNMAP without MREMAP_MAYMOVE or with old_len != new_len is
+// -EINVAL ("MREMAP_DONTUNMAP is always a move and it does not allow
+// resizing"); otherwise v5.4's body with MREMAP_DONTUNMAP a known flag
+// that, like MREMAP_FIXED, goes to mremap_to(). There is no vma_lookup()
+// before mremap_to() yet (v6.1 has one): a move from an unmapped address
+// unmaps the new range first, then vma_to_resize() says -EFAULT.
+func DoMremapV57(k *Kernel, vrm *transitions.VRM) int {
+	fl := vrm.Flags
+	if fl&transitions.MremapDontUnmap != 0 && (fl&transitions.MremapMayMove == 0 || vrm.OldLen != vrm.NewLen) {
+		return transitions.EINVAL
+	}
+	return doMremapFlags(k, vrm, transitions.MremapFixed|transitions.MremapMayMove|transitions.MremapDontUnmap)
+}
+
+// doMremapFlags is what SYSCALL_DEFINE5(mremap) does in v5.4 and v5.7
+// once the flags are known: other flags than known, and MREMAP_FIXED
+// without MREMAP_MAYMOVE, are -EINVAL; MREMAP_FIXED (and in v5.7
+// MREMAP_DONTUNMAP) go to mremap_to(); a shrink in place is __do_munmap()
+// of the tail (an old_len equal to new_len unmaps nothing and succeeds); a
 // growth needs vma_to_resize(), then, when the range ends at the VMA's end
 // and vma_expandable(), vma_adjust() grows the VMA; else -ENOMEM (without
 // MREMAP_MAYMOVE).
-func doMremapV54(k *Kernel, vrm *transitions.VRM) int {
+func doMremapFlags(k *Kernel, vrm *transitions.VRM, known transitions.MremapFlags) int {
 	fl := vrm.Flags
-	if fl&^(transitions.MremapFixed|transitions.MremapMayMove) != 0 ||
+	if fl&^known != 0 ||
 		fl&transitions.MremapFixed != 0 && fl&transitions.MremapMayMove == 0 || vrm.NewLen == 0 {
 		return transitions.EINVAL
 	}
-	if fl&transitions.MremapFixed != 0 {
+	if fl&(transitions.MremapFixed|transitions.MremapDontUnmap) != 0 {
 		return k.MremapTo(vrm)
 	}
 	if vrm.OldLen >= vrm.NewLen {
@@ -126,6 +149,21 @@ func mremapToV54(k *Kernel, vrm *transitions.VRM) int {
 // left of the VMA: the VMA itself (the part below the range, or above it
 // when the range started at vm_start) and, when the range was in the
 // middle, the VMA after it.
+//
+// It is also v5.7's move_vma(), which is v5.4's plus the MREMAP_DONTUNMAP
+// branch of e346b3813067 with Brian Geffon's "mm: Fix MREMAP_DONTUNMAP
+// accounting on VMA merge" (<20200417172556.217480-1-bgeffon@google.com>,
+// for 5.7-rc): nothing is unmapped, the old VMA stays with its pages moved
+// away, its anon_vma and chain kept (no unlink_anon_vmas() yet: Li
+// Xinhai's "mm: mremap: unlink anon_vmas when mremap with
+// MREMAP_DONTUNMAP success" came later), VM_ACCOUNT put back on it; "split" is dropped only when
+// the source was merged into the copy (new_vma == vma), so after a move
+// from the middle of an unmerged VMA the "out:" label still sets
+// VM_ACCOUNT on vma->vm_next, which is whatever follows the whole old VMA
+// (NULL when it is the last: a NULL dereference). Dmitry Safonov's
+// "mm/mremap: For MREMAP_DONTUNMAP check security_vm_enough_memory_mm()"
+// (v5.11) removed that. v5.4's mremap() refuses MREMAP_DONTUNMAP, so v5.4
+// never takes the branch.
 func MoveVMAV54(k *Kernel, vrm *transitions.VRM) int {
 	vma := vrm.VMA
 	v := k.VMA(vma)
@@ -145,7 +183,15 @@ func MoveVMAV54(k *Kernel, vrm *transitions.VRM) int {
 		excess = v.End - v.Start - vrm.OldLen
 		split = vrm.Addr > v.Start && vrm.Addr+vrm.OldLen < v.End
 	}
-	if k.DoMunmap(vrm.MM, vrm.Addr, vrm.Addr+vrm.OldLen) != 0 {
+	if vrm.Flags&transitions.MremapDontUnmap != 0 {
+		if vmFlags&state.VMAccount != 0 {
+			v.Flags |= state.VMAccount // "Always put back VM_ACCOUNT since we won't unmap"
+		}
+		if split && newVMA == vma {
+			split = false
+		}
+		// VM_LOCKED, which it clears, is never set; goto out
+	} else if k.DoMunmap(vrm.MM, vrm.Addr, vrm.Addr+vrm.OldLen) != 0 {
 		excess = 0
 	}
 	if excess != 0 {
