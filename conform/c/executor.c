@@ -176,19 +176,10 @@ static void cserve(int chan)
 		case OP_WRITE:
 			a.ret = do_mark(c.start, c.marker, &a.fault);
 			break;
-		case OP_FORK: {
-			pid_t pid = fork_sibling();
+		case OP_FORK: { /* process.c */
+			long pid;
 
-			if (pid == 0) {
-				/* The child answers on its own channel only. */
-				close(chan);
-				chan = fd;
-				a.pid = getpid();
-				break;
-			}
-			if (fd >= 0)
-				close(fd);
-			a.ret = pid < 0 ? -errno : 0;
+			a.ret = do_fork_op(&chan, fd, &pid);
 			a.pid = pid;
 			break;
 		}

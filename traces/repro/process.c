@@ -242,6 +242,29 @@ static long do_range_op(int op, void *addr, size_t len, int arg)
 	return -ENOSYS;
 }
 
+/*
+ * do_fork_op forks a sibling for OP_FORK. fd is the child's channel, passed
+ * with the command: the child keeps it as its only channel (*chan) and
+ * reports its own pid; the parent closes it. It returns 0 or -errno, and
+ * the pid in *pid.
+ */
+static long do_fork_op(int *chan, int fd, long *pid)
+{
+	pid_t p = fork_sibling();
+
+	if (p == 0) {
+		/* The child answers on its own channel only. */
+		close(*chan);
+		*chan = fd;
+		*pid = getpid();
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	*pid = p;
+	return p < 0 ? -errno : 0;
+}
+
 static void serve(int chan)
 {
 	for (;;) {
@@ -260,22 +283,9 @@ static void serve(int chan)
 		case OP_WRITE:
 			a.ret = do_write(c.start);
 			break;
-		case OP_FORK: {
-			pid_t pid = fork_sibling();
-
-			if (pid == 0) {
-				/* The child answers on its own channel only. */
-				close(chan);
-				chan = fd;
-				a.pid = getpid();
-				break;
-			}
-			if (fd >= 0)
-				close(fd);
-			a.ret = pid < 0 ? -errno : 0;
-			a.pid = pid;
+		case OP_FORK:
+			a.ret = do_fork_op(&chan, fd, &a.pid);
 			break;
-		}
 		case OP_EXIT:
 			_exit(0);
 		default:
