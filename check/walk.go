@@ -76,21 +76,43 @@ type WalkResult struct {
 // Setup is the setup closure of a model: every state reachable from the
 // initial state by setup actions, with the path to each. Walks start from
 // its states; computing it once serves every walk run of the model.
+//
+// A closure cut short by NewSetupLimit's limit (or its context) holds the
+// states of its first levels only: the layouts built with the fewest
+// setup actions. Walks from it extend each start with random setup actions
+// first, so that they still begin in layouts of every size, drawn rather
+// than enumerated.
 type Setup[S any] struct {
 	States []S
 	parent []int32
 	action []Action
+	depth  []int32        // setup actions of each state
 	index  map[uint64]int // fingerprint -> state
+	// Complete says States holds every state setup actions reach.
+	Complete bool
+	// Levels is the most setup actions of a state held.
+	Levels int
 }
 
 // NewSetup computes the setup closure of m.
 func NewSetup[S any](m Model[S]) *Setup[S] {
+	return NewSetupLimit(context.Background(), m, 0)
+}
+
+// NewSetupLimit computes the setup closure of m breadth first, stopping at
+// limit states (0: no limit) or when ctx ends; Complete says whether it
+// got to the end.
+func NewSetupLimit[S any](ctx context.Context, m Model[S], limit int) *Setup[S] {
 	w := m.NewWorker()
-	st := &Setup[S]{States: []S{m.Init()}, parent: []int32{-1}, action: []Action{0}}
+	st := &Setup[S]{States: []S{m.Init()}, parent: []int32{-1}, action: []Action{0}, depth: []int32{0}, Complete: true}
 	st.index = map[uint64]int{w.Fingerprint(&st.States[0]): 0}
 	var buf []Action
 	var next S
 	for i := 0; i < len(st.States); i++ {
+		if i&1023 == 0 && ctx.Err() != nil {
+			st.Complete = false
+			break
+		}
 		cur := st.States[i]
 		if w.Terminal(&cur) {
 			continue
@@ -104,10 +126,19 @@ func NewSetup[S any](m Model[S]) *Setup[S] {
 			if _, ok := st.index[fp]; ok {
 				continue
 			}
+			if limit > 0 && len(st.States) >= limit {
+				st.Complete = false
+				break
+			}
 			st.index[fp] = len(st.States)
 			st.States = append(st.States, next)
 			st.parent = append(st.parent, int32(i))
 			st.action = append(st.action, a)
+			st.depth = append(st.depth, st.depth[i]+1)
+			st.Levels = max(st.Levels, int(st.depth[i])+1)
+		}
+		if !st.Complete {
+			break
 		}
 	}
 	return st
@@ -124,6 +155,32 @@ func (st *Setup[S]) Path(i int) []Step {
 		out = append(out, rev[k])
 	}
 	return out
+}
+
+// extend takes, from state start of a partial closure (in *cur), up to
+// Levels more setup actions drawn uniformly (their number uniformly from
+// 0 to Levels), appending them to prefix. A state the closure holds
+// becomes the new start, with an empty prefix.
+func (st *Setup[S]) extend(w Worker[S], r *rand.Rand, start int, cur *S, prefix []Step) (int, []Step) {
+	var buf []Action
+	var next S
+	for n := r.IntN(st.Levels + 1); n > 0 && !w.Terminal(cur); n-- {
+		buf = w.Actions(cur, true, buf[:0])
+		if len(buf) == 0 {
+			break
+		}
+		a := buf[r.IntN(len(buf))]
+		if !w.Next(cur, a, &next) {
+			continue
+		}
+		*cur = next
+		if i, ok := st.index[w.Fingerprint(cur)]; ok {
+			start, prefix = i, prefix[:0]
+		} else {
+			prefix = append(prefix, Step{Action: a, Setup: true})
+		}
+	}
+	return start, prefix
 }
 
 // Walk runs random walks on m from the states of setup (NewSetup(m), or
@@ -159,19 +216,45 @@ func Walk[S any](ctx context.Context, m Model[S], setup *Setup[S], cfg WalkConfi
 			var cur, next S
 			var buf []Action
 			var path []Step
-			var fps []uint64 // the fingerprint after each step of path
+			var prefix []Step // setup actions drawn after setup.States[start] (a partial closure)
+			var fps []uint64  // the fingerprint after each step of path
 			sketch := &sketches[k]
 			steps, walks, deepest := 0, 0, 0
+			start := 0 // the walk's initial state in setup
 			cancelled := false
+			// violated records the first property s violates, if any, as
+			// this worker's result, with the path that led to it.
+			violated := func(s *S) bool {
+				p := firstViolated(cfg.Properties, s)
+				if p < 0 {
+					return false
+				}
+				v := Violation{Property: p, Depth: len(path),
+					Path: append(append(setup.Path(start), prefix...), path...)}
+				results[k] = &found{at: steps, viol: v}
+				for {
+					b := best.Load()
+					if int64(steps) >= b || best.CompareAndSwap(b, int64(steps)) {
+						break
+					}
+				}
+				return true
+			}
 			for steps < share && int64(steps) < best.Load() {
 				if walks&63 == 0 && ctx.Err() != nil {
 					cancelled = true
 					break
 				}
 				walks++
-				start := r.IntN(len(setup.States))
+				start = r.IntN(len(setup.States))
 				cur = setup.States[start]
-				path, fps = path[:0], fps[:0]
+				path, fps, prefix = path[:0], fps[:0], prefix[:0]
+				if !setup.Complete {
+					start, prefix = setup.extend(w, r, start, &cur, prefix)
+					if violated(&cur) {
+						break
+					}
+				}
 				for d := 0; d < cfg.MaxDepth && steps < share && !w.Terminal(&cur); d++ {
 					buf = w.Actions(&cur, false, buf[:0])
 					ok := false
@@ -195,22 +278,13 @@ func Walk[S any](ctx context.Context, m Model[S], setup *Setup[S], cfg WalkConfi
 					fp := w.Fingerprint(&cur)
 					sketch.add(fp)
 					if i, ok := setup.index[fp]; ok {
-						start, path, fps = i, path[:0], fps[:0]
+						start, path, fps, prefix = i, path[:0], fps[:0], prefix[:0]
 					} else if i := slices.Index(fps, fp); i >= 0 {
 						path, fps = path[:i+1], fps[:i+1]
 					} else {
 						fps = append(fps, fp)
 					}
-					if p := firstViolated(cfg.Properties, &cur); p >= 0 {
-						v := Violation{Property: p, Depth: len(path),
-							Path: append(setup.Path(start), path...)}
-						results[k] = &found{at: steps, viol: v}
-						for {
-							b := best.Load()
-							if int64(steps) >= b || best.CompareAndSwap(b, int64(steps)) {
-								break
-							}
-						}
+					if violated(&cur) {
 						break
 					}
 				}

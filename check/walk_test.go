@@ -107,3 +107,42 @@ func TestStopWhenViolated(t *testing.T) {
 		t.Fatalf("stop %v, violations %v; want a stop at the violation of y<3 at depth 3", res.Stop, res.Violations)
 	}
 }
+
+// A setup closure cut at its limit holds its first levels; walks from it
+// extend their start with random setup actions and so still reach the
+// layouts it did not enumerate (here x = 6, three setup actions past the
+// deepest state held), with a path that replays from the initial state.
+func TestWalkFromPartialSetup(t *testing.T) {
+	const n = 12
+	if full := check.NewSetupLimit[pt](context.Background(), grid{n}, n); !full.Complete || len(full.States) != n || full.Levels != n-1 {
+		t.Fatalf("a limit the closure fits in: complete %v, %d states, %d levels; want true, %d, %d",
+			full.Complete, len(full.States), full.Levels, n, n-1)
+	}
+	setup := check.NewSetupLimit[pt](context.Background(), grid{n}, 4)
+	if setup.Complete || len(setup.States) != 4 || setup.Levels != 3 {
+		t.Fatalf("limit 4: complete %v, %d states, %d levels; want false, 4, 3", setup.Complete, len(setup.States), setup.Levels)
+	}
+	prop := check.Property[pt]{Name: "x<6", Holds: func(s *pt) bool { return s.X < 6 }}
+	res := check.Walk[pt](context.Background(), grid{n}, setup, check.WalkConfig[pt]{Properties: []check.Property[pt]{prop},
+		Seed: 5, Workers: 2, Steps: 10_000, MaxDepth: 10})
+	if res.Violation == nil {
+		t.Fatalf("no walk reached x=6 in %d steps", res.Steps)
+	}
+	s := grid{n}.Init()
+	w := grid{n}.NewWorker()
+	for _, st := range res.Violation.Path {
+		var next pt
+		if !st.Setup && st.Action == 1 || st.Setup && st.Action != 1 || !w.Next(&s, st.Action, &next) {
+			t.Fatalf("step %+v does not replay from %v", st, s)
+		}
+		s = next
+	}
+	if prop.Holds(&s) {
+		t.Fatalf("the path ends in %v, which does not violate", s)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if st := check.NewSetupLimit[pt](cancelled, grid{n}, 0); st.Complete {
+		t.Errorf("a cancelled closure says it is complete")
+	}
+}

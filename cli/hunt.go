@@ -32,7 +32,10 @@ swarm of small searches drawn from --seed, one after another, for --time per
 variant: first breadth first over the whole scope (the shallow violations),
 then long random walks that each favour some operation kinds over others
 (weights drawn at random), and breadth-first searches narrowed to the kinds
-a member favours, some in a smaller scope. The first violation found is
+a member favours, some in a smaller scope. Walks start from the initial
+layouts; where there are more than 200,000 (pages 4 and up), from the
+first 200,000 extended by random setup operations, and each walk's line
+says so. The first violation found is
 minimised and shrunk to a short trace in the scope asked for, and written
 with --out like any other (anoncheck replay, anoncheck repro).
 
@@ -50,7 +53,7 @@ found_operations, member, after_seconds, trace {property, json, html}}),
 covered {members, bfs_members, walk_members, bfs_states, bfs_depth,
 walk_steps, walk_distinct_states, walk_longest}, members [{index, kind
 (bfs or walk), plan, states, steps, distinct_states, depth, seconds,
-found}], coverage (as the main command's)}].
+found, layouts, layouts_complete (walks)}], coverage (as the main command's)}].
 
 Exit status: 1 a violation was found, 0 none was, 2 bad usage.`,
 		Example: `  anoncheck hunt --spec v5.4 --procs 3 --pages 2 --time 10m
@@ -135,6 +138,9 @@ func memberCovered(r *run.MemberResult) string {
 		s = fmt.Sprintf("%d states to depth %d", r.States, r.Depth)
 	case run.MemberWalk:
 		s = fmt.Sprintf("%d steps, ~%.0f distinct states, longest walk %d", r.Steps, r.Distinct, r.Depth)
+		if !r.LayoutsComplete {
+			s += fmt.Sprintf(", from %d initial layouts (not all) extended by random setup operations", r.Layouts)
+		}
 	}
 	s += fmt.Sprintf(" in %s", r.Elapsed.Round(time.Millisecond))
 	if r.Found {

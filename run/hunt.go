@@ -36,7 +36,9 @@ import (
 //     so they find the shortest violations it has.
 //   - A member may also shrink the scope (fewer processes, pages or
 //     protections): a violation in a smaller scope is one in the scope
-//     asked for.
+//     asked for. Breadth-first members after the first search at most as
+//     many pages as their budget can lay out (3); walks draw the initial
+//     layouts of larger scopes (check.NewSetupLimit).
 //
 // Nothing in the plan names a variant, a property or a trace: the members
 // are drawn from the seed and the scope alone. A violation found goes
@@ -82,6 +84,10 @@ const (
 	walkStepBudget = 1_000_000 // steps per worker
 	refineBudget   = 3_000_000 // states of the search for a shorter trace of a finding
 	reduceOdds     = 4         // a member shrinks each scope dimension with probability 1/reduceOdds
+	// setupBudget bounds the initial layouts enumerated for the walks (82,677
+	// at pages 3; about 4.7 M at pages 4, 2.6 GB of states): past it the walks
+	// draw their initial layouts with random setup actions instead.
+	setupBudget = 200_000
 )
 
 // String describes the member as reports print it.
@@ -132,6 +138,12 @@ func (h *HuntConfig) plan(i int) Member {
 	}
 	if r.IntN(8) == 0 {
 		m.Kind, m.Budget = MemberBFS, bfsBudget
+		// A search whose initial layouts alone would take half its budget
+		// (pages 4 and up) would end before its first operation: it
+		// searches fewer pages.
+		for m.Scope.Pages > 1 && initialLayouts(m.Scope.Pages) > bfsBudget/2 {
+			m.Scope.Pages--
+		}
 		var ops transitions.OpSet
 		for _, k := range h.Scope.Ops.Kinds() {
 			if h.Scope.Ops.Has(k) && m.Weights[k] >= 0.1 {
@@ -159,6 +171,10 @@ type MemberResult struct {
 	Elapsed  time.Duration
 	Found    bool
 	Counts   []uint64 // what its transitions reached (transitions.Coverage)
+	// Walks: the initial layouts enumerated, and whether that is all of
+	// them; when not, each walk extends one with random setup actions.
+	Layouts         int
+	LayoutsComplete bool
 }
 
 // Finding is a violation a hunt found.
@@ -285,11 +301,13 @@ func (h *HuntConfig) hunt(parent context.Context, v *specs.Variant, report func(
 		case MemberWalk:
 			key := setupKey(&mem.Scope)
 			if setups[key] == nil {
-				setups[key] = check.NewSetup[state.State](m)
+				setups[key] = check.NewSetupLimit[state.State](ctx, m, setupBudget)
 			}
-			res := check.Walk[state.State](ctx, m, setups[key], check.WalkConfig[state.State]{Properties: cprops,
+			setup := setups[key]
+			res := check.Walk[state.State](ctx, m, setup, check.WalkConfig[state.State]{Properties: cprops,
 				Seed: mem.Seed, Workers: h.Workers, Steps: mem.Budget, MaxDepth: mem.Depth, Weights: mem.Weights})
 			mr.Steps, mr.Distinct, mr.Depth, mr.Counts = res.Steps, res.Distinct, res.MaxDepth, res.Counts
+			mr.Layouts, mr.LayoutsComplete = len(setup.States), setup.Complete
 			viol = res.Violation
 		}
 		mr.Elapsed = time.Since(t0)
@@ -328,7 +346,9 @@ func (h *HuntConfig) findingTrace(ctx context.Context, v *specs.Variant, m *spec
 	if t, err = traces.Minimise(t); err != nil {
 		return nil, fmt.Errorf("minimising the hunt's trace of %s under %s: %v", p.Name, v.Name, err)
 	}
-	if t.Depth() > 1 {
+	// The search for a shorter trace is skipped where the initial layouts
+	// alone would take half its budget (pages 4 and up).
+	if t.Depth() > 1 && initialLayouts(h.Scope.Pages) <= refineBudget/2 {
 		sc := h.Scope
 		sc.Ops = 0
 		for _, st := range t.Steps {

@@ -89,3 +89,30 @@ func TestHuntPlan(t *testing.T) {
 		t.Errorf("member 0 is %v; want breadth first over the whole scope", m0.String())
 	}
 }
+
+// At pages 4 and up, where the initial layouts alone would fill a
+// breadth-first member's budget, the members after the first search three
+// pages at most; walks keep the hunt's pages (they draw their layouts),
+// and member 0 still searches the whole scope.
+func TestHuntPlanLargeLayouts(t *testing.T) {
+	h := huntConfig(t, "v5.4", 5, 2, 1, time.Second)
+	bfs, walksFull := 0, 0
+	for i := 1; i < 200; i++ {
+		m := h.plan(i)
+		switch {
+		case m.Kind == MemberBFS:
+			bfs++
+			if m.Scope.Pages > 3 {
+				t.Errorf("member %d: breadth first at pages=%d, whose layouts fill its budget", i, m.Scope.Pages)
+			}
+		case m.Scope.Pages == 5:
+			walksFull++
+		}
+	}
+	if bfs == 0 || walksFull == 0 {
+		t.Errorf("%d breadth-first members, %d walks at pages=5 in 200; want some of each", bfs, walksFull)
+	}
+	if m0 := h.plan(0); m0.Scope.Pages != 5 {
+		t.Errorf("member 0 at pages=%d; want the hunt's 5", m0.Scope.Pages)
+	}
+}

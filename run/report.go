@@ -339,6 +339,10 @@ type HuntMember struct {
 	Depth    int     `json:"depth"` // levels complete (bfs) or the longest walk
 	Seconds  float64 `json:"seconds"`
 	Found    bool    `json:"found"`
+	// Walks: the initial layouts enumerated, and whether that is all of
+	// them (when not, each walk extends one with random setup operations).
+	Layouts         int  `json:"layouts,omitempty"`
+	LayoutsComplete *bool `json:"layouts_complete,omitempty"`
 }
 
 // Report is the hunt's JSON report, without its files (the command line
@@ -361,7 +365,11 @@ func (o *HuntOutcome) Report(h *HuntConfig) *HuntReport {
 				c.WalkMembers++
 			}
 			hv.Members = append(hv.Members, HuntMember{Index: m.Member.Index, Kind: kind, Plan: m.Member.String(), States: m.States,
-				Steps: m.Steps, Distinct: m.Distinct, Depth: m.Depth, Seconds: m.Elapsed.Seconds(), Found: m.Found})
+				Steps: m.Steps, Distinct: m.Distinct, Depth: m.Depth, Seconds: m.Elapsed.Seconds(), Found: m.Found,
+				Layouts: m.Layouts})
+			if m.Member.Kind == MemberWalk {
+				hv.Members[len(hv.Members)-1].LayoutsComplete = &m.LayoutsComplete
+			}
 		}
 		c.Members = len(hu.Members)
 		if fd := hu.Finding; fd != nil {

@@ -15,11 +15,11 @@ var V57 = Register(&Variant{
 	Follows: "Linux v5.7: revert 23ab76bf90a6 of 4e4a9eb92133, \"mm: don't prepare anon_vma if vma has " +
 		"VM_WIPEONFORK\" and \"mm: set vm_next and vm_prev to NULL in vm_area_dup()\" (Li Xinhai, -mm, 2020)",
 	Summary: "no prev-sharing; VM_WIPEONFORK children get no anon_vma at fork; vm_area_dup() clears vm_prev/vm_next",
-	Notes: "The two -mm patches' mails were not found; their content is read off kernel/fork.c before and after " +
-		"(5.4-era and 5.7+ trees), and their landing in v5.7-rc1 is inferred from the -mm queue of 3 Apr 2020 " +
-		"and the v5.7-rc1 date. unlink_anon_vmas() still leaves vma->anon_vma set (cleared from v5.12). " +
+	Notes: "Compared function by function with Linux 5.7.14 (github.com/a5221985/linux-5.7.14 @ 5d0b54d93391; " +
+		"docs/SOURCES.md): the three patched functions are as 5.7.14 has them, every other modelled function " +
+		"behaves as v5.4's, and unlink_anon_vmas() still leaves vma->anon_vma set (cleared from v5.12). " +
 		"mremap() is v5.4's with MREMAP_DONTUNMAP (e346b3813067) and Brian Geffon's fix of 17 Apr 2020 " +
-		"(\"mm: Fix MREMAP_DONTUNMAP accounting on VMA merge\"), read in the patch mails and a v5.10-era mm/mremap.c.",
+		"(\"mm: Fix MREMAP_DONTUNMAP accounting on VMA merge\"), as 5.7.14's mm/mremap.c has them.",
 	Base: "v5.4",
 	Patch: func(f *transitions.Funcs) {
 		f.AnonVMAClone = anonVMAClone47b390d23bf8

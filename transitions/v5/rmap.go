@@ -325,8 +325,9 @@ func AnonVMAForkLink(k *Kernel, vma, pvma vmaID, av avID) {
 // (UnlinkAVCs): an anon_vma whose tree the VMA leaves empty drops a degree
 // of its parent. Then the VMA's own anon_vma loses the VMA's degree. Second
 // loop: each emptied anon_vma must have degree 0 (VM_WARN_ON) and is put.
-// v5.4 leaves vma->anon_vma set (the "vma->anon_vma = NULL" line came with
-// ee8ab1903e3d in v5.8); every caller frees or clears the VMA right after.
+// v5.4 leaves vma->anon_vma set, and so does 5.7.14 (the "vma->anon_vma =
+// NULL" line came with ee8ab1903e3d in v5.12); every caller frees or
+// clears the VMA right after.
 func unlinkAnonVMAsV54(k *Kernel, vma vmaID) {
 	v := k.VMA(vma)
 	emptied, n := UnlinkAVCs(k, v, vma, parentDegreeDec)
