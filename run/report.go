@@ -341,7 +341,7 @@ type HuntMember struct {
 	Found    bool    `json:"found"`
 	// Walks: the initial layouts enumerated, and whether that is all of
 	// them (when not, each walk extends one with random setup operations).
-	Layouts         int  `json:"layouts,omitempty"`
+	Layouts         int   `json:"layouts,omitempty"`
 	LayoutsComplete *bool `json:"layouts_complete,omitempty"`
 }
 

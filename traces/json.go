@@ -67,7 +67,7 @@ type FileStep struct {
 	Flags string `json:"flags,omitempty"`
 	Setup bool   `json:"setup,omitempty"`
 	// FailAlloc, when present, makes the step's FailAlloc-th allocation
-	// of an anon_vma, anon_vma_chain or vm_area_struct fail (counted in
+	// of an anon_vma, anon_vma_chain, vm_area_struct or maple nodes fail (counted in
 	// the order the kernel code allocates); Injected names the allocating
 	// function the replay under the file's variant found there
 	// ("anon_vma_chain_alloc"), which replay checks.

@@ -249,7 +249,7 @@ func (p *reproPlan) faultText() []string {
 	st := f.st
 	site := st.Injected
 	text := fmt.Sprintf("Step %s needs fault injection: the trace makes allocation %d of %s "+
-		"(of the anon_vma, anon_vma_chain and vm_area_struct allocations it makes, in the kernel's order) fail, "+
+		"(of the anon_vma, anon_vma_chain, vm_area_struct and maple-node allocations it makes, in the kernel's order) fail, "+
 		"the %s() that is the call's allocation number %d from the %s slab cache, and follows the kernel's "+
 		"unwind code from there. This program does not inject that failure and does not pretend to: it runs "+
 		"the %d step(s) before it, compares them with the model, and stops; the %d step(s) from there on are not run. "+
@@ -261,6 +261,11 @@ func (p *reproPlan) faultText() []string {
 		"(/proc/thread-self/fail-nth does the same per call but counts every fault-injection point).",
 		f.label, st.Op.Fail, st.Op.Call(), site, st.InjectedNth, site.Cache(), len(p.steps), f.left,
 		site.Cache(), site.Cache(), st.InjectedNth, transitions.ProcName(st.Op.Proc))
+	if site == transitions.AllocMapleNodes {
+		text += " mas_preallocate() takes the nodes a store may need from maple_node in one go (kmem_cache_alloc_bulk()), " +
+			"and the model counts that as one allocation: failslab must fail the first node allocation of that call, " +
+			"and maple_node allocations elsewhere in the step shift the count."
+	}
 	if site == transitions.AllocAnonVMAChain {
 		text += " anon_vma_clone() retries a failed GFP_NOWAIT anon_vma_chain allocation with GFP_KERNEL: the model " +
 			"counts the two attempts as one allocation that fails when both do, so failslab must fail both (times 2)."

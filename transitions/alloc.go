@@ -8,7 +8,8 @@ import "anoncheck/state"
 
 // AllocSite names a slab allocation of the kind an allocation-failure
 // budget (--fail-alloc) may make fail: the kmem_cache_alloc() of an
-// anon_vma, an anon_vma_chain or a vm_area_struct.
+// anon_vma, an anon_vma_chain or a vm_area_struct, and in the 6.x
+// generations the maple-tree node preallocation before a VMA tree store.
 type AllocSite uint8
 
 // The allocation sites, by the kernel function that allocates.
@@ -18,16 +19,20 @@ const (
 	AllocAnonVMAChain           // anon_vma_chain_alloc(): kmem_cache_alloc(anon_vma_chain_cachep, gfp)
 	AllocVMADup                 // vm_area_dup(): kmem_cache_alloc(vm_area_cachep, GFP_KERNEL) and a copy
 	AllocVMANew                 // vm_area_alloc(): kmem_cache_alloc(vm_area_cachep, GFP_KERNEL) for a new mapping
+	// AllocMapleNodes is mas_preallocate() (vma_iter_prealloc() in 6.18):
+	// the maple-tree nodes a VMA tree store needs, from maple_node_cache,
+	// in the 6.x generations' commit_merge(), vma_expand() and vma_link().
+	AllocMapleNodes
 	numAllocSites
 )
 
 var allocSiteNames = [numAllocSites]string{
 	AllocAnonVMA: "anon_vma_alloc", AllocAnonVMAChain: "anon_vma_chain_alloc",
-	AllocVMADup: "vm_area_dup", AllocVMANew: "vm_area_alloc",
+	AllocVMADup: "vm_area_dup", AllocVMANew: "vm_area_alloc", AllocMapleNodes: "mas_preallocate",
 }
 
 // Cache is the slab cache the site allocates from, as /sys/kernel/slab
-// names it: "anon_vma", "anon_vma_chain", "vm_area_struct".
+// names it: "anon_vma", "anon_vma_chain", "vm_area_struct", "maple_node".
 func (a AllocSite) Cache() string {
 	switch a {
 	case AllocAnonVMA:
@@ -36,18 +41,25 @@ func (a AllocSite) Cache() string {
 		return "anon_vma_chain"
 	case AllocVMADup, AllocVMANew:
 		return "vm_area_struct"
+	case AllocMapleNodes:
+		return "maple_node"
 	}
 	return "none"
 }
 
+// numCaches is the number of slab caches the sites allocate from.
+const numCaches = 4
+
 // cacheIndex numbers the site's cache: 0 anon_vma, 1 anon_vma_chain, 2
-// vm_area_struct.
+// vm_area_struct, 3 maple_node.
 func (a AllocSite) cacheIndex() int {
 	switch a {
 	case AllocAnonVMA:
 		return 0
 	case AllocAnonVMAChain:
 		return 1
+	case AllocMapleNodes:
+		return 3
 	}
 	return 2
 }
@@ -109,10 +121,22 @@ func (k *Kernel) allocFails(site AllocSite, arg string) bool {
 	}
 	k.coverInjected(site)
 	if k.Rec != nil && site != AllocAnonVMA {
-		k.Rec.Enter(site.String() + "(" + arg + ") = NULL (fault injected)")
+		ret := "NULL"
+		if site == AllocMapleNodes {
+			ret = "-ENOMEM"
+		}
+		k.Rec.Enter(site.String() + "(" + arg + ") = " + ret + " (fault injected)")
 		k.Rec.Leave()
 	}
 	return true
+}
+
+// MasPreallocate is mas_preallocate() (vma_iter_prealloc() in 6.18) of
+// the maple-tree nodes that storing vma in its mm's tree needs: it reports
+// false when the allocation fails (allocFails), which the caller returns
+// as -ENOMEM. The model keeps no tree nodes, so there is nothing to take.
+func (k *Kernel) MasPreallocate(vma vmaID) bool {
+	return !k.allocFails(AllocMapleNodes, vmaName(k, vma))
 }
 
 // AllocAVC is anon_vma_chain_alloc(): the model keeps an AVC as the

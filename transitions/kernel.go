@@ -34,9 +34,9 @@ type Kernel struct {
 	allocs   uint8
 	injected AllocSite
 	// cacheAllocs counts the allocations from each cache (anon_vma,
-	// anon_vma_chain, vm_area_struct) and injectedNth is the failing one's
-	// number among its cache's: what failslab must be told.
-	cacheAllocs [3]uint8
+	// anon_vma_chain, vm_area_struct, maple_node) and injectedNth is the
+	// failing one's number among its cache's: what failslab must be told.
+	cacheAllocs [numCaches]uint8
 	injectedNth uint8
 	// scratch is where Allocations runs an operation to count its
 	// allocations.

@@ -216,7 +216,7 @@ func ParseOpKind(name string) (OpKind, bool) {
 // An mremap moves or resizes [Start, End) to [To, ToEnd); the other kinds
 // leave To and ToEnd zero. Fail, when not 0, makes the operation's
 // Fail-th allocation of an anon_vma, anon_vma_chain or vm_area_struct
-// fail, counted in the order the kernel code allocates (--fail-alloc): the
+// (or, in 6.x, of maple-tree nodes) fail, counted in the order the kernel code allocates (--fail-alloc): the
 // kernel takes its own unwind path from there.
 type Op struct {
 	Kind       OpKind
@@ -402,7 +402,7 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 	if k.Rec != nil {
 		k.Rec.Reset()
 	}
-	k.failAt, k.allocs, k.injected, k.cacheAllocs = op.Fail, 0, AllocNone, [3]uint8{}
+	k.failAt, k.allocs, k.injected, k.cacheAllocs = op.Fail, 0, AllocNone, [numCaches]uint8{}
 	k.coverOp(op.Kind)
 	sys := &k.F.Sys
 	switch op.Kind {
@@ -434,7 +434,7 @@ func (k *Kernel) Apply(op Op, sc *Scope) (Result, error) {
 		// failed, and the operation is not one the explorer takes.
 		n := k.allocs
 		*k.S = before
-		return Result{Child: -1}, fmt.Errorf("%s: the operation makes %d allocation(s) of anon_vma, anon_vma_chain or vm_area_struct in this state, so allocation %d cannot fail",
+		return Result{Child: -1}, fmt.Errorf("%s: the operation makes %d allocation(s) of anon_vma, anon_vma_chain, vm_area_struct or maple nodes in this state, so allocation %d cannot fail",
 			op, n, op.Fail)
 	}
 	res.Injected, res.InjectedNth = k.injected, int(k.injectedNth)

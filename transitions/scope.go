@@ -17,7 +17,7 @@ type Scope struct {
 	Advices []Advice // madvise advices (--advices; default the four fork-related ones)
 	Ops     OpSet    // operation kinds enabled (--ops); the zero set enables all
 	// FailAlloc is how many allocations of anon_vma, anon_vma_chain or
-	// vm_area_struct one trace may make fail (--fail-alloc), each at any
+	// vm_area_struct (and in 6.x maple nodes) one trace may make fail (--fail-alloc), each at any
 	// allocation point of an operation after setup (Kernel.Actions); 0,
 	// the default, lets none fail.
 	FailAlloc int
@@ -251,7 +251,7 @@ func (sc *Scope) Actions(s *state.State, setup bool, buf []uint32) []uint32 {
 // Actions appends to buf the operations sc enables in s (Scope.Actions)
 // and, after setup, while the trace may still make an allocation fail
 // (s.FailedAllocs below sc.FailAlloc), each of them once more for every
-// allocation of an anon_vma, anon_vma_chain or vm_area_struct it makes
+// allocation of an anon_vma, anon_vma_chain, vm_area_struct or maple nodes it makes
 // in s (Allocations), with that allocation failing (Op.Fail 1, 2, ...):
 // the failure is a choice of the explorer's like any other, taken at
 // every allocation point. Setup never fails: the initial layouts are

@@ -267,19 +267,25 @@ func ScenarioDontUnmap(e *Env, entry string) {
 // mm/vma.c:1807 in v6.18) cannot make the new VMA: vm_area_dup() failing
 // (allocation 1) returns NULL at once (out), anon_vma_clone() failing
 // (allocation 2, after vm_area_dup()) unlinks the copy again and frees it
-// (out_free_mempol, out_free_vma); move_vma() returns -ENOMEM before
+// (out_free_mempol, out_free_vma); with maple (v6.1, v6.18), vma_link()'s
+// mas_preallocate() failing (allocation 3) unlinks the copy's anon_vma
+// links (out_vma_link) and frees it. move_vma() returns -ENOMEM before
 // moving a PTE. Nothing changed.
 //
 //	0123
 //	AA..    A: rw, written at 0 and 1; mremap [0,2) -> [2,4) MAYMOVE|FIXED fails
-func ScenarioFailCopyVMA(e *Env, entry string) {
+func ScenarioFailCopyVMA(e *Env, entry string, maple bool) {
 	e.T.Helper()
 	e.Mmap(0, 0, 2, PRW)
 	e.Write(0, 0)
 	e.Write(0, 1)
 	op := MremapOp(0, 0, 2, 2, 4, transitions.MremapMove)
-	if n := e.Allocations(op); n != 2 {
-		e.T.Fatalf("the move makes %d allocations, want 2 (vm_area_dup, the clone's AVC)", n)
+	want := 2
+	if maple {
+		want = 3
+	}
+	if n := e.Allocations(op); n != want {
+		e.T.Fatalf("the move makes %d allocations, want %d (vm_area_dup, the clone's AVC, maple nodes with maple)", n, want)
 	}
 	before := *e.S
 	e.Fail(op, 1, transitions.AllocVMADup, transitions.ENOMEM)
@@ -289,11 +295,18 @@ func ScenarioFailCopyVMA(e *Env, entry string) {
 	e.Fail(op, 2, transitions.AllocAnonVMAChain, transitions.ENOMEM)
 	e.WantCalled("anon_vma_clone", "unlink_anon_vmas")
 	e.WantUnchanged(before, "a move whose anon_vma_clone() failed")
+	if maple {
+		*e.S = before
+		e.Fail(op, 3, transitions.AllocMapleNodes, transitions.ENOMEM)
+		e.WantCalled("anon_vma_clone", "unlink_anon_vmas")
+		e.WantUnchanged(before, "a move whose vma_link() failed")
+	}
 }
 
 // ScenarioFailMoveVMAUnmap: a move from the middle of A whose copy and
 // page-table move succeed, then the munmap of the old range fails at its
-// first split (allocation 3, vm_area_dup()): "OOM: unable to split vma,
+// first split (vm_area_dup(): allocation split, 3, or 4 after vma_link()'s
+// maple nodes): "OOM: unable to split vma,
 // just get accounts right" (move_vma() in v5.4, unmap_source_vma() in
 // v6.18). The call still succeeds: the page is at its new address, the old
 // range stays mapped, empty, and A keeps VM_ACCOUNT cleared (the flag was
@@ -302,13 +315,13 @@ func ScenarioFailCopyVMA(e *Env, entry string) {
 //	0123
 //	AAA.    A: rw, written at 1; mremap [1,2) -> [3,4) MAYMOVE|FIXED
 //	AAAB    B: the copy, with the page; A's split fails
-func ScenarioFailMoveVMAUnmap(e *Env, entry string) {
+func ScenarioFailMoveVMAUnmap(e *Env, entry string, split int) {
 	e.T.Helper()
 	e.Mmap(0, 0, 3, PRW)
 	e.Write(0, 1)
 	a, av := e.VMAAt(0, 0), e.AVAt(0, 1)
 	pg := e.WantPTE(0, 1, true)
-	e.Fail(MremapOp(0, 1, 2, 3, 4, transitions.MremapMove), 3, transitions.AllocVMADup, 0)
+	e.Fail(MremapOp(0, 1, 2, 3, 4, transitions.MremapMove), split, transitions.AllocVMADup, 0)
 	e.WantCalled(entry, "copy_vma", "move_page_tables")
 	e.WantLayout(0, "AAAB")
 	e.WantVMA(a, 0, 3, 0, state.VMRead|state.VMWrite)

@@ -284,10 +284,12 @@ func TestFailMadviseSplit(t *testing.T) {
 
 // TestFailCopyVMA: copy_vma()'s exits in move_vma() (mm/mmap.c and
 // mm/mremap.c, v5.4); see scenariotest.ScenarioFailCopyVMA.
-func TestFailCopyVMA(t *testing.T) { scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "mremap") }
+func TestFailCopyVMA(t *testing.T) {
+	scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "mremap", false)
+}
 
 // TestFailMoveVMAUnmap: move_vma()'s do_munmap() of the old range failing
 // after the move (v5.4); see scenariotest.ScenarioFailMoveVMAUnmap.
 func TestFailMoveVMAUnmap(t *testing.T) {
-	scenariotest.ScenarioFailMoveVMAUnmap(newEnv(t, 4, 1), "mremap")
+	scenariotest.ScenarioFailMoveVMAUnmap(newEnv(t, 4, 1), "mremap", 3)
 }

@@ -211,10 +211,16 @@ func MoveVMAV54(k *Kernel, vrm *transitions.VRM) int {
 // it. Otherwise a new VMA: vm_area_dup(), the new range and offset,
 // anon_vma_clone(), vma_link().
 func copyVMAV54(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
-	return CopyVMAWalk(k, vmap, addr, length, pgoff, func(mm int, prev vmaID, pgoff uint8) vmaID {
+	return CopyVMAWalk(k, vmap, addr, length, pgoff, CopyVMAMerge(k, vmap, addr, length), false)
+}
+
+// CopyVMAMerge is copy_vma()'s vma_merge() of v5.4 and v6.1: the new range
+// with the source's flags and anon_vma, after prev, at pgoff.
+func CopyVMAMerge(k *Kernel, vmap *vmaID, addr, length uint8) func(mm int, prev vmaID, pgoff uint8) vmaID {
+	return func(mm int, prev vmaID, pgoff uint8) vmaID {
 		v := k.VMA(*vmap)
 		return k.VMAMerge(mm, prev, addr, addr+length, v.Flags, v.AnonVMA, pgoff)
-	})
+	}
 }
 
 // CopyVMAWalk is what copy_vma() does in v5.4 (mm/mmap.c) and v6.18
@@ -227,11 +233,14 @@ func copyVMAV54(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
 // (vma_set_range()), anon_vma_clone() and vma_link(). When vm_area_dup()
 // fails it returns NULL (out); when anon_vma_clone() does (having unlinked
 // the copy again: enomem_failure), the copy is freed (out_free_mempol,
-// out_free_vma) and it returns NULL; vma_link()'s maple node allocation
-// (out_vma_link, v6.18) does not fail in the model. The callers' move_vma()
-// then returns -ENOMEM with nothing moved (mm/mmap.c:copy_vma() in v5.4;
-// mm/vma.c:1807 and mm/mremap.c:1181 in v6.18).
-func CopyVMAWalk(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(mm int, prev vmaID, pgoff uint8) vmaID) vmaID {
+// out_free_vma) and it returns NULL. With maple (v6.1, v6.18) vma_link()
+// first preallocates the tree's nodes (mas_preallocate(),
+// vma_iter_prealloc()); when that fails the copy's anon_vma links are
+// unlinked (out_vma_link: unlink_anon_vmas()) and the copy freed. The
+// callers' move_vma() then returns -ENOMEM with nothing moved
+// (mm/mmap.c:copy_vma() in v5.4 and v6.1, 3229 at 6.1.0; mm/vma.c:1874-1893
+// and mm/mremap.c:1181 in v6.18).
+func CopyVMAWalk(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(mm int, prev vmaID, pgoff uint8) vmaID, maple bool) vmaID {
 	vma := *vmap
 	v := k.VMA(vma)
 	mm := int(v.MM) - 1
@@ -260,6 +269,11 @@ func CopyVMAWalk(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(m
 	n.Start, n.End, n.Pgoff = addr, addr+length, pgoff
 	if k.AnonVMAClone(nv, vma) != 0 {
 		k.VMAreaFree(nv) // out_free_mempol, out_free_vma
+		return state.NoVMA
+	}
+	if maple && !k.MasPreallocate(nv) {
+		k.UnlinkAnonVMAs(nv) // out_vma_link
+		k.VMAreaFree(nv)
 		return state.NoVMA
 	}
 	k.LinkList(mm, nv, prev)

@@ -46,8 +46,8 @@ func TestFailMergeExistingDupAnonVMA(t *testing.T) {
 	e.Mmap(0, 0, 1, pRW)
 	e.WantLayout(0, "AB")
 	mp := scenariotest.MprotectOp(0, 1, 2, pRW)
-	if n := e.Allocations(mp); n != 1 {
-		t.Fatalf("the merge makes %d allocations, want 1 (dup_anon_vma's AVC)", n)
+	if n := e.Allocations(mp); n != 2 {
+		t.Fatalf("the merge makes %d allocations, want 2 (dup_anon_vma's AVC, commit_merge's maple nodes)", n)
 	}
 	before := *e.S
 	e.Fail(mp, 1, allocAVC, transitions.ENOMEM)
@@ -56,6 +56,28 @@ func TestFailMergeExistingDupAnonVMA(t *testing.T) {
 		t.Errorf("vma_modify() split after a merge that failed for want of memory")
 	}
 	e.WantUnchanged(before, "a merge that failed in dup_anon_vma()")
+}
+
+// TestFailCommitMergeExisting checks the abort label of
+// vma_merge_existing_range() (mm/vma.c:980): the same merge as
+// TestFailMergeExistingDupAnonVMA, but dup_anon_vma() succeeds and
+// commit_merge()'s vma_iter_prealloc() fails (allocation 2, mm/vma.c:753):
+// P, which took M's anon_vma and a clone of M's chain, is unlinked again
+// (unlink_anon_vmas(anon_dup)), and mprotect fails with nothing changed:
+// P has no anon_vma, M's anon_vma counts M alone.
+//
+//	01
+//	PM     mprotect([1,2), rw): merge_left, commit_merge() fails
+func TestFailCommitMergeExisting(t *testing.T) {
+	e := newEnv(t, 2, 1)
+	e.Mmap(0, 1, 2, pRW)
+	e.Write(0, 1)
+	e.Mprotect(0, 1, 2, pR)
+	e.Mmap(0, 0, 1, pRW)
+	before := *e.S
+	e.Fail(scenariotest.MprotectOp(0, 1, 2, pRW), 2, transitions.AllocMapleNodes, transitions.ENOMEM)
+	e.WantCalled("vma_merge_existing_range", "dup_anon_vma", "anon_vma_clone", "commit_merge", "unlink_anon_vmas")
+	e.WantUnchanged(before, "a merge whose commit_merge() failed")
 }
 
 // TestFailVMAExpandDupAnonVMA checks vma_expand() (mm/vma.c:1120) from
@@ -75,17 +97,29 @@ func TestFailVMAExpandDupAnonVMA(t *testing.T) {
 	e.Mmap(0, 2, 3, pRW)
 	e.Write(0, 2)
 	m := scenariotest.MmapOp(0, 1, 2, pRW)
-	if n := e.Allocations(m); n != 1 {
-		t.Fatalf("the merging mmap makes %d allocations, want 1", n)
+	if n := e.Allocations(m); n != 2 {
+		t.Fatalf("the merging mmap makes %d allocations, want 2 (dup_anon_vma's AVC, commit_merge's maple nodes)", n)
 	}
 	av := e.AVAt(0, 2)
-	e.Fail(m, 1, allocAVC, 0)
-	e.WantCalled("vma_expand", "dup_anon_vma", "__mmap_new_vma")
-	e.WantLayout(0, "ABC")
-	e.WantChain(e.VMAAt(0, 0), state.NoAV)
-	e.WantChain(e.VMAAt(0, 1), state.NoAV)
-	e.WantChain(e.VMAAt(0, 2), av, av)
-	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Children: 1, Active: 1, Tree: []state.VMAID{e.VMAAt(0, 2)}})
+	before := *e.S
+	// dup_anon_vma()'s AVC (allocation 1), then commit_merge()'s maple
+	// nodes (allocation 2, the nomem label, mm/vma.c:1164, unlinks P's
+	// copy): either way __mmap_region() maps the range on its own.
+	for _, f := range []struct {
+		n     int
+		site  transitions.AllocSite
+		calls []string
+	}{{1, allocAVC, []string{"vma_expand", "dup_anon_vma", "__mmap_new_vma"}},
+		{2, transitions.AllocMapleNodes, []string{"vma_expand", "dup_anon_vma", "commit_merge", "unlink_anon_vmas", "__mmap_new_vma"}}} {
+		*e.S = before
+		e.Fail(m, f.n, f.site, 0)
+		e.WantCalled(f.calls...)
+		e.WantLayout(0, "ABC")
+		e.WantChain(e.VMAAt(0, 0), state.NoAV)
+		e.WantChain(e.VMAAt(0, 1), state.NoAV)
+		e.WantChain(e.VMAAt(0, 2), av, av)
+		e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Children: 1, Active: 1, Tree: []state.VMAID{e.VMAAt(0, 2)}})
+	}
 }
 
 // TestFailSplitVMA618 checks __split_vma() (mm/vma.c:499) from
@@ -314,11 +348,45 @@ func TestFailVMAAdjustImport61(t *testing.T) {
 // TestFailCopyVMA618: copy_vma()'s exits (mm/vma.c:1807) in
 // copy_vma_and_data() (mm/mremap.c:1181), v6.18; see
 // scenariotest.ScenarioFailCopyVMA.
-func TestFailCopyVMA618(t *testing.T) { scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "do_mremap") }
+func TestFailCopyVMA618(t *testing.T) {
+	scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "do_mremap", true)
+}
+
+// TestFailCopyVMA61: copy_vma()'s exits in v6.1 (mm/mmap.c:3164-3240 at
+// 6.1.0), vma_link()'s mas_preallocate() among them; see
+// scenariotest.ScenarioFailCopyVMA.
+func TestFailCopyVMA61(t *testing.T) {
+	scenariotest.ScenarioFailCopyVMA(newEnv61(t, 4, 1), "mremap", true)
+}
 
 // TestFailMoveVMAUnmap618: unmap_source_vma() (mm/mremap.c:1078) when
 // do_vmi_munmap() of the old range fails, v6.18; see
 // scenariotest.ScenarioFailMoveVMAUnmap.
 func TestFailMoveVMAUnmap618(t *testing.T) {
-	scenariotest.ScenarioFailMoveVMAUnmap(newEnv(t, 4, 1), "do_mremap")
+	scenariotest.ScenarioFailMoveVMAUnmap(newEnv(t, 4, 1), "do_mremap", 4)
+}
+
+// TestFailVMAExpandMaple61 checks 6.1.0's vma_expand() (mm/mmap.c:512-605
+// at e451e259e) when mas_preallocate() fails (allocation 1): mmap of the
+// range after an unfaulted A would grow A; vma_expand() returns -ENOMEM
+// (nomem) with nothing changed, and mmap_region() maps the range as a VMA
+// of its own (cannot_expand, vm_area_alloc(): allocation 2). Two VMAs that
+// could have been one, as the kernel leaves them.
+//
+//	01
+//	A.     A: rw
+//	AB     mmap([1,2), rw) with vma_expand()'s maple nodes failing
+func TestFailVMAExpandMaple61(t *testing.T) {
+	e := newEnv61(t, 2, 1)
+	e.Mmap(0, 0, 1, pRW)
+	m := scenariotest.MmapOp(0, 1, 2, pRW)
+	if n := e.Allocations(m); n != 1 {
+		t.Fatalf("the merging mmap makes %d allocations, want 1 (vma_expand()'s maple nodes)", n)
+	}
+	a := e.VMAAt(0, 0)
+	e.Fail(m, 1, transitions.AllocMapleNodes, 0)
+	e.WantCalled("mmap_region", "vma_expand")
+	e.WantLayout(0, "AB")
+	e.WantVMA(a, 0, 1, 0, fRW)
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRW)
 }

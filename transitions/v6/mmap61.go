@@ -72,7 +72,13 @@ func mmapRegionV61(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 // anon_vma_clone()'s enomem_failure drops vma->anon_vma again), and
 // mmap_region() then makes a VMA of its own. Then vma covers the range, and
 // a removed next's anon_vma links go with anon_vma_merge() before it is
-// freed. The two VM_BUG_ONs are checked as written.
+// freed. The two VM_BUG_ONs are checked as written. Between them and the
+// change, mas_preallocate() may fail (--fail-alloc): 6.1.0 returns -ENOMEM
+// (nomem) and would leave vma with the anon_vma and links it took from
+// next (824135c46b00, "mm/mmap: fix error paths with dup_anon_vma()",
+// v6.5, added the unlink); mmap_region() never asks for that clone, since
+// 6.1's is_mergeable_anon_vma() refuses an unfaulted prev (its chain is
+// not singular) beside a faulted next, so the failure changes nothing.
 func vmaExpandV61(k *Kernel, g *vmg) int {
 	vma, next := g.Target, g.Next
 	mm := int(k.VMA(vma).MM) - 1
@@ -91,6 +97,9 @@ func vmaExpandV61(k *Kernel, g *vmg) int {
 	// Only handles expanding.
 	v := k.VMA(vma)
 	k.BugOn(v.Start < g.Start || v.End > g.End, transitions.BugVMAExpandShrinkV61)
+	if !k.MasPreallocate(vma) {
+		return transitions.ENOMEM // nomem
+	}
 	if av := v.AnonVMA; av != state.NoAV {
 		k.AV(av) // anon_vma_lock_write(anon_vma) reads anon_vma->root
 	}

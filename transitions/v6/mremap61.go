@@ -9,9 +9,18 @@ import (
 // mremap() as of Linux v6.1, read in mm/mremap.c and mm/mmap.c (copy_vma())
 // of github.com/unifreq/linux-6.1.y at 6.1.166 (525d1212a); the modelled
 // paths are 6.1's: MREMAP_DONTUNMAP (5.7), the vma_merge() of an in-place
-// growth (6.0), do_mas_munmap(). mremap_to(), vma_to_resize(), copy_vma()
-// and move_page_tables() take v5.4's steps for the modelled VMAs and
-// flags, so the table keeps v5.4's functions for them.
+// growth (6.0), do_mas_munmap(), copy_vma()'s vma_link() that may fail.
+// mremap_to(), vma_to_resize() and move_page_tables() take v5.4's steps
+// for the modelled VMAs and flags, so the table keeps v5.4's functions for
+// them.
+
+// copyVMAV61 models mm/mmap.c:copy_vma() (v6.1, lines 3164-3240 at
+// e451e259e): v5.4's, except that vma_link() preallocates the maple tree's
+// nodes (mas_preallocate()) and may fail; then the copy's anon_vma links
+// are unlinked (out_vma_link: unlink_anon_vmas()) and the copy freed.
+func copyVMAV61(k *Kernel, vmap *vmaID, addr, length, pgoff uint8) vmaID {
+	return v5.CopyVMAWalk(k, vmap, addr, length, pgoff, v5.CopyVMAMerge(k, vmap, addr, length), true)
+}
 
 // doMremapV61 models the body of SYSCALL_DEFINE5(mremap) (v6.1): unknown
 // flags, MREMAP_FIXED without MREMAP_MAYMOVE, and MREMAP_DONTUNMAP without

@@ -349,7 +349,7 @@ func copyVMAMerge(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(
 		g.Pgoff = pgoff
 		g.Next = k.FindVMA(mm, addr) // vma_iter_next_rewind()
 		return merge(&g)
-	})
+	}, true)
 }
 
 // movePageTablesV618 models mm/mremap.c:move_page_tables() down to

@@ -64,6 +64,7 @@ func V61() transitions.Funcs {
 	// move_page_tables() are v5.4's.
 	f.DoMremap = doMremapV61
 	f.MoveVMA = moveVMAV61
+	f.CopyVMA = copyVMAV61
 	return f
 }
 

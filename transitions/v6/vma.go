@@ -266,17 +266,20 @@ func vmgAdjustSetRange(k *Kernel, g *vmg) {
 // init_multi_vma_prep(), vma_prepare(), the new range of the VMA and of
 // the neighbour whose start moves, the store of the target over the range
 // (vma_iter_store_overwrite: the removed VMAs leave the tree), and
-// vma_complete(). The iterator preallocation, the one point where it could
-// fail, allocates maple nodes, which never fail in the model (--fail-alloc
-// fails anon_vma, anon_vma_chain and vm_area_struct allocations only), so
-// the callers' unlink of anon_dup after a failed commit_merge() is never
-// taken.
+// vma_complete(). Before anything changes, vma_iter_prealloc() allocates
+// the maple nodes of the store; when that fails (--fail-alloc,
+// transitions.AllocMapleNodes) it returns -ENOMEM with nothing changed, and
+// the callers unlink dup_anon_vma()'s copy again (mm/vma.c:753 and the
+// abort and nomem labels at 980 and 1164).
 func commitMergeV618(k *Kernel, g *vmg) int {
 	vma := g.Target
 	if g.AdjustNextStart {
 		vma = g.Middle
 	}
 	vp := initMultiVMAPrep(k, vma, g)
+	if !k.MasPreallocate(vma) {
+		return transitions.ENOMEM
+	}
 	vmaPrepareLock(k, &vp)
 	if g.AdjustMiddleStart || g.AdjustNextStart {
 		k.Case(transitions.CaseAdjustStart)
