@@ -35,7 +35,8 @@ then long random walks that each favour some operation kinds over others
 a member favours, some in a smaller scope. Walks start from the initial
 layouts; where there are more than 200,000 (pages 4 and up), from the
 first 200,000 extended by random setup operations, and each walk's line
-says so. The first violation found is
+says so; the breadth-first searches then cover three pages, since the
+layouts alone would fill their budgets. The first violation found is
 minimised and shrunk to a short trace in the scope asked for, and written
 with --out like any other (anoncheck replay, anoncheck repro).
 

@@ -24,7 +24,8 @@ import (
 //
 //   - The first member explores the whole scope breadth first, as the main
 //     command does, up to a budget of states: it finds the shallow
-//     violations, with shortest traces.
+//     violations, with shortest traces. (Past pages 3, where the initial
+//     layouts alone would fill the budget, it searches three pages.)
 //   - Most members are random walks with restarts (as TLC's -simulate):
 //     long walks from random initial layouts, each step's operation kind
 //     drawn with a weight the member chose at random, log-uniform over
@@ -36,9 +37,9 @@ import (
 //     so they find the shortest violations it has.
 //   - A member may also shrink the scope (fewer processes, pages or
 //     protections): a violation in a smaller scope is one in the scope
-//     asked for. Breadth-first members after the first search at most as
-//     many pages as their budget can lay out (3); walks draw the initial
-//     layouts of larger scopes (check.NewSetupLimit).
+//     asked for. Breadth-first members search at most as many pages as
+//     their budget can lay out (3); walks draw the initial layouts of
+//     larger scopes (check.NewSetupLimit).
 //
 // Nothing in the plan names a variant, a property or a trace: the members
 // are drawn from the seed and the scope alone. A violation found goes
@@ -113,6 +114,7 @@ func (h *HuntConfig) plan(i int) Member {
 	m := Member{Index: i, Scope: h.Scope, Depth: h.MaxDepth, Seed: r.Uint64()}
 	if i == 0 {
 		m.Kind, m.Budget = MemberBFS, firstBudget
+		m.Scope.Pages = bfsPages(m.Scope.Pages, firstBudget)
 		return m
 	}
 	m.Weights = make([]float64, check.MaxClasses)
@@ -138,12 +140,7 @@ func (h *HuntConfig) plan(i int) Member {
 	}
 	if r.IntN(8) == 0 {
 		m.Kind, m.Budget = MemberBFS, bfsBudget
-		// A search whose initial layouts alone would take half its budget
-		// (pages 4 and up) would end before its first operation: it
-		// searches fewer pages.
-		for m.Scope.Pages > 1 && initialLayouts(m.Scope.Pages) > bfsBudget/2 {
-			m.Scope.Pages--
-		}
+		m.Scope.Pages = bfsPages(m.Scope.Pages, bfsBudget)
 		var ops transitions.OpSet
 		for _, k := range h.Scope.Ops.Kinds() {
 			if h.Scope.Ops.Has(k) && m.Weights[k] >= 0.1 {
@@ -159,6 +156,16 @@ func (h *HuntConfig) plan(i int) Member {
 	m.Budget = walkStepBudget * max(h.Workers, 1)
 	m.Depth = 8 + r.IntN(max(1, h.MaxDepth-7))
 	return m
+}
+
+// bfsPages is the most pages, up to pages, whose initial layouts take at
+// most half of a breadth-first budget: a search whose layouts alone would
+// fill it (pages 4 and up) would end before its first operation.
+func bfsPages(pages, budget int) int {
+	for pages > 1 && initialLayouts(pages) > float64(budget)/2 {
+		pages--
+	}
+	return pages
 }
 
 // MemberResult is what one member covered.
