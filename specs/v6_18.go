@@ -22,7 +22,7 @@ var V618 = Register(&Variant{
 	Notes: "The maple tree is modelled by the vm_next/vm_prev list, as for v6.1, and the VMA iterator is left out " +
 		"(with the VM_WARN_ON_VMG()s on its position); munmap's detached tree is the detached VMAs' own list. " +
 		"Locks are not modelled (vma_start_write(), dup_anon_vma()'s vma_assert_write_locked()). Allocations of " +
-		"anon_vma, anon_vma_chain and vm_area_struct, and the maple nodes of commit_merge() and vma_link(), fail only with " +
+		"anon_vma, anon_vma_chain and vm_area_struct, and the maple nodes of the merge, split, link, mmap and munmap paths, fail only with " +
 		"--fail-alloc, and then take the " +
 		"unwinds docs/MODEL-6.18.md lists. " +
 		"Faults run under the mmap lock: the per-VMA-lock attempt that retries when the VMA has no anon_vma ends the " +

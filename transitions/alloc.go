@@ -23,12 +23,16 @@ const (
 	// the maple-tree nodes a VMA tree store needs, from maple_node_cache,
 	// in the 6.x generations' commit_merge(), vma_expand() and vma_link().
 	AllocMapleNodes
+	// AllocMapleStore is mas_store_gfp() of a VMA into the munmap's
+	// detached tree (6.18's vms_gather_munmap_vmas()), from maple_node_cache.
+	AllocMapleStore
 	numAllocSites
 )
 
 var allocSiteNames = [numAllocSites]string{
 	AllocAnonVMA: "anon_vma_alloc", AllocAnonVMAChain: "anon_vma_chain_alloc",
 	AllocVMADup: "vm_area_dup", AllocVMANew: "vm_area_alloc", AllocMapleNodes: "mas_preallocate",
+	AllocMapleStore: "mas_store_gfp",
 }
 
 // Cache is the slab cache the site allocates from, as /sys/kernel/slab
@@ -41,7 +45,7 @@ func (a AllocSite) Cache() string {
 		return "anon_vma_chain"
 	case AllocVMADup, AllocVMANew:
 		return "vm_area_struct"
-	case AllocMapleNodes:
+	case AllocMapleNodes, AllocMapleStore:
 		return "maple_node"
 	}
 	return "none"
@@ -58,7 +62,7 @@ func (a AllocSite) cacheIndex() int {
 		return 0
 	case AllocAnonVMAChain:
 		return 1
-	case AllocMapleNodes:
+	case AllocMapleNodes, AllocMapleStore:
 		return 3
 	}
 	return 2
@@ -122,7 +126,7 @@ func (k *Kernel) allocFails(site AllocSite, arg string) bool {
 	k.coverInjected(site)
 	if k.Rec != nil && site != AllocAnonVMA {
 		ret := "NULL"
-		if site == AllocMapleNodes {
+		if site.Cache() == "maple_node" {
 			ret = "-ENOMEM"
 		}
 		k.Rec.Enter(site.String() + "(" + arg + ") = " + ret + " (fault injected)")
@@ -137,6 +141,12 @@ func (k *Kernel) allocFails(site AllocSite, arg string) bool {
 // as -ENOMEM. The model keeps no tree nodes, so there is nothing to take.
 func (k *Kernel) MasPreallocate(vma vmaID) bool {
 	return !k.allocFails(AllocMapleNodes, vmaName(k, vma))
+}
+
+// MasStoreGFP is mas_store_gfp() of vma into a maple tree that allocates
+// its nodes as it stores: false when that fails (allocFails).
+func (k *Kernel) MasStoreGFP(vma vmaID) bool {
+	return !k.allocFails(AllocMapleStore, vmaName(k, vma))
 }
 
 // AllocAVC is anon_vma_chain_alloc(): the model keeps an AVC as the

@@ -285,7 +285,7 @@ func TestFailMadviseSplit(t *testing.T) {
 // TestFailCopyVMA: copy_vma()'s exits in move_vma() (mm/mmap.c and
 // mm/mremap.c, v5.4); see scenariotest.ScenarioFailCopyVMA.
 func TestFailCopyVMA(t *testing.T) {
-	scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "mremap", false)
+	scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "mremap", false, 2)
 }
 
 // TestFailMoveVMAUnmap: move_vma()'s do_munmap() of the old range failing

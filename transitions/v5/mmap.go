@@ -175,6 +175,15 @@ func vmaMergeV54(k *Kernel, mm int, prev vmaID, addr, end uint8, fl flags, av av
 // VM_WARN_ON that reads it compares it with the end of the VMA that was the
 // highest before the merge, which is what it held.
 func vmaAdjustV54(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
+	return VMAAdjustWith(k, vma, start, end, pgoff, insert, expand, false)
+}
+
+// VMAAdjustWith is __vma_adjust() of v5.4 and, with maple, of v6.1, whose
+// __vma_adjust() preallocates the maple tree's nodes (mas_preallocate())
+// after the importer's anon_vma clone and before any change, returning
+// -ENOMEM when that fails (mm/mmap.c:715 at 6.1.0): the importer keeps the
+// anon_vma and links it took (824135c46b00, v6.5, added the unlink).
+func VMAAdjustWith(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand vmaID, maple bool) int {
 	mm := int(k.VMA(vma).MM) - 1
 	next := k.VMA(vma).Next
 	var adjustNext int
@@ -231,6 +240,9 @@ func vmaAdjustV54(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand 
 				return err
 			}
 		}
+	}
+	if maple && !k.MasPreallocate(vma) {
+		return transitions.ENOMEM
 	}
 
 again:
@@ -303,19 +315,29 @@ again:
 // (vm_area_dup copies ->anon_vma and the list pointers, and starts an empty
 // anon_vma_chain), give the copy the lower part (new_below) or the upper
 // part, clone the chain (an exact copy: dst->anon_vma is already set), then
-// let __vma_adjust() shrink vma and insert the copy. split_vma()'s
-// map_count check against sysctl_max_map_count (65530) never fires at this
-// scope, so split_vma() is this function.
+// let __vma_adjust() shrink vma and insert the copy; if that fails the
+// copy's anon_vma links are unlinked and it is freed (in v5.4 it cannot
+// fail; in v6.1 its maple nodes can). split_vma()'s map_count check
+// against sysctl_max_map_count (65530) never fires at this scope, so
+// split_vma() is this function.
 func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
-	nv, err := SplitVMANew(k, vma, addr, newBelow)
+	nv, err := SplitVMANew(k, vma, addr, newBelow, false)
 	if err != 0 {
 		return err
 	}
 	n, v := k.S.VMA(nv), k.VMA(vma)
 	if newBelow {
-		return k.VMAAdjust(vma, addr, v.End, v.Pgoff+(addr-n.Start), nv, state.NoVMA)
+		err = k.VMAAdjust(vma, addr, v.End, v.Pgoff+(addr-n.Start), nv, state.NoVMA)
+	} else {
+		err = k.VMAAdjust(vma, v.Start, addr, v.Pgoff, nv, state.NoVMA)
 	}
-	return k.VMAAdjust(vma, v.Start, addr, v.Pgoff, nv, state.NoVMA)
+	if err != 0 {
+		// "Clean everything up if vma_adjust failed": only 6.1's
+		// __vma_adjust() can fail with insert (its maple nodes).
+		k.UnlinkAnonVMAs(nv)
+		k.VMAreaFree(nv)
+	}
+	return err
 }
 
 // SplitVMANew is the part of mm/mmap.c:__split_vma() (v5.4) and
@@ -330,9 +352,9 @@ func splitVMAV54(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
 // On failure nothing of vma has changed: vm_area_dup() returning NULL is
 // -ENOMEM at once; anon_vma_clone() failing has unlinked the copy again
 // (enomem_failure), and the copy is freed (out_free_mpol, out_free_vma:
-// vm_area_free()). v6.18's __split_vma() has vma_iter_prealloc() (a maple
-// node, out_free_vma) between the two, which the model does not make fail.
-func SplitVMANew(k *Kernel, vma vmaID, addr uint8, newBelow bool) (vmaID, int) {
+// vm_area_free()). With maple, v6.18's vma_iter_prealloc() (mm/vma.c:528)
+// comes between the two; when it fails the copy is freed (out_free_vma).
+func SplitVMANew(k *Kernel, vma vmaID, addr uint8, newBelow, maple bool) (vmaID, int) {
 	nv := k.VMAreaDup(vma)
 	if nv == state.NoVMA {
 		return state.NoVMA, transitions.ENOMEM
@@ -343,6 +365,10 @@ func SplitVMANew(k *Kernel, vma vmaID, addr uint8, newBelow bool) (vmaID, int) {
 	} else {
 		n.Start = addr
 		n.Pgoff += addr - v.Start
+	}
+	if maple && !k.MasPreallocate(nv) {
+		k.VMAreaFree(nv)
+		return state.NoVMA, transitions.ENOMEM
 	}
 	if err := k.AnonVMAClone(nv, vma); err != 0 {
 		k.VMAreaFree(nv)

@@ -124,8 +124,10 @@ func TestFailVMAExpandDupAnonVMA(t *testing.T) {
 
 // TestFailSplitVMA618 checks __split_vma() (mm/vma.c:499) from
 // vma_modify(): vm_area_dup() failing (allocation 1) returns -ENOMEM;
-// anon_vma_clone() failing at the copy's second AVC (allocation 3) takes
-// enomem_failure and out_free_vma. mprotect fails, nothing changed.
+// vma_iter_prealloc() failing (allocation 2) frees the copy
+// (out_free_vma); anon_vma_clone() failing at the copy's second AVC
+// (allocation 4) takes enomem_failure and out_free_vma. mprotect fails,
+// nothing changed.
 //
 //	01
 //	AA     P1: A rw, written, forked; P2: mprotect([0,1), r)
@@ -135,14 +137,17 @@ func TestFailSplitVMA618(t *testing.T) {
 	e.Write(0, 0)
 	c := e.Fork(0)
 	mp := scenariotest.MprotectOp(c, 0, 1, pR)
-	if n := e.Allocations(mp); n != 3 {
-		t.Fatalf("the split makes %d allocations, want 3", n)
+	if n := e.Allocations(mp); n != 4 {
+		t.Fatalf("the split makes %d allocations, want 4", n)
 	}
 	before := *e.S
 	e.Fail(mp, 1, allocDup, transitions.ENOMEM)
 	e.WantUnchanged(before, "a split whose vm_area_dup() failed")
 	*e.S = before
-	e.Fail(mp, 3, allocAVC, transitions.ENOMEM)
+	e.Fail(mp, 2, transitions.AllocMapleNodes, transitions.ENOMEM)
+	e.WantUnchanged(before, "a split whose vma_iter_prealloc() failed")
+	*e.S = before
+	e.Fail(mp, 4, allocAVC, transitions.ENOMEM)
 	e.WantCalled("split_vma", "__split_vma", "anon_vma_clone", "unlink_anon_vmas")
 	e.WantUnchanged(before, "a split whose anon_vma_clone() failed")
 }
@@ -152,23 +157,44 @@ func TestFailSplitVMA618(t *testing.T) {
 // detached: end_split_failed reattaches it (reattach_vmas(), mm/vma.c:1309)
 // and do_vmi_align_munmap() returns the error. The model, whose list stands
 // for the tree, had taken A out of it; it is back, map_count never moved.
+// The same holds when the store of A into the detached tree fails
+// (mas_store_gfp(), allocation 1, munmap_gather_failed). When B's store
+// fails (allocation 4), A is reattached too, but B's split at 3 stands:
+// the kernel does not undo it.
 //
 //	0123
 //	AABB   A: rw; B: r
 //	AABB   munmap([0,3)): A detached, B's split at 3 (vm_area_dup) fails
+//	AABC   ... or B's split done and B's store fails
 func TestFailGatherEndSplit(t *testing.T) {
 	e := newEnv(t, 4, 1)
 	e.Mmap(0, 0, 2, pRW)
 	e.Mmap(0, 2, 4, pR)
 	u := scenariotest.MunmapOp(0, 0, 3)
-	if n := e.Allocations(u); n != 1 {
-		t.Fatalf("munmap makes %d allocations, want 1", n)
+	if n := e.Allocations(u); n != 4 {
+		t.Fatalf("munmap makes %d allocations, want 4 (A's store, B's split: vm_area_dup and maple nodes, B's store)", n)
 	}
 	before := *e.S
-	e.Fail(u, 1, allocDup, transitions.ENOMEM)
+	for _, f := range []struct {
+		n    int
+		site transitions.AllocSite
+	}{{2, allocDup}, {1, transitions.AllocMapleStore}} {
+		*e.S = before
+		e.Fail(u, f.n, f.site, transitions.ENOMEM)
+		e.WantCalled("vms_gather_munmap_vmas")
+		e.WantLayout(0, "AABB")
+		e.WantUnchanged(before, "a munmap whose gather failed")
+	}
+	*e.S = before
+	a, b := e.VMAAt(0, 0), e.VMAAt(0, 2)
+	e.Fail(u, 4, transitions.AllocMapleStore, transitions.ENOMEM)
 	e.WantCalled("vms_gather_munmap_vmas", "__split_vma")
-	e.WantLayout(0, "AABB")
-	e.WantUnchanged(before, "a munmap whose last split failed")
+	e.WantLayout(0, "AABC")
+	e.WantVMA(a, 0, 2, 0, fRW)
+	e.WantVMA(b, 2, 3, 2, state.VMRead)
+	if e.S.MMs[0].MapCount != 3 {
+		t.Errorf("map_count %d after the failed munmap, want 3 (A, B and the part of B split off)", e.S.MMs[0].MapCount)
+	}
 }
 
 // TestFailGatherStartSplit checks vms_gather_munmap_vmas()'s
@@ -205,16 +231,25 @@ func TestFailMmapNewVMA(t *testing.T) {
 	e.Write(0, 0)
 	a, av := e.VMAAt(0, 0), e.AVAt(0, 0)
 	m := scenariotest.MmapOp(0, 0, 2, pR)
-	if n := e.Allocations(m); n != 1 {
-		t.Fatalf("mmap makes %d allocations, want 1", n)
+	if n := e.Allocations(m); n != 3 {
+		t.Fatalf("mmap makes %d allocations, want 3 (A's store in the detached tree, vm_area_alloc, maple nodes)", n)
 	}
-	e.Fail(m, 1, allocNew, transitions.ENOMEM)
-	e.WantCalled("__mmap_new_vma", "vms_complete_munmap_vmas")
-	e.WantLayout(0, "..")
-	e.WantVMAGone(a)
-	e.WantAVGone(av)
-	if e.S.MMs[0].MapCount != 0 || e.UsedPages() != 0 {
-		t.Errorf("map_count %d, %d pages after the aborted mmap, want 0, 0", e.S.MMs[0].MapCount, e.UsedPages())
+	before := *e.S
+	// vm_area_alloc() (allocation 2) or the vma_iter_prealloc() after it
+	// (allocation 3, free_vma): the same abort.
+	for _, f := range []struct {
+		n    int
+		site transitions.AllocSite
+	}{{2, allocNew}, {3, transitions.AllocMapleNodes}} {
+		*e.S = before
+		e.Fail(m, f.n, f.site, transitions.ENOMEM)
+		e.WantCalled("__mmap_new_vma", "vms_complete_munmap_vmas")
+		e.WantLayout(0, "..")
+		e.WantVMAGone(a)
+		e.WantAVGone(av)
+		if e.S.MMs[0].MapCount != 0 || e.UsedPages() != 0 {
+			t.Errorf("map_count %d, %d pages after the aborted mmap, want 0, 0", e.S.MMs[0].MapCount, e.UsedPages())
+		}
 	}
 }
 
@@ -333,30 +368,66 @@ func TestFailVMAAdjustImport61(t *testing.T) {
 	e.Mmap(0, 2, 3, pRW)
 	e.Write(0, 2)
 	mp := scenariotest.MprotectOp(0, 1, 2, pRW)
-	if n := e.Allocations(mp); n != 1 {
-		t.Fatalf("the merging mprotect makes %d allocations, want 1 (the importer's AVC)", n)
+	if n := e.Allocations(mp); n != 2 {
+		t.Fatalf("the merging mprotect makes %d allocations, want 2 (the importer's AVC, the maple nodes)", n)
 	}
 	av := e.AVAt(0, 2)
+	before := *e.S
 	e.Fail(mp, 1, allocAVC, 0)
 	e.WantCalled("vma_merge", "__vma_adjust", "anon_vma_clone", "unlink_anon_vmas")
 	e.WantLayout(0, "ABC")
 	e.WantChain(e.VMAAt(0, 0), state.NoAV)
 	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRW)
 	e.WantChain(e.VMAAt(0, 2), av, av)
+
+	// The clone succeeds and mas_preallocate() fails (allocation 2,
+	// mm/mmap.c:715 at 6.1.0): __vma_adjust() returns -ENOMEM with P
+	// keeping X's anon_vma and a link to it, P a VMA without a page of
+	// that anon_vma (824135c46b00 in v6.5 unlinks it); the rest as above.
+	*e.S = before
+	e.Fail(mp, 2, transitions.AllocMapleNodes, 0)
+	e.WantLayout(0, "ABC")
+	p, x := e.VMAAt(0, 0), e.VMAAt(0, 2)
+	e.WantChain(p, av, av)
+	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRW)
+	e.WantChain(x, av, av)
+	e.WantAV(av, avWant{Root: av, Parent: av, Ref: 1, Children: 1, Active: 2, Tree: []state.VMAID{p, x}})
+}
+
+// TestFailSplitVMAAdjust61 checks 6.1's __split_vma() (mm/mmap.c:2194-2256
+// at 6.1.0) when vma_adjust() fails (its mas_preallocate(), allocation 2,
+// after vm_area_dup()): "Clean everything up if vma_adjust failed" unlinks
+// the copy's anon_vma links and frees it; mprotect fails with -ENOMEM and
+// nothing changed.
+//
+//	01
+//	AA     A: rw, written at 0; mprotect([0,1), r) needs a split
+func TestFailSplitVMAAdjust61(t *testing.T) {
+	e := newEnv61(t, 2, 1)
+	e.Mmap(0, 0, 2, pRW)
+	e.Write(0, 0)
+	mp := scenariotest.MprotectOp(0, 0, 1, pR)
+	if n := e.Allocations(mp); n != 3 {
+		t.Fatalf("the split makes %d allocations, want 3 (vm_area_dup, the clone's AVC, the maple nodes)", n)
+	}
+	before := *e.S
+	e.Fail(mp, 3, transitions.AllocMapleNodes, transitions.ENOMEM)
+	e.WantCalled("__split_vma", "anon_vma_clone", "__vma_adjust", "unlink_anon_vmas")
+	e.WantUnchanged(before, "a split whose vma_adjust() failed")
 }
 
 // TestFailCopyVMA618: copy_vma()'s exits (mm/vma.c:1807) in
 // copy_vma_and_data() (mm/mremap.c:1181), v6.18; see
 // scenariotest.ScenarioFailCopyVMA.
 func TestFailCopyVMA618(t *testing.T) {
-	scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "do_mremap", true)
+	scenariotest.ScenarioFailCopyVMA(newEnv(t, 4, 1), "do_mremap", true, 4)
 }
 
 // TestFailCopyVMA61: copy_vma()'s exits in v6.1 (mm/mmap.c:3164-3240 at
 // 6.1.0), vma_link()'s mas_preallocate() among them; see
 // scenariotest.ScenarioFailCopyVMA.
 func TestFailCopyVMA61(t *testing.T) {
-	scenariotest.ScenarioFailCopyVMA(newEnv61(t, 4, 1), "mremap", true)
+	scenariotest.ScenarioFailCopyVMA(newEnv61(t, 4, 1), "mremap", true, 3)
 }
 
 // TestFailMoveVMAUnmap618: unmap_source_vma() (mm/mremap.c:1078) when

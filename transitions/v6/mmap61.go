@@ -114,3 +114,13 @@ func vmaExpandV61(k *Kernel, g *vmg) int {
 	}
 	return 0
 }
+
+// vmaAdjustV61 models mm/mmap.c:__vma_adjust() (v6.1, lines 615-900 at
+// e451e259e): v5.4's, with mas_preallocate() of the maple tree's nodes
+// after the importer's anon_vma clone and before any change (line 715);
+// its failure (--fail-alloc) returns -ENOMEM, and the importer keeps the
+// anon_vma and the links it took. vma_merge() then returns NULL, and
+// __split_vma() unlinks and frees its copy.
+func vmaAdjustV61(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
+	return v5.VMAAdjustWith(k, vma, start, end, pgoff, insert, expand, true)
+}

@@ -58,6 +58,7 @@ func V61() transitions.Funcs {
 	f.ChangeProtection = changeProtectionV61
 	f.MmapRegion = mmapRegionV61
 	f.VMAExpand = vmaExpandV61
+	f.VMAAdjust = vmaAdjustV61
 	f.ExitMmap = exitMmapV61
 	// mremap: MREMAP_DONTUNMAP (5.7) and the vma_merge() of an in-place
 	// growth (mremap61.go); mremap_to(), copy_vma() and

@@ -17,7 +17,8 @@ import (
 // splitVMAV618 models mm/vma.c:__split_vma() (v6.18): WARN_ON() that addr
 // lies strictly inside vma; the new VMA as v5.4 makes it (v5.SplitVMANew:
 // vm_area_dup(), its part and page offset, anon_vma_clone()); then, under
-// vma_prepare() with insert = new, vma keeps the other part and
+// vma_prepare() with insert = new (vma_iter_prealloc(), mm/vma.c:528, may
+// fail between vm_area_dup() and the clone: out_free_vma), vma keeps the other part and
 // vma_complete() stores the new VMA in the tree and counts it in
 // map_count. The vm_ops->may_split and ->open hooks, the mempolicy and
 // huge page splits have nothing to do here.
@@ -25,7 +26,7 @@ func splitVMAV618(k *Kernel, mm int, vma vmaID, addr uint8, newBelow bool) int {
 	v := k.VMA(vma)
 	k.WarnOn(v.Start >= addr, transitions.WarnSplitVMAStart)
 	k.WarnOn(v.End <= addr, transitions.WarnSplitVMAEnd)
-	nv, err := v5.SplitVMANew(k, vma, addr, newBelow)
+	nv, err := v5.SplitVMANew(k, vma, addr, newBelow, true)
 	if err != 0 {
 		return err
 	}
@@ -87,8 +88,9 @@ func vmsDetach(k *Kernel, vms *transitions.VMS, v vmaID) {
 // vma_iter_clear_gfp() or the new mapping's store removes them), so
 // reattaching is vma_mark_attached(); the model, whose list stands for
 // the tree and which took them off it as it detached them, puts them
-// back. mas_store_gfp() into the detached tree (munmap_gather_failed)
-// allocates maple nodes, which the model does not make fail.
+// back. mas_store_gfp() of each VMA into the detached tree allocates maple
+// nodes; when that fails (munmap_gather_failed) the VMAs detached before
+// it are reattached as well.
 func vmsGatherMunmapVMAsV618(k *Kernel, vms *transitions.VMS) int {
 	mm := vms.MM
 	if vms.Start > k.VMA(vms.VMA).Start {
@@ -104,6 +106,10 @@ func vmsGatherMunmapVMAsV618(k *Kernel, vms *transitions.VMS) int {
 				reattachVMAs(k, vms) // end_split_failed
 				return err
 			}
+		}
+		if !k.MasStoreGFP(next) {
+			reattachVMAs(k, vms) // munmap_gather_failed
+			return transitions.ENOMEM
 		}
 		following := k.VMA(next).Next
 		vms.VMACount++
@@ -256,8 +262,8 @@ func mmapPrepareV618(k *Kernel, mp *transitions.MmapState) int {
 // anonymous mapping: vm_area_alloc(), the range, page offset and flags of
 // the mapping (vma_set_anonymous()), stored in the tree
 // (vma_iter_store_new()) and counted in map_count. -ENOMEM when
-// vm_area_alloc() fails (the vma_iter_prealloc() after it allocates maple
-// nodes, which the model does not make fail).
+// vm_area_alloc() fails, or the vma_iter_prealloc() after it (the VMA is
+// freed: free_vma, mm/vma.c:2470).
 func mmapNewVMAV618(k *Kernel, mp *transitions.MmapState) (vmaID, int) {
 	nv := k.AllocVMA(mp.MM)
 	if nv == state.NoVMA {
@@ -266,6 +272,10 @@ func mmapNewVMAV618(k *Kernel, mp *transitions.MmapState) (vmaID, int) {
 	n := k.S.VMA(nv)
 	vmaSetRange(n, mp.Addr, mp.End, mp.Pgoff)
 	n.Flags = mp.Flags
+	if !k.MasPreallocate(nv) {
+		k.VMAreaFree(nv) // free_vma
+		return state.NoVMA, transitions.ENOMEM
+	}
 	k.LinkList(mp.MM, nv, k.FindPrev(mp.MM, mp.Addr))
 	return nv, 0
 }
