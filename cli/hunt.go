@@ -172,6 +172,7 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt, fil
 		}
 		fmt.Fprintf(w, "  no violation found (%s); a hunt is not exhaustive, so this proves nothing\n", why)
 		fmt.Fprintf(w, "  covered: %s\n", covered)
+		printDrawn(w, hc, hu)
 		printCoverage(w, "  ", hu.Coverage(), hu.Variant, &hc.Scope, run.Vacuous(hu.Coverage()))
 		fmt.Fprintln(w)
 		return nil
@@ -181,10 +182,33 @@ func printHunt(w io.Writer, f *checkFlags, hc *run.HuntConfig, hu *run.Hunt, fil
 		fd.Property.Name, fd.Trace.Depth(), fd.Found)
 	fmt.Fprintf(w, "  found after %s by member %s\n", fd.After.Round(time.Millisecond), strings.TrimPrefix(fd.Member.String(), "#"))
 	fmt.Fprintf(w, "  covered: %s\n", covered)
+	printDrawn(w, hc, hu)
 	printCoverage(w, "  ", hu.Coverage(), hu.Variant, &hc.Scope, run.Vacuous(hu.Coverage()))
 	if err := emitTrace(w, f, fd.Trace, files); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// printDrawn says where the members covered less than the scope's pages
+// for want of room for its initial layouts: breadth-first members at
+// fewer pages, walks from layouts drawn rather than all enumerated.
+func printDrawn(w io.Writer, hc *run.HuntConfig, hu *run.Hunt) {
+	bfsPages, layouts, drawn := 0, 0, false
+	for _, m := range hu.Members {
+		if m.Member.Kind == run.MemberBFS {
+			bfsPages = max(bfsPages, m.Member.Scope.Pages)
+		} else if !m.LayoutsComplete && m.Member.Scope.Pages == hc.Scope.Pages {
+			drawn, layouts = true, m.Layouts
+		}
+	}
+	if bfsPages > 0 && bfsPages < hc.Scope.Pages {
+		fmt.Fprintf(w, "  breadth-first members searched at most pages=%d: the initial layouts of pages=%d fill their budgets\n",
+			bfsPages, hc.Scope.Pages)
+	}
+	if drawn {
+		fmt.Fprintf(w, "  walks at pages=%d started from %d enumerated initial layouts extended by random setup operations, not from all of them\n",
+			hc.Scope.Pages, layouts)
+	}
 }

@@ -86,3 +86,31 @@ func TestVacuousRun(t *testing.T) {
 		t.Errorf("exit %d; the matrix row of a vacuous run shows ok or lacks '-': %q\n%s", code, row, out)
 	}
 }
+
+// A hunt that searched fewer pages breadth first, or drew its walks'
+// initial layouts, says so under what it covered; one that did neither
+// says nothing of it.
+func TestHuntSaysWhatItDrew(t *testing.T) {
+	hc := &run.HuntConfig{}
+	hc.Scope.Pages = 4
+	hu := &run.Hunt{Members: []run.MemberResult{
+		{Member: run.Member{Kind: run.MemberBFS}},
+		{Member: run.Member{Kind: run.MemberWalk}, Layouts: 200000},
+	}}
+	hu.Members[0].Member.Scope.Pages = 3
+	hu.Members[1].Member.Scope.Pages = 4
+	var b strings.Builder
+	printDrawn(&b, hc, hu)
+	for _, want := range []string{"at most pages=3", "from 200000 enumerated initial layouts", "not from all of them"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	hc.Scope.Pages = 3
+	hu.Members[1].Member.Scope.Pages, hu.Members[1].LayoutsComplete = 3, true
+	b.Reset()
+	printDrawn(&b, hc, hu)
+	if b.Len() != 0 {
+		t.Errorf("a hunt over its whole scope says %q", b.String())
+	}
+}
