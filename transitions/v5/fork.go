@@ -67,9 +67,10 @@ var DupMmapV54Options = DupMmapOptions{WipeOnForkPrepare: true}
 // variants named in DupMmapOptions). For each parent VMA in address order:
 // skip VM_DONTCOPY; tmp = vm_area_dup(mpnt) and move it to the child mm;
 // VM_WIPEONFORK: tmp->anon_vma = NULL (and, in v5.4, anon_vma_prepare(tmp)),
-// else anon_vma_fork(tmp, mpnt); then reset tmp->vm_next/vm_prev, link
-// tmp at the tail of the child's list, map_count++, and copy_page_range()
-// unless VM_WIPEONFORK.
+// else anon_vma_fork(tmp, mpnt); then reset tmp->vm_next/vm_prev (from
+// v5.7 vm_area_dup() has reset them already and dup_mmap() no longer does:
+// the same state), link tmp at the tail of the child's list, map_count++,
+// and copy_page_range() unless VM_WIPEONFORK.
 //
 // The order matters: in v5.4, during anon_vma_fork() and
 // anon_vma_prepare(), tmp's vm_prev and vm_next are still those of the
