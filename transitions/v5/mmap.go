@@ -403,6 +403,17 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 			return err
 		}
 	}
+	MunmapDetach(k, mm, prev, start, end)
+	return 0
+}
+
+// MunmapDetach is the end of __do_munmap() (v5.4) and of 6.1's
+// do_mas_align_munmap() once the range's edges are split: the VMAs of
+// [start, end), after prev, leave the mm (detach_vmas_to_be_unmapped, or
+// the store of NULL over the range in 6.1) and unmap_region() zaps their
+// PTEs, unlinks their anon_vmas (free_pgtables()) and frees them.
+func MunmapDetach(k *Kernel, mm int, prev vmaID, start, end uint8) {
+	var vma vmaID
 	if prev != state.NoVMA {
 		vma = k.VMA(prev).Next
 	} else {
@@ -433,7 +444,6 @@ func doMunmapV54(k *Kernel, mm int, start, end uint8) int {
 	k.UnmapVMAs(first, start, end)
 	k.FreePgtables(first)
 	RemoveVMAs(k, first)
-	return 0
 }
 
 // RemoveVMAs is the loop that frees a list of VMAs that were taken out of
@@ -470,7 +480,7 @@ func mmapRegionV54(k *Kernel, mm int, addr, end uint8, fl flags) int {
 	if k.VMAMerge(mm, prev, addr, end, fl, state.NoAV, pgoff) != state.NoVMA {
 		return 0
 	}
-	return MmapRegionNewVMA(k, mm, addr, end, fl)
+	return MmapRegionNewVMA(k, mm, addr, end, fl, false)
 }
 
 // MmapRegionUnmap is the start of mm/mmap.c:mmap_region() in v5.4 and
@@ -495,14 +505,20 @@ func MmapRegionUnmap(k *Kernel, mm int, addr, end uint8, fl flags) (flags, int) 
 // addr >> PAGE_SHIFT (what do_mmap() gives private anonymous mappings),
 // and vma_link() (v5.4) or vma_mas_store() (v6.1) into the mm. When
 // vm_area_alloc() fails it returns -ENOMEM (unacct_error) with the old
-// mapping already unmapped: the range is left empty.
-func MmapRegionNewVMA(k *Kernel, mm int, addr, end uint8, fl flags) int {
+// mapping already unmapped: the range is left empty. With maple (v6.1)
+// mas_preallocate() comes before the store (mm/mmap.c:2679 at 6.1.0); when
+// it fails the VMA is freed (free_vma) and it is the same -ENOMEM.
+func MmapRegionNewVMA(k *Kernel, mm int, addr, end uint8, fl flags, maple bool) int {
 	nv := k.AllocVMA(mm)
 	if nv == state.NoVMA {
 		return transitions.ENOMEM // goto unacct_error
 	}
 	n := k.S.VMA(nv)
 	n.Start, n.End, n.Flags, n.Pgoff = addr, end, fl, addr
+	if maple && !k.MasPreallocate(nv) {
+		k.VMAreaFree(nv) // free_vma
+		return transitions.ENOMEM
+	}
 	k.LinkList(mm, nv, k.FindPrev(mm, addr))
 	return 0
 }

@@ -427,7 +427,7 @@ func TestFailCopyVMA618(t *testing.T) {
 // 6.1.0), vma_link()'s mas_preallocate() among them; see
 // scenariotest.ScenarioFailCopyVMA.
 func TestFailCopyVMA61(t *testing.T) {
-	scenariotest.ScenarioFailCopyVMA(newEnv61(t, 4, 1), "mremap", true, 3)
+	scenariotest.ScenarioFailCopyVMA(newEnv61(t, 4, 1), "mremap", true, 5)
 }
 
 // TestFailMoveVMAUnmap618: unmap_source_vma() (mm/mremap.c:1078) when
@@ -460,4 +460,56 @@ func TestFailVMAExpandMaple61(t *testing.T) {
 	e.WantLayout(0, "AB")
 	e.WantVMA(a, 0, 1, 0, fRW)
 	e.WantVMA(e.VMAAt(0, 1), 1, 2, 1, fRW)
+}
+
+// TestFailMunmapMaple61 checks 6.1's do_mas_align_munmap() (mm/mmap.c:
+// 2298-2460 at 6.1.0): munmap of [1,3) over A [0,2) and B [2,4) makes
+// mas_preallocate() (allocation 1: nothing changes), A's split at 1
+// (vm_area_dup, its maple nodes), A's upper part's store in the side tree
+// (allocation 4), B's split at 3 (vm_area_dup, maple nodes), B's lower
+// part's store (allocation 7). A store failing returns -ENOMEM with the
+// splits done so far standing and nothing unmapped.
+//
+//	0123
+//	AABB   A: rw; B: r
+//	ACDB   munmap([1,3)) with B's lower part's store failing
+func TestFailMunmapMaple61(t *testing.T) {
+	e := newEnv61(t, 4, 1)
+	e.Mmap(0, 0, 2, pRW)
+	e.Mmap(0, 2, 4, pR)
+	u := scenariotest.MunmapOp(0, 1, 3)
+	if n := e.Allocations(u); n != 7 {
+		t.Fatalf("munmap makes %d allocations, want 7", n)
+	}
+	before := *e.S
+	e.Fail(u, 1, transitions.AllocMapleNodes, transitions.ENOMEM)
+	e.WantUnchanged(before, "a munmap whose mas_preallocate() failed")
+	*e.S = before
+	e.Fail(u, 4, transitions.AllocMapleStore, transitions.ENOMEM)
+	e.WantLayout(0, "ABCC")
+	*e.S = before
+	e.Fail(u, 7, transitions.AllocMapleStore, transitions.ENOMEM)
+	e.WantLayout(0, "ABCD")
+	if e.S.MMs[0].MapCount != 4 {
+		t.Errorf("map_count %d, want 4: both splits stand", e.S.MMs[0].MapCount)
+	}
+}
+
+// TestFailMmapRegionMaple61 checks 6.1's mmap_region() when the new
+// VMA's mas_preallocate() fails (allocation 2, after vm_area_alloc(),
+// mm/mmap.c:2679 at 6.1.0): the VMA is freed (free_vma) and mmap returns
+// -ENOMEM with nothing mapped.
+//
+//	01
+//	..     mmap([0,1), rw) with the new VMA's maple nodes failing
+func TestFailMmapRegionMaple61(t *testing.T) {
+	e := newEnv61(t, 2, 1)
+	m := scenariotest.MmapOp(0, 0, 1, pRW)
+	if n := e.Allocations(m); n != 2 {
+		t.Fatalf("mmap makes %d allocations, want 2 (vm_area_alloc, maple nodes)", n)
+	}
+	before := *e.S
+	e.Fail(m, 2, transitions.AllocMapleNodes, transitions.ENOMEM)
+	e.WantCalled("mmap_region")
+	e.WantUnchanged(before, "an mmap whose new VMA's maple nodes failed")
 }

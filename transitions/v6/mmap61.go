@@ -60,7 +60,7 @@ func mmapRegionV61(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 	if g.Target != state.NoVMA && k.VMAExpand(&g) == 0 {
 		return 0
 	}
-	return v5.MmapRegionNewVMA(k, mm, addr, end, fl)
+	return v5.MmapRegionNewVMA(k, mm, addr, end, fl, true)
 }
 
 // vmaExpandV61 models mm/mmap.c:vma_expand() (v6.1, lines 512-600 at
@@ -123,4 +123,49 @@ func vmaExpandV61(k *Kernel, g *vmg) int {
 // __split_vma() unlinks and frees its copy.
 func vmaAdjustV61(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand vmaID) int {
 	return v5.VMAAdjustWith(k, vma, start, end, pgoff, insert, expand, true)
+}
+
+// doMasMunmapV61 models mm/mmap.c:do_mas_munmap() and
+// do_mas_align_munmap() (v6.1, lines 2298-2460 at e451e259e) for [start,
+// end): v5.4's steps (split the first VMA at start, new_below = 0; split
+// the last at end, new_below = 1; detach and unmap_region()) with the
+// maple tree's allocations between them: mas_preallocate() first (its
+// failure changes nothing), then each VMA of the range stored in the side
+// tree mt_detach (munmap_sidetree(): mas_store_gfp()), the last after its
+// split. A failed store returns -ENOMEM (munmap_sidetree_failed:
+// __mt_destroy() of the side tree); the splits done stay, nothing is
+// unmapped.
+func doMasMunmapV61(k *Kernel, mm int, start, end uint8) int {
+	vma := k.FindVMA(mm, start)
+	if vma == state.NoVMA || k.VMA(vma).Start >= end {
+		return 0
+	}
+	if !k.MasPreallocate(vma) {
+		return transitions.ENOMEM
+	}
+	prev := k.VMA(vma).Prev
+	if start > k.VMA(vma).Start {
+		if err := k.SplitVMA(mm, vma, start, false); err != 0 {
+			return err // start_split_failed
+		}
+		prev = vma
+		vma = k.VMA(vma).Next
+	}
+	for next := vma; next != state.NoVMA && k.VMA(next).Start < end; next = k.VMA(next).Next {
+		if k.VMA(next).End > end {
+			if err := k.SplitVMA(mm, next, end, true); err != 0 {
+				return err // end_split_failed
+			}
+			next = k.VMA(next).Prev // the part below end, split off
+			if !k.MasStoreGFP(next) {
+				return transitions.ENOMEM // munmap_sidetree_failed
+			}
+			break
+		}
+		if !k.MasStoreGFP(next) {
+			return transitions.ENOMEM // munmap_sidetree_failed
+		}
+	}
+	v5.MunmapDetach(k, mm, prev, start, end)
+	return 0
 }

@@ -59,6 +59,7 @@ func V61() transitions.Funcs {
 	f.MmapRegion = mmapRegionV61
 	f.VMAExpand = vmaExpandV61
 	f.VMAAdjust = vmaAdjustV61
+	f.DoMunmap = doMasMunmapV61
 	f.ExitMmap = exitMmapV61
 	// mremap: MREMAP_DONTUNMAP (5.7) and the vma_merge() of an in-place
 	// growth (mremap61.go); mremap_to(), copy_vma() and
