@@ -240,7 +240,12 @@ func Walk[S any](ctx context.Context, m Model[S], setup *Setup[S], cfg WalkConfi
 				}
 				return true
 			}
-			for steps < share && int64(steps) < best.Load() {
+			// A worker goes on while its steps do not pass the best
+			// found (<=: a violation found right after a start's random
+			// setup actions is counted at the steps taken before it, so
+			// a worker at exactly that count must still look, whatever
+			// the timing, for the lowest worker to win the tie).
+			for steps < share && int64(steps) <= best.Load() {
 				if walks&63 == 0 && ctx.Err() != nil {
 					cancelled = true
 					break

@@ -199,7 +199,7 @@ func printDrawn(w io.Writer, hc *run.HuntConfig, hu *run.Hunt) {
 	for _, m := range hu.Members {
 		if m.Member.Kind == run.MemberBFS {
 			bfsPages = max(bfsPages, m.Member.Scope.Pages)
-		} else if !m.LayoutsComplete && m.Member.Scope.Pages == hc.Scope.Pages {
+		} else if !m.LayoutsComplete && m.Steps > 0 && m.Member.Scope.Pages == hc.Scope.Pages {
 			drawn, layouts = true, m.Layouts
 		}
 	}

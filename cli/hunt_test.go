@@ -95,7 +95,7 @@ func TestHuntSaysWhatItDrew(t *testing.T) {
 	hc.Scope.Pages = 4
 	hu := &run.Hunt{Members: []run.MemberResult{
 		{Member: run.Member{Kind: run.MemberBFS}},
-		{Member: run.Member{Kind: run.MemberWalk}, Layouts: 200000},
+		{Member: run.Member{Kind: run.MemberWalk}, Layouts: 200000, Steps: 1000},
 	}}
 	hu.Members[0].Member.Scope.Pages = 3
 	hu.Members[1].Member.Scope.Pages = 4

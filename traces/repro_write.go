@@ -262,9 +262,14 @@ func (p *reproPlan) faultText() []string {
 		f.label, st.Op.Fail, st.Op.Call(), site, st.InjectedNth, site.Cache(), len(p.steps), f.left,
 		site.Cache(), site.Cache(), st.InjectedNth, transitions.ProcName(st.Op.Proc))
 	if site == transitions.AllocMapleNodes {
-		text += " mas_preallocate() takes the nodes a store may need from maple_node in one go (kmem_cache_alloc_bulk()), " +
-			"and the model counts that as one allocation: failslab must fail the first node allocation of that call, " +
-			"and maple_node allocations elsewhere in the step shift the count."
+		text += " mas_preallocate() takes the nodes a store may need at once (6.1: kmem_cache_alloc_bulk(); 6.18: " +
+			"from the cache's sheaves when it needs more than one, which failslab does not see), and the model counts " +
+			"that as one allocation: failslab can make it fail only where it is a single node or a bulk request, and " +
+			"maple_node allocations elsewhere in the step shift the count."
+	}
+	if site == transitions.AllocMapleStore {
+		text += " mas_store_gfp() first tries without sleeping and retries with GFP_KERNEL: the model counts the two " +
+			"attempts as one allocation that fails when both do, so failslab must fail both (times 2)."
 	}
 	if site == transitions.AllocAnonVMAChain {
 		text += " anon_vma_clone() retries a failed GFP_NOWAIT anon_vma_chain allocation with GFP_KERNEL: the model " +

@@ -23,8 +23,11 @@ const (
 	// the maple-tree nodes a VMA tree store needs, from maple_node_cache,
 	// in the 6.x generations' commit_merge(), vma_expand() and vma_link().
 	AllocMapleNodes
-	// AllocMapleStore is mas_store_gfp() of a VMA into the munmap's
-	// detached tree (6.18's vms_gather_munmap_vmas()), from maple_node_cache.
+	// AllocMapleStore is mas_store_gfp(), which allocates the nodes it
+	// needs as it stores, from maple_node_cache: the store that allocates
+	// in the munmap's detached tree (6.1's munmap_sidetree(), 6.18's
+	// vms_gather_munmap_vmas()) and 6.18's vma_iter_clear_gfp() of the
+	// munmapped range.
 	AllocMapleStore
 	numAllocSites
 )

@@ -238,7 +238,7 @@ func CopyVMAMerge(k *Kernel, vmap *vmaID, addr, length uint8) func(mm int, prev 
 // vma_iter_prealloc()); when that fails the copy's anon_vma links are
 // unlinked (out_vma_link: unlink_anon_vmas()) and the copy freed. The
 // callers' move_vma() then returns -ENOMEM with nothing moved
-// (mm/mmap.c:copy_vma() in v5.4 and v6.1, 3229 at 6.1.0; mm/vma.c:1874-1893
+// (mm/mmap.c:copy_vma() in v5.4 and v6.1, 3229 at 6.1.0; mm/vma.c:1880-1893
 // and mm/mremap.c:1181 in v6.18).
 func CopyVMAWalk(k *Kernel, vmap *vmaID, addr, length, pgoff uint8, merge func(mm int, prev vmaID, pgoff uint8) vmaID, maple bool) vmaID {
 	vma := *vmap

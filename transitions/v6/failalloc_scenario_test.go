@@ -157,43 +157,40 @@ func TestFailSplitVMA618(t *testing.T) {
 // detached: end_split_failed reattaches it (reattach_vmas(), mm/vma.c:1309)
 // and do_vmi_align_munmap() returns the error. The model, whose list stands
 // for the tree, had taken A out of it; it is back, map_count never moved.
-// The same holds when the store of A into the detached tree fails
-// (mas_store_gfp(), allocation 1, munmap_gather_failed). When B's store
-// fails (allocation 4), A is reattached too, but B's split at 3 stands:
-// the kernel does not undo it.
+// When B's split is done and then the store of its lower part into the
+// detached tree fails (the second store, the one that allocates:
+// allocation 3, munmap_gather_failed), or the clear of the range in the
+// mm's tree does (vma_iter_clear_gfp(), allocation 4, clear_tree_failed,
+// do_vmi_align_munmap()), A and that part are reattached and B's split
+// at 3 stands: the kernel does not undo it.
 //
 //	0123
 //	AABB   A: rw; B: r
 //	AABB   munmap([0,3)): A detached, B's split at 3 (vm_area_dup) fails
-//	AABC   ... or B's split done and B's store fails
+//	AABC   ... or B's split done and a later maple allocation fails
 func TestFailGatherEndSplit(t *testing.T) {
 	e := newEnv(t, 4, 1)
 	e.Mmap(0, 0, 2, pRW)
 	e.Mmap(0, 2, 4, pR)
 	u := scenariotest.MunmapOp(0, 0, 3)
 	if n := e.Allocations(u); n != 4 {
-		t.Fatalf("munmap makes %d allocations, want 4 (A's store, B's split: vm_area_dup and maple nodes, B's store)", n)
+		t.Fatalf("munmap makes %d allocations, want 4 (B's split: vm_area_dup and maple nodes; the second store; the clear)", n)
 	}
 	before := *e.S
-	for _, f := range []struct {
-		n    int
-		site transitions.AllocSite
-	}{{2, allocDup}, {1, transitions.AllocMapleStore}} {
-		*e.S = before
-		e.Fail(u, f.n, f.site, transitions.ENOMEM)
-		e.WantCalled("vms_gather_munmap_vmas")
-		e.WantLayout(0, "AABB")
-		e.WantUnchanged(before, "a munmap whose gather failed")
-	}
-	*e.S = before
-	a, b := e.VMAAt(0, 0), e.VMAAt(0, 2)
-	e.Fail(u, 4, transitions.AllocMapleStore, transitions.ENOMEM)
+	e.Fail(u, 1, allocDup, transitions.ENOMEM)
 	e.WantCalled("vms_gather_munmap_vmas", "__split_vma")
-	e.WantLayout(0, "AABC")
-	e.WantVMA(a, 0, 2, 0, fRW)
-	e.WantVMA(b, 2, 3, 2, state.VMRead)
-	if e.S.MMs[0].MapCount != 3 {
-		t.Errorf("map_count %d after the failed munmap, want 3 (A, B and the part of B split off)", e.S.MMs[0].MapCount)
+	e.WantUnchanged(before, "a munmap whose last split failed")
+	a, b := e.VMAAt(0, 0), e.VMAAt(0, 2)
+	for _, n := range []int{3, 4} {
+		*e.S = before
+		e.Fail(u, n, transitions.AllocMapleStore, transitions.ENOMEM)
+		e.WantCalled("vms_gather_munmap_vmas", "__split_vma")
+		e.WantLayout(0, "AABC")
+		e.WantVMA(a, 0, 2, 0, fRW)
+		e.WantVMA(b, 2, 3, 2, state.VMRead)
+		if e.S.MMs[0].MapCount != 3 {
+			t.Errorf("allocation %d: map_count %d after the failed munmap, want 3 (A, B and the part of B split off)", n, e.S.MMs[0].MapCount)
+		}
 	}
 }
 
@@ -231,16 +228,16 @@ func TestFailMmapNewVMA(t *testing.T) {
 	e.Write(0, 0)
 	a, av := e.VMAAt(0, 0), e.AVAt(0, 0)
 	m := scenariotest.MmapOp(0, 0, 2, pR)
-	if n := e.Allocations(m); n != 3 {
-		t.Fatalf("mmap makes %d allocations, want 3 (A's store in the detached tree, vm_area_alloc, maple nodes)", n)
+	if n := e.Allocations(m); n != 2 {
+		t.Fatalf("mmap makes %d allocations, want 2 (vm_area_alloc, maple nodes; A's store into the detached tree takes none)", n)
 	}
 	before := *e.S
-	// vm_area_alloc() (allocation 2) or the vma_iter_prealloc() after it
-	// (allocation 3, free_vma): the same abort.
+	// vm_area_alloc() (allocation 1) or the vma_iter_prealloc() after it
+	// (allocation 2, free_vma): the same abort.
 	for _, f := range []struct {
 		n    int
 		site transitions.AllocSite
-	}{{2, allocNew}, {3, transitions.AllocMapleNodes}} {
+	}{{1, allocNew}, {2, transitions.AllocMapleNodes}} {
 		*e.S = before
 		e.Fail(m, f.n, f.site, transitions.ENOMEM)
 		e.WantCalled("__mmap_new_vma", "vms_complete_munmap_vmas")
@@ -466,20 +463,21 @@ func TestFailVMAExpandMaple61(t *testing.T) {
 // 2298-2460 at 6.1.0): munmap of [1,3) over A [0,2) and B [2,4) makes
 // mas_preallocate() (allocation 1: nothing changes), A's split at 1
 // (vm_area_dup, its maple nodes), A's upper part's store in the side tree
-// (allocation 4), B's split at 3 (vm_area_dup, maple nodes), B's lower
-// part's store (allocation 7). A store failing returns -ENOMEM with the
-// splits done so far standing and nothing unmapped.
+// (allocation 4, the only store that allocates), B's split at 3
+// (vm_area_dup, maple nodes), B's lower part's store (no allocation). The
+// store failing returns -ENOMEM with A's split standing and nothing
+// unmapped.
 //
 //	0123
 //	AABB   A: rw; B: r
-//	ACDB   munmap([1,3)) with B's lower part's store failing
+//	ABCC   munmap([1,3)) with the side tree's store failing
 func TestFailMunmapMaple61(t *testing.T) {
 	e := newEnv61(t, 4, 1)
 	e.Mmap(0, 0, 2, pRW)
 	e.Mmap(0, 2, 4, pR)
 	u := scenariotest.MunmapOp(0, 1, 3)
-	if n := e.Allocations(u); n != 7 {
-		t.Fatalf("munmap makes %d allocations, want 7", n)
+	if n := e.Allocations(u); n != 6 {
+		t.Fatalf("munmap makes %d allocations, want 6", n)
 	}
 	before := *e.S
 	e.Fail(u, 1, transitions.AllocMapleNodes, transitions.ENOMEM)
@@ -487,11 +485,8 @@ func TestFailMunmapMaple61(t *testing.T) {
 	*e.S = before
 	e.Fail(u, 4, transitions.AllocMapleStore, transitions.ENOMEM)
 	e.WantLayout(0, "ABCC")
-	*e.S = before
-	e.Fail(u, 7, transitions.AllocMapleStore, transitions.ENOMEM)
-	e.WantLayout(0, "ABCD")
-	if e.S.MMs[0].MapCount != 4 {
-		t.Errorf("map_count %d, want 4: both splits stand", e.S.MMs[0].MapCount)
+	if e.S.MMs[0].MapCount != 3 {
+		t.Errorf("map_count %d, want 3: A's split stands", e.S.MMs[0].MapCount)
 	}
 }
 

@@ -132,9 +132,11 @@ func vmaAdjustV61(k *Kernel, vma vmaID, start, end, pgoff uint8, insert, expand 
 // maple tree's allocations between them: mas_preallocate() first (its
 // failure changes nothing), then each VMA of the range stored in the side
 // tree mt_detach (munmap_sidetree(): mas_store_gfp()), the last after its
-// split. A failed store returns -ENOMEM (munmap_sidetree_failed:
-// __mt_destroy() of the side tree); the splits done stay, nothing is
-// unmapped.
+// split. Only the first store allocates: mt_detach is not an RCU tree, so
+// the later ones go into the node the first made (at most four VMAs fill
+// no node). That store failing returns -ENOMEM (munmap_sidetree_failed:
+// __mt_destroy() of the side tree); the start split, if done, stays, and
+// nothing is unmapped.
 func doMasMunmapV61(k *Kernel, mm int, start, end uint8) int {
 	vma := k.FindVMA(mm, start)
 	if vma == state.NoVMA || k.VMA(vma).Start >= end {
@@ -151,18 +153,25 @@ func doMasMunmapV61(k *Kernel, mm int, start, end uint8) int {
 		prev = vma
 		vma = k.VMA(vma).Next
 	}
+	first := true
+	// munmap_sidetree(): only the first store into mt_detach allocates.
+	stored := func(v vmaID) bool {
+		ok := !first || k.MasStoreGFP(v)
+		first = false
+		return ok
+	}
 	for next := vma; next != state.NoVMA && k.VMA(next).Start < end; next = k.VMA(next).Next {
 		if k.VMA(next).End > end {
 			if err := k.SplitVMA(mm, next, end, true); err != 0 {
 				return err // end_split_failed
 			}
 			next = k.VMA(next).Prev // the part below end, split off
-			if !k.MasStoreGFP(next) {
+			if !stored(next) {
 				return transitions.ENOMEM // munmap_sidetree_failed
 			}
 			break
 		}
-		if !k.MasStoreGFP(next) {
+		if !stored(next) {
 			return transitions.ENOMEM // munmap_sidetree_failed
 		}
 	}

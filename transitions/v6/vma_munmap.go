@@ -88,9 +88,12 @@ func vmsDetach(k *Kernel, vms *transitions.VMS, v vmaID) {
 // vma_iter_clear_gfp() or the new mapping's store removes them), so
 // reattaching is vma_mark_attached(); the model, whose list stands for
 // the tree and which took them off it as it detached them, puts them
-// back. mas_store_gfp() of each VMA into the detached tree allocates maple
-// nodes; when that fails (munmap_gather_failed) the VMAs detached before
-// it are reattached as well.
+// back. Each VMA is stored into the detached tree at its count
+// (mas_set(mas_detach, vms->vma_count++); mas_store_gfp()): the first goes
+// into the root pointer, the second needs the tree's one node, the later
+// ones go into it, the tree not being an RCU tree. So the second store is
+// the one that allocates; when it fails (munmap_gather_failed) the VMA
+// detached before it is reattached.
 func vmsGatherMunmapVMAsV618(k *Kernel, vms *transitions.VMS) int {
 	mm := vms.MM
 	if vms.Start > k.VMA(vms.VMA).Start {
@@ -107,7 +110,7 @@ func vmsGatherMunmapVMAsV618(k *Kernel, vms *transitions.VMS) int {
 				return err
 			}
 		}
-		if !k.MasStoreGFP(next) {
+		if vms.VMACount == 1 && !k.MasStoreGFP(next) {
 			reattachVMAs(k, vms) // munmap_gather_failed
 			return transitions.ENOMEM
 		}
@@ -198,11 +201,18 @@ func initVMAMunmap(mm int, vma vmaID, start, end uint8) transitions.VMS {
 // doVMIAlignMunmapV618 models mm/vma.c:do_vmi_align_munmap() (v6.18):
 // gather the VMAs of [start, end) (vms_gather_munmap_vmas()), clear the
 // range in the tree (vma_iter_clear_gfp(): the model took them out of the
-// list as it detached them), then vms_complete_munmap_vmas().
+// list as it detached them), then vms_complete_munmap_vmas(). The clear is
+// a store of NULL into the mm's tree, an RCU tree whose stores copy nodes,
+// so it allocates; when that fails (clear_tree_failed, mm/vma.c:1531) the
+// gathered VMAs are reattached and the splits done stay.
 func doVMIAlignMunmapV618(k *Kernel, mm int, vma vmaID, start, end uint8) int {
 	vms := initVMAMunmap(mm, vma, start, end)
 	if err := k.VMSGatherMunmapVMAs(&vms); err != 0 {
 		return err
+	}
+	if !k.MasStoreGFP(vma) {
+		reattachVMAs(k, &vms) // clear_tree_failed
+		return transitions.ENOMEM
 	}
 	k.VMSCompleteMunmapVMAs(&vms)
 	return 0
@@ -300,8 +310,9 @@ func mmapCompleteV618(k *Kernel, mp *transitions.MmapState, vma vmaID) {
 // __mmap_prepare() zeroed nr_pages), so nothing more is undone; after
 // vms_clean_up_area() the old mapping is gone and the range stays a gap.
 // A merge that fails for want of memory (dup_anon_vma() in vma_expand(),
-// which does not report VMA_MERGE_ERROR_NOMEM) falls back to
-// __mmap_new_vma(), as a merge that is not possible does.
+// which does not report VMA_MERGE_ERROR_NOMEM, or commit_merge(), which
+// does) falls back to __mmap_new_vma(), as a merge that is not possible
+// does: __mmap_region() does not look at the state.
 func mmapRegionInnerV618(k *Kernel, mm int, addr, end uint8, fl vmaFlags) int {
 	mp := transitions.MmapState{MM: mm, Addr: addr, End: end, Pgoff: addr, Flags: fl}
 	if err := k.MmapPrepare(&mp); err != 0 {
