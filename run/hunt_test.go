@@ -116,3 +116,26 @@ func TestHuntPlanLargeLayouts(t *testing.T) {
 		t.Errorf("member 0 is %v; want breadth first at pages=3", m0.String())
 	}
 }
+
+// The JSON report gives each walk member the initial layouts it started
+// from and whether they were all of them; breadth-first members carry
+// neither field.
+func TestHuntReportLayouts(t *testing.T) {
+	h := huntConfig(t, "v5.4", 4, 1, 1, time.Second)
+	walk := h.plan(1)
+	for i := 2; walk.Kind != MemberWalk; i++ {
+		walk = h.plan(i)
+	}
+	hu := &Hunt{Variant: h.Variants[0], Members: []MemberResult{
+		{Member: h.plan(0), States: 10},
+		{Member: walk, Steps: 5, Layouts: 200000},
+	}}
+	rep := (&HuntOutcome{Hunts: []*Hunt{hu}}).Report(h)
+	m := rep.Variants[0].Members
+	if m[0].Layouts != 0 || m[0].LayoutsComplete != nil {
+		t.Errorf("breadth-first member: layouts %d, layouts_complete %v; want neither", m[0].Layouts, m[0].LayoutsComplete)
+	}
+	if m[1].Layouts != 200000 || m[1].LayoutsComplete == nil || *m[1].LayoutsComplete {
+		t.Errorf("walk member: layouts %d, layouts_complete %v; want 200000, false", m[1].Layouts, m[1].LayoutsComplete)
+	}
+}
