@@ -85,7 +85,9 @@ var DupMmapV54Options = DupMmapOptions{WipeOnForkPrepare: true}
 // partial mm to mmput() (forkV54). In 6.1's dup_mmap() (the
 // maple-tree loop of "kernel/fork: use maple tree for dup_mmap() during
 // forking", 6.1) the labels are the same, plus fail_nomem_mas_store for a
-// maple node allocation the model does not make fail.
+// maple node allocation the model does not make fail: it would end the
+// fork with the copies made so far, as a failed vm_area_dup() of the next
+// VMA does.
 func DupMmap(k *Kernel, mm, oldmm int, opt DupMmapOptions) int {
 	prev := state.NoVMA
 	for mpnt := k.S.MMs[oldmm].Mmap; mpnt != state.NoVMA; mpnt = k.VMA(mpnt).Next {
